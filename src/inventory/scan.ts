@@ -50,6 +50,8 @@ class ScanState {
    * repository and are served by digest.
    */
   readonly layoutRoots = new Map<string, Digest[]>();
+  /** Manifest files already hashed (so a bad one is reported once). */
+  readonly hashed = new Set<string>();
 
   constructor(
     readonly root: string,
@@ -161,7 +163,7 @@ function scanTagDir(state: ScanState, dir: TagDir) {
 
   // Every <hex>.manifest.json must hash to its name, referenced or not.
   for (const [d, rel] of children) {
-    if (state.manifests.get(d)?.path === rel) continue; // already hashed while following the index
+    if (state.hashed.has(rel)) continue; // already hashed while following the index
     const b = state.readInside(rel);
     if (b && sha256(b) !== d)
       state.problem(rel, `content hashes to ${sha256(b)}, not to the digest in its name`);
@@ -302,6 +304,7 @@ function addManifest(
     const childBytes = state.readInside(childRel);
     if (!childBytes) continue;
     const actual = sha256(childBytes);
+    state.hashed.add(childRel);
     if (actual !== child.digest) {
       state.problem(childRel, `content hashes to ${actual}, not to ${child.digest} as ${rel} says`);
       continue;
