@@ -1,0 +1,71 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { scan } from "../inventory";
+import { renderInclude, renderStandalone, type RenderOptions } from "../nginx";
+import { loadInventory, parseListen, requireClean } from "./common";
+import { UsageError } from "./errors";
+
+export interface GenerateOptions {
+  namePrefix?: string;
+  serverRoot?: string;
+  omitConstants?: boolean;
+  onlyConstants?: boolean;
+  http?: boolean;
+  standalone?: boolean;
+  listen: string;
+  runtimeDir: string;
+  configDir?: string;
+  output?: string;
+}
+
+/**
+ * `generate`: the include (server part by default, `--http` for the maps), or
+ * with `--standalone` a complete config. Writes nothing when the tree has problems.
+ */
+export async function runGenerate(root: string, opts: GenerateOptions): Promise<number> {
+  const inv = await loadInventory(root, scan);
+  requireClean(inv);
+  const base: RenderOptions = {
+    namePrefix: opts.namePrefix || undefined,
+    serverRoot: opts.serverRoot,
+    part: opts.onlyConstants ? "constants" : opts.omitConstants ? "data" : "all",
+  };
+
+  if (opts.standalone) {
+    parseListen(opts.listen);
+    const configDir = path.resolve(opts.configDir ?? opts.output ?? path.join(opts.runtimeDir, "conf"));
+    const runtimeDir = path.resolve(opts.runtimeDir);
+    const rendered = renderStandalone(inv, { ...base, listen: opts.listen, runtimeDir, configDir });
+    const names = Object.keys(rendered.files);
+    if (!opts.output) {
+      if (names.length > 1) {
+        throw new UsageError(`the standalone config is ${names.length} files (${names.join(", ")}); use -o DIR`);
+      }
+      process.stdout.write(rendered.files[rendered.main]);
+      return 0;
+    }
+    writeFilesAtomically(opts.output, rendered.files);
+    process.stderr.write(
+      `wrote ${names.length} file(s) to ${opts.output}; run: nginx -c ${path.join(configDir, rendered.main)} -p ${runtimeDir} -e stderr\n`,
+    );
+    return 0;
+  }
+
+  const include = renderInclude(inv, base);
+  const text = opts.http ? include.http : include.server;
+  if (opts.output) writeFileAtomically(opts.output, text);
+  else process.stdout.write(text);
+  return 0;
+}
+
+/** Write to a temp name and rename, so a reader never sees half a config. */
+function writeFileAtomically(file: string, text: string) {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+function writeFilesAtomically(dir: string, files: Record<string, string>) {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileAtomically(path.join(dir, name), text);
+}

@@ -1,0 +1,78 @@
+/**
+ * `static-container-registry` — a thin shell over scan + render.
+ * Each subcommand lives in its own module; this file only wires arguments.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { runCheck } from "./check";
+import { UsageError } from "./errors";
+import { runGenerate } from "./generate";
+import { runServe } from "./serve";
+
+
+function program(): Command {
+  const version = (require("../../../package.json") as { version: string }).version;
+  const cmd = new Command("static-container-registry")
+    .description("A read-only OCI/Docker registry from a directory of images, served by plain nginx.")
+    .version(version)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  cmd
+    .command("generate")
+    .description(
+      "Print nginx config for the images in ROOT: by default the server-context include " +
+        "(add --http for the http-context part it needs), or with --standalone a complete nginx.conf.",
+    )
+    .argument("[root]", "images directory (skopeo dir: trees and/or OCI layouts)", ".")
+    .option("--name-prefix <prefix>", "serve every repository as PREFIX/<name>", "")
+    .option("--server-root <root>", "images root as nginx sees it: a path, $variable or placeholder")
+    .addOption(new Option("--omit-constants", "print only the per-image data").conflicts("onlyConstants"))
+    .addOption(new Option("--only-constants", "print only the parts shared by every images root"))
+    .option("--http", "print the http-context part (the maps) instead of the server-context part")
+    .option("--standalone", "print a complete nginx.conf that runs with a read-only root filesystem")
+    .option("--listen <host:port>", "with --standalone: address to listen on", "127.0.0.1:5000")
+    .option("--runtime-dir <dir>", "with --standalone: the one writable dir (pid, temp files)", "/tmp/static-container-registry")
+    .option("--config-dir <dir>", "with --standalone: where the config files will be placed")
+    .option("-o, --output <path>", "write to this file (a directory with --standalone) instead of stdout")
+    .action(async (root: string, opts) => {
+      process.exitCode = await runGenerate(root, opts);
+    });
+
+  cmd
+    .command("check")
+    .description("Scan ROOT, print a summary and every problem; exit 1 when there are problems.")
+    .argument("[root]", "images directory", ".")
+    .option("--verify", "also hash every blob (slow for large trees)")
+    .option("--json", "print the summary and problems as JSON")
+    .action(async (root: string, opts) => {
+      process.exitCode = await runCheck(root, opts);
+    });
+
+  cmd
+    .command("serve")
+    .description("Serve ROOT with a local nginx in the foreground (Ctrl-C stops it).")
+    .argument("[root]", "images directory", ".")
+    .option("--listen <host:port>", "address to listen on", "127.0.0.1:5000")
+    .option("--name-prefix <prefix>", "serve every repository as PREFIX/<name>", "")
+    .option("--nginx <path>", "nginx binary (default: nginx on PATH or /usr/sbin/nginx)")
+    .action(async (root: string, opts) => {
+      process.exitCode = await runServe(root, opts);
+    });
+  return cmd;
+}
+
+/** Runs the CLI; resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  process.exitCode = 0;
+  try {
+    await program().parseAsync(argv, { from: "user" });
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode; // commander already printed help/errors
+    if (e instanceof UsageError) {
+      process.stderr.write(`static-container-registry: ${e.message}\n`);
+      return e.code;
+    }
+    throw e;
+  }
+}
