@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, describe, test } from "node:test";
+import { blob, configBlob, imageManifest, writeTagDir } from "../inventory/tree";
+import { freePort, requireTool, runAny, startProcess, tmpDir, type Server } from "../support/tools";
+
+const BIN = path.resolve(__dirname, "../../../bin/static-container-registry.js");
+const cli = (...args: string[]) => runAny(process.execPath, [BIN, ...args]);
+
+function goodTree(): string {
+  const root = tmpDir("cli");
+  const cfg = configBlob();
+  const l = blob("layer");
+  writeTagDir(root, "library/app", "1.0", imageManifest(cfg, [l]), [cfg, l]);
+  writeTagDir(root, "library/app", "2.0", imageManifest(cfg, [l, blob("more")]), [cfg, l, blob("more")]);
+  return root;
+}
+
+function badTree(): string {
+  const root = goodTree();
+  writeTagDir(root, "broken", "1", Buffer.from("{nope"), []);
+  return root;
+}
+
+describe("static-container-registry CLI", () => {
+  test("--help names the three commands; an unknown option is an error", () => {
+    const help = cli("--help");
+    assert.equal(help.status, 0);
+    for (const c of ["generate", "check", "serve"]) assert.match(help.stdout, new RegExp(`\\b${c}\\b`));
+    const bad = cli("check", "--frobnicate");
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /unknown option '--frobnicate'/);
+  });
+
+  test("check prints a summary and exits 0 on a clean tree", () => {
+    const r = cli("check", goodTree());
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /repositories\s+1\n/);
+    assert.match(r.stdout, /tags\s+2\n/);
+    assert.match(r.stdout, /manifests\s+2\n/);
+    assert.match(r.stdout, /unique blobs\s+3\n/);
+    assert.match(r.stdout, /no problems/);
+  });
+
+  test("check --json lists every problem with its file and exits 1", () => {
+    const r = cli("check", badTree(), "--json");
+    assert.equal(r.status, 1);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.summary.tags, 2);
+    assert.deepEqual(
+      out.problems.map((p: { file: string }) => p.file),
+      ["broken/1/manifest.json"],
+    );
+    assert.match(out.problems[0].message, /not valid JSON/);
+  });
+
+  test("check of a missing root says so", () => {
+    const r = cli("check", "/nonexistent/images");
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /images root \/nonexistent\/images does not exist/);
+  });
+
+  test("generate refuses a broken tree: problems on stderr, no output at all", () => {
+    const out = path.join(tmpDir("cli"), "registry.conf");
+    const r = cli("generate", badTree(), "-o", out);
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /broken\/1\/manifest\.json: is not valid JSON/);
+    assert.match(r.stderr, /nothing was written/);
+    assert.equal(fs.existsSync(out), false);
+  });
+
+  test("generate prints the server include and, with --http, the maps it needs", () => {
+    const root = goodTree();
+    const server = cli("generate", root, "--server-root", "$registry_root");
+    assert.equal(server.status, 0, server.stderr);
+    assert.match(server.stdout, /location/);
+    const http = cli("generate", root, "--http", "--server-root", "$registry_root");
+    assert.equal(http.status, 0, http.stderr);
+    assert.match(http.stdout, /map /);
+    assert.match(http.stdout, /\$registry_root\/library\/app\/1\.0\/manifest\.json/);
+    assert.match(http.stdout, /library\/app/);
+    const prefixed = cli("generate", root, "--http", "--name-prefix", "mirror");
+    assert.match(prefixed.stdout, /\/v2\/mirror\/library\/app\/manifests\/1\.0/);
+    const conflict = cli("generate", root, "--omit-constants", "--only-constants");
+    assert.notEqual(conflict.status, 0);
+    assert.match(conflict.stderr, /cannot be used with/);
+  });
+
+  test("generate --standalone -o DIR writes a config nginx accepts", (t) => {
+    const nginx = requireTool(t, "nginx");
+    if (!nginx) return;
+    const root = goodTree();
+    const work = tmpDir("cli");
+    const conf = path.join(work, "conf");
+    const runtime = path.join(work, "run");
+    fs.mkdirSync(runtime);
+    const r = cli("generate", root, "--standalone", "--listen", "127.0.0.1:5999", "--runtime-dir", runtime, "-o", conf);
+    assert.equal(r.status, 0, r.stderr);
+    const nginxConf = fs.readFileSync(path.join(conf, "nginx.conf"), "utf8");
+    assert.match(nginxConf, /listen\s+127\.0\.0\.1:5999/);
+    const test = runAny(nginx, ["-t", "-c", path.join(conf, "nginx.conf"), "-p", runtime, "-e", "stderr"]);
+    assert.equal(test.status, 0, test.stderr);
+  });
+
+  test("serve says what to install when nginx is missing", () => {
+    const r = cli("serve", goodTree(), "--nginx", "/nonexistent/nginx");
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--nginx \/nonexistent\/nginx is not an executable file/);
+  });
+
+  describe("serve", () => {
+    let server: Server | undefined;
+    after(async () => server?.stop());
+
+    test("runs nginx in the foreground, prints the URL, answers /v2/, stops cleanly on SIGTERM", async (t) => {
+      if (!requireTool(t, "nginx")) return;
+      const port = await freePort();
+      server = startProcess(process.execPath, [BIN, "serve", goodTree(), "--listen", `127.0.0.1:${port}`]);
+      const deadline = Date.now() + 15000;
+      while (!/registry ready at/.test(server.output()) && Date.now() < deadline) {
+        assert.equal(server.proc.exitCode, null, server.output());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.match(server.output(), new RegExp(`registry ready at http://127\\.0\\.0\\.1:${port}/v2/`));
+      const res = await fetch(`http://127.0.0.1:${port}/v2/`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("docker-distribution-api-version"), "registry/2.0");
+      const tags = await (await fetch(`http://127.0.0.1:${port}/v2/library/app/tags/list`)).json();
+      assert.deepEqual(tags, { name: "library/app", tags: ["1.0", "2.0"] });
+      const exited = new Promise<number | null>((r) => server!.proc.once("exit", (code) => r(code)));
+      process.kill(server.pid, "SIGTERM");
+      assert.equal(await exited, 0);
+      // nginx is gone too: the port no longer answers
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/v2/`));
+    });
+  });
+});
