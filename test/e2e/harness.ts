@@ -1,0 +1,372 @@
+/**
+ * Shared plumbing for the e2e tests: the fixture tree (built once per test
+ * file), our registry started through the product's own `serve` command, a
+ * private containerd, Debian's reference `docker-registry`, and small HTTP
+ * helpers (one that sends a request line byte for byte, so nothing normalises
+ * a crafted URL before nginx sees it).
+ *
+ * Everything a test file starts is registered here and stopped by PID in
+ * `stopAll()`, which each file calls from an `after` hook (so also on failure).
+ */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as net from "node:net";
+import * as path from "node:path";
+import type { TestContext } from "node:test";
+import { buildFixtureTree, type FixtureImage } from "../fixtures/build";
+import { freePort, requireTool, run, startProcess, tmpDir, waitForPort, type Server } from "../support/tools";
+
+/** The repository root (this file runs from dist/test/e2e/). */
+export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+export const CLI = path.join(REPO_ROOT, "bin", "static-container-registry.js");
+
+const started: { name: string; server: Server }[] = [];
+const dirs: string[] = [];
+
+/** Stops everything this test file started (by PID, in reverse order) and removes its temp dirs. */
+export async function stopAll(): Promise<void> {
+  while (started.length) {
+    const { server } = started.pop()!;
+    await server.stop();
+  }
+  if (!process.env.SCR_E2E_KEEP) {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  } else {
+    process.stderr.write(`kept e2e temp dirs: ${dirs.join(" ")}\n`);
+  }
+}
+
+/** A temp dir that stopAll() removes (set SCR_E2E_KEEP=1 to keep them for debugging). */
+export function scratch(prefix: string): string {
+  const d = tmpDir(prefix);
+  dirs.push(d);
+  return d;
+}
+
+function track(name: string, server: Server): Server {
+  started.push({ name, server });
+  return server;
+}
+
+/** Resolves `fn` once and shares the promise (per test file). */
+export function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
+}
+
+/**
+ * Checks each tool with requireTool: in CI a missing tool fails the test;
+ * elsewhere the test is skipped loudly. Returns false when the test must stop.
+ */
+export function tools(t: TestContext, ...names: string[]): boolean {
+  for (const n of names) if (!requireTool(t, n)) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Fixtures
+
+export interface Fixtures {
+  root: string;
+  images: FixtureImage[];
+}
+
+export async function buildFixtures(): Promise<Fixtures> {
+  const root = path.join(scratch("e2e-images"), "images");
+  const images = await buildFixtureTree(root);
+  return { root, images };
+}
+
+/** Fixtures of one kind / with one feature. */
+export function byKind(images: FixtureImage[], kind: FixtureImage["kind"]): FixtureImage[] {
+  return images.filter((i) => i.kind === kind);
+}
+
+// ---------------------------------------------------------------------------
+// Our registry, through the CLI's `serve`
+
+export interface Registry {
+  port: number;
+  /** "127.0.0.1:PORT" */
+  host: string;
+  server: Server;
+  /** Everything `serve` printed so far (nginx logs its access log to stdout). */
+  log: () => string;
+}
+
+/**
+ * `static-container-registry serve ROOT --listen 127.0.0.1:PORT`, waiting for
+ * its "registry ready at" line. Fails with serve's output if it exits first.
+ */
+export async function startRegistry(root: string, extraArgs: string[] = []): Promise<Registry> {
+  if (!fs.existsSync(path.join(REPO_ROOT, "dist", "src", "cli", "main.js"))) {
+    throw new Error(`${CLI} needs a build: run \`npx tsc -p .\` first`);
+  }
+  const port = await freePort();
+  const server = track(
+    "serve",
+    startProcess(process.execPath, [CLI, "serve", root, "--listen", `127.0.0.1:${port}`, ...extraArgs]),
+  );
+  await waitForOutput(server, /registry ready at http:\/\/127\.0\.0\.1:\d+\/v2\//, 30000, "serve");
+  return { port, host: `127.0.0.1:${port}`, server, log: server.output };
+}
+
+async function waitForOutput(server: Server, re: RegExp, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!re.test(server.output())) {
+    if (server.proc.exitCode !== null || server.proc.signalCode !== null) {
+      throw new Error(
+        `${what} exited (${server.proc.exitCode ?? server.proc.signalCode}) before it was ready:\n${server.output()}`,
+      );
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${what} not ready after ${timeoutMs} ms:\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Lines of the access log written after `mark` (a length of log() taken earlier). */
+export function logSince(reg: Registry, mark: number): string[] {
+  return reg
+    .log()
+    .slice(mark)
+    .split("\n")
+    .filter((l) => l.trim() !== "");
+}
+
+// ---------------------------------------------------------------------------
+// Debian's docker-registry (the reference)
+
+export interface Reference {
+  port: number;
+  host: string;
+  server: Server;
+}
+
+export async function startReference(): Promise<Reference> {
+  const dir = scratch("e2e-reference");
+  const port = await freePort();
+  const config = path.join(dir, "config.yml");
+  fs.writeFileSync(
+    config,
+    [
+      "version: 0.1",
+      "log:",
+      "  level: warn",
+      "  accesslog:",
+      "    disabled: true",
+      "storage:",
+      "  filesystem:",
+      `    rootdirectory: ${path.join(dir, "data")}`,
+      "  delete:",
+      "    enabled: false",
+      "http:",
+      `  addr: 127.0.0.1:${port}`,
+      "",
+    ].join("\n"),
+  );
+  const server = track("docker-registry", startProcess("docker-registry", ["serve", config]));
+  await waitForPort(port, 15000, server.proc);
+  return { port, host: `127.0.0.1:${port}`, server };
+}
+
+// ---------------------------------------------------------------------------
+// A private containerd
+
+export interface Containerd {
+  dir: string;
+  socket: string;
+  server: Server;
+  /** `ctr -a SOCK -n e2e ARGS...`, throwing with the output on failure. */
+  ctr: (args: string[]) => { stdout: string; stderr: string };
+}
+
+/**
+ * containerd with its own root, state, sockets and plugin dir under a temp
+ * dir, the CRI plugin disabled, so it never touches a system containerd.
+ * The `native` snapshotter: no overlay mounts (which need a real filesystem
+ * under them, not the overlay a container's /tmp may be).
+ */
+export async function startContainerd(): Promise<Containerd> {
+  const dir = scratch("e2e-containerd");
+  const socket = path.join(dir, "containerd.sock");
+  const config = path.join(dir, "config.toml");
+  fs.writeFileSync(
+    config,
+    [
+      "version = 2",
+      `root = "${dir}/root"`,
+      `state = "${dir}/state"`,
+      `plugin_dir = ""`,
+      `disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]`,
+      "[grpc]",
+      `  address = "${socket}"`,
+      "[ttrpc]",
+      `  address = "${socket}.ttrpc"`,
+      "[debug]",
+      `  address = "${dir}/debug.sock"`,
+      `  level = "info"`,
+      "[metrics]",
+      `  address = ""`,
+      `[plugins."io.containerd.internal.v1.opt"]`,
+      `  path = "${dir}/opt"`,
+      `[plugins."io.containerd.service.v1.diff-service"]`,
+      `  default = ["walking"]`,
+      "",
+    ].join("\n"),
+  );
+  const server = track("containerd", startProcess("containerd", ["--config", config]));
+  const deadline = Date.now() + 20000;
+  while (!fs.existsSync(socket)) {
+    if (server.proc.exitCode !== null) throw new Error(`containerd exited:\n${server.output()}`);
+    if (Date.now() > deadline) throw new Error(`containerd did not create ${socket}:\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const ctr = (args: string[]) => {
+    const r = run("ctr", ["-a", socket, "-n", "e2e", ...args], {
+      env: { ...process.env, CONTAINERD_SNAPSHOTTER: "native" },
+    });
+    return { stdout: r.stdout, stderr: r.stderr };
+  };
+  // Ready when the API answers.
+  for (;;) {
+    try {
+      ctr(["version"]);
+      break;
+    } catch (e) {
+      if (Date.now() > deadline)
+        throw new Error(`containerd API not answering: ${(e as Error).message}\n${server.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { dir, socket, server, ctr };
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+export interface Response {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * One HTTP request with node's http client (which sends `path` as given: no
+ * normalisation). No connection reuse, no redirects followed.
+ */
+export function request(
+  port: number,
+  method: string,
+  urlPath: string,
+  headers: Record<string, string | string[]> = {},
+  body?: Buffer | string,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port, method, path: urlPath, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(30000, () => req.destroy(new Error(`${method} ${urlPath}: timeout`)));
+    req.on("error", reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+export interface RawResponse {
+  status: number;
+  /** Lower-cased header names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  body: Buffer;
+  raw: Buffer;
+}
+
+/**
+ * Sends `METHOD TARGET HTTP/1.1` exactly as written (for traversal probes),
+ * with `Connection: close`, and parses the answer (Content-Length or chunked).
+ */
+export function rawRequest(port: number, method: string, target: string): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    sock.setTimeout(15000, () => sock.destroy(new Error(`${method} ${target}: timeout`)));
+    sock.on("connect", () =>
+      sock.write(
+        Buffer.from(
+          `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`,
+          "latin1",
+        ),
+      ),
+    );
+    sock.on("data", (c: Buffer) => chunks.push(c));
+    sock.on("error", reject);
+    sock.on("end", () => {
+      try {
+        resolve(parseRaw(Buffer.concat(chunks)));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+function parseRaw(raw: Buffer): RawResponse {
+  const sep = raw.indexOf("\r\n\r\n");
+  if (sep < 0) throw new Error(`no complete HTTP response: ${JSON.stringify(raw.toString("latin1"))}`);
+  const head = raw.subarray(0, sep).toString("latin1").split("\r\n");
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(head[0]);
+  if (!m) throw new Error(`bad status line: ${head[0]}`);
+  const headers: Record<string, string> = {};
+  for (const line of head.slice(1)) {
+    const i = line.indexOf(":");
+    const k = line.slice(0, i).trim().toLowerCase();
+    const v = line.slice(i + 1).trim();
+    headers[k] = headers[k] !== undefined ? `${headers[k]}, ${v}` : v;
+  }
+  let body = raw.subarray(sep + 4);
+  if (/chunked/i.test(headers["transfer-encoding"] ?? "")) {
+    const out: Buffer[] = [];
+    let rest = body;
+    for (;;) {
+      const eol = rest.indexOf("\r\n");
+      const size = parseInt(rest.subarray(0, eol).toString("latin1"), 16);
+      if (!size) break;
+      out.push(rest.subarray(eol + 2, eol + 2 + size));
+      rest = rest.subarray(eol + 2 + size + 2);
+    }
+    body = Buffer.concat(out);
+  }
+  return { status: Number(m[1]), headers, body, raw };
+}
+
+/** The `errors[].code` values of a registry JSON error body (throws when it is not one). */
+export function errorCodes(body: Buffer): string[] {
+  const doc = JSON.parse(body.toString("utf8")) as { errors?: { code: string }[] };
+  if (!Array.isArray(doc.errors)) throw new Error(`not a registry error body: ${body.toString("utf8")}`);
+  return doc.errors.map((e) => e.code);
+}
+
+// ---------------------------------------------------------------------------
+// Misc
+
+export const ACCEPT_ALL_MANIFESTS = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+].join(", ");
+
+/** A digest that nothing in the fixture tree has. */
+export const ABSENT_DIGEST = "sha256:" + "0123456789abcdef".repeat(4);
+
+export function readFile(p: string): Buffer {
+  return fs.readFileSync(p);
+}
