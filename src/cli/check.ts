@@ -11,7 +11,9 @@ export async function runCheck(root: string, opts: CheckOptions): Promise<number
   const inv: Inventory = await loadInventory(root, scan, { verify: opts.verify, progress: !opts.json });
   const s = summarize(inv);
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ root: inv.root, summary: s, problems: inv.problems }, null, 2) + "\n");
+    process.stdout.write(
+      JSON.stringify({ root: inv.root, summary: s, problems: inv.problems }, null, 2) + "\n",
+    );
   } else {
     const out = [
       `${inv.root}`,

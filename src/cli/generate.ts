@@ -39,7 +39,9 @@ export async function runGenerate(root: string, opts: GenerateOptions): Promise<
     const names = Object.keys(rendered.files);
     if (!opts.output) {
       if (names.length > 1) {
-        throw new UsageError(`the standalone config is ${names.length} files (${names.join(", ")}); use -o DIR`);
+        throw new UsageError(
+          `the standalone config is ${names.length} files (${names.join(", ")}); use -o DIR`,
+        );
       }
       process.stdout.write(rendered.files[rendered.main]);
       return 0;

@@ -2,15 +2,18 @@
  * `static-container-registry` — a thin shell over scan + render.
  * Each subcommand lives in its own module; this file only wires arguments.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { runCheck } from "./check";
 import { UsageError } from "./errors";
 import { runGenerate } from "./generate";
 import { runServe } from "./serve";
 
-
 function program(): Command {
-  const version = (require("../../../package.json") as { version: string }).version;
+  // dist/src/cli → the package root; read at run time so the version is never stale.
+  const pkg = path.join(__dirname, "..", "..", "..", "package.json");
+  const { version } = JSON.parse(fs.readFileSync(pkg, "utf8")) as { version: string };
   const cmd = new Command("static-container-registry")
     .description("A read-only OCI/Docker registry from a directory of images, served by plain nginx.")
     .version(version)
@@ -31,7 +34,11 @@ function program(): Command {
     .option("--http", "print the http-context part (the maps) instead of the server-context part")
     .option("--standalone", "print a complete nginx.conf that runs with a read-only root filesystem")
     .option("--listen <host:port>", "with --standalone: address to listen on", "127.0.0.1:5000")
-    .option("--runtime-dir <dir>", "with --standalone: the one writable dir (pid, temp files)", "/tmp/static-container-registry")
+    .option(
+      "--runtime-dir <dir>",
+      "with --standalone: the one writable dir (pid, temp files)",
+      "/tmp/static-container-registry",
+    )
     .option("--config-dir <dir>", "with --standalone: where the config files will be placed")
     .option("-o, --output <path>", "write to this file (a directory with --standalone) instead of stdout")
     .action(async (root: string, opts) => {

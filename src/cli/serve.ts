@@ -65,12 +65,15 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
       configDir,
       namePrefix: opts.namePrefix || undefined,
     });
-    for (const [name, text] of Object.entries(rendered.files)) fs.writeFileSync(path.join(configDir, name), text);
+    for (const [name, text] of Object.entries(rendered.files))
+      fs.writeFileSync(path.join(configDir, name), text);
     const args = ["-c", path.join(configDir, rendered.main), "-p", runtimeDir, "-e", "stderr"];
 
     const child = spawn(nginx, args, { stdio: ["ignore", "inherit", "inherit"] });
     const exited = new Promise<number>((resolve) =>
-      child.once("exit", (code, signal) => resolve(code ?? (signal === "SIGTERM" || signal === "SIGQUIT" ? 0 : 1))),
+      child.once("exit", (code, signal) =>
+        resolve(code ?? (signal === "SIGTERM" || signal === "SIGQUIT" ? 0 : 1)),
+      ),
     );
     let stopping = false;
     const stop = () => {

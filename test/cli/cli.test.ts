@@ -96,7 +96,17 @@ describe("static-container-registry CLI", () => {
     const conf = path.join(work, "conf");
     const runtime = path.join(work, "run");
     fs.mkdirSync(runtime);
-    const r = cli("generate", root, "--standalone", "--listen", "127.0.0.1:5999", "--runtime-dir", runtime, "-o", conf);
+    const r = cli(
+      "generate",
+      root,
+      "--standalone",
+      "--listen",
+      "127.0.0.1:5999",
+      "--runtime-dir",
+      runtime,
+      "-o",
+      conf,
+    );
     assert.equal(r.status, 0, r.stderr);
     const nginxConf = fs.readFileSync(path.join(conf, "nginx.conf"), "utf8");
     assert.match(nginxConf, /listen\s+127\.0\.0\.1:5999/);

@@ -44,9 +44,12 @@ export function requireTool(t: TestContext, name: string): string | undefined {
 
 function aptPackage(tool: string): string {
   return (
-    { nginx: "nginx-light", ctr: "containerd", containerd: "containerd", "docker-registry": "docker-registry" }[
-      tool
-    ] ?? tool
+    {
+      nginx: "nginx-light",
+      ctr: "containerd",
+      containerd: "containerd",
+      "docker-registry": "docker-registry",
+    }[tool] ?? tool
   );
 }
 
@@ -70,7 +73,8 @@ export async function freePort(): Promise<number> {
 export async function waitForPort(port: number, timeoutMs = 15000, proc?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc && proc.exitCode !== null) throw new Error(`process exited with ${proc.exitCode} before listening`);
+    if (proc && proc.exitCode !== null)
+      throw new Error(`process exited with ${proc.exitCode} before listening`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, "127.0.0.1");
       s.once("connect", () => {
@@ -80,7 +84,8 @@ export async function waitForPort(port: number, timeoutMs = 15000, proc?: ChildP
       s.once("error", () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -93,8 +98,16 @@ export interface Server {
 }
 
 /** Start a long-running process, capture its output, and return a handle that stops it by PID. */
-export function startProcess(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Server {
-  const proc = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+export function startProcess(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Server {
+  const proc = spawn(cmd, args, {
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
@@ -122,7 +135,11 @@ export function startProcess(cmd: string, args: string[], opts: { env?: NodeJS.P
 }
 
 /** Run a command to completion; throws with its output when it fails. */
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}) {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+) {
   const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, ...opts });
   if (r.error) throw r.error;
   if (r.status !== 0) {
