@@ -1,0 +1,505 @@
+/**
+ * The component's arguments, their defaults, and their validation.
+ *
+ * The public argument types use optional fields and no TypeScript union or
+ * intersection types, so that the component can later be published as a Pulumi
+ * package for every language. Choices such as "which storage" are expressed as
+ * several optional fields of which exactly one must be set; `validateArgs`
+ * enforces that and reports every mistake at once, at construction time.
+ */
+import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+
+type Input<T> = pulumi.Input<T>;
+
+/**
+ * A pinned, non-root nginx (UID/GID 101, listens on unprivileged ports, ships
+ * busybox `sh`, `sha256sum` and `stat` for the drift guard).
+ *
+ * The digest is the multi-arch index of `nginxinc/nginx-unprivileged:1.27-alpine`
+ * as pinned by several public projects; it could not be re-checked against the
+ * registry from the offline build machines. Override `image` to use your own
+ * mirror of it (in a bootstrap the image itself must already be on the nodes or
+ * served by this very registry from a hostNetwork pod).
+ */
+export const DEFAULT_IMAGE =
+  "nginxinc/nginx-unprivileged:1.27-alpine@sha256:65e3e85dbaed8ba248841d9d58a899b6197106c23cb0ff1a132b7bfe0547e4c0";
+
+/** UID and GID of the `nginx` user in the nginx-unprivileged images. */
+export const DEFAULT_UID = 101;
+export const DEFAULT_GID = 101;
+
+/** Registries conventionally listen on 5000. */
+export const DEFAULT_PORT = 5000;
+
+/**
+ * Upstream host name the node wiring makes containerd / k3s redirect to this
+ * registry when none is given. `.invalid` never resolves (RFC 2606), so a pull
+ * of `static-container-registry.invalid/library/alpine:3.19` can only ever be
+ * answered by the mirror.
+ */
+export const DEFAULT_UPSTREAM_HOST = "static-container-registry.invalid";
+
+/**
+ * Kubernetes rejects a ConfigMap whose data exceeds 1 MiB. We pack files into
+ * ConfigMaps of at most this many bytes (keys + values) to leave room for the
+ * object's metadata and managedFields within etcd's request limit.
+ */
+export const DEFAULT_MAX_CONFIGMAP_BYTES = 900 * 1024;
+
+export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
+export const PULL_POLICIES = ["IfNotPresent", "Always", "Never"] as const;
+
+/** Serve the images from a directory on the node(s). */
+export interface HostPathStorageArgs {
+  /** Absolute path of the images directory on the nodes. */
+  path: Input<string>;
+  /**
+   * Names of the nodes that hold a copy of the images (matched against the
+   * `kubernetes.io/hostname` label with a required node affinity).
+   */
+  nodeNames?: string[];
+  /** Node labels that select the nodes holding a copy of the images. */
+  nodeSelector?: Record<string, string>;
+  /**
+   * Set to true when every node that can run the pod holds the images (e.g.
+   * they are baked into the node image), so no pinning is needed.
+   */
+  anyNode?: boolean;
+}
+
+/** Serve the images from a PersistentVolumeClaim that already exists in the namespace. */
+export interface ExistingClaimStorageArgs {
+  /** Name of the claim (in the component's namespace). It is mounted read-only. */
+  claimName: Input<string>;
+}
+
+/**
+ * Create a PersistentVolume from the given spec, and a claim bound to exactly
+ * that volume. Both use read-only access (`ReadOnlyMany`) and the volume is
+ * retained when the claim goes away: this component never deletes images.
+ */
+export interface CreatedVolumeStorageArgs {
+  /**
+   * The volume's spec: its source (nfs, csi, local, ...), `storageClassName`,
+   * `nodeAffinity`, `mountOptions`. `accessModes` default to `["ReadOnlyMany"]`
+   * and may only name read-only modes; `capacity.storage` defaults to the size
+   * of the images; `persistentVolumeReclaimPolicy` is always `Retain`;
+   * `claimRef` is set by the component.
+   */
+  spec: Input<k8s.types.input.core.v1.PersistentVolumeSpec>;
+}
+
+export interface StaticContainerRegistryArgs {
+  /**
+   * The images directory (skopeo `dir:` tree and/or OCI image layouts), read on
+   * the machine that runs Pulumi when the component is constructed. A tree with
+   * problems fails the preview with the full problem list. The pods see the
+   * same content through the storage below; the drift guard checks that they do.
+   */
+  imagesDir: string;
+  /** Hash every blob while scanning (slow on large trees). Manifests are always hashed. */
+  verify?: boolean;
+  /** Prefix prepended to every repository name served (e.g. `mirror/`). */
+  namePrefix?: string;
+
+  /** Namespace to deploy into. Default `default`. */
+  namespace?: Input<string>;
+  /**
+   * Create the namespace (labelled with the strictest Pod Security level the
+   * chosen mode allows) instead of using an existing one. Default false.
+   */
+  createNamespace?: boolean;
+
+  /** Storage, option 1: a directory on the nodes. Exactly one storage option must be set. */
+  hostPath?: HostPathStorageArgs;
+  /** Storage, option 2: an existing PersistentVolumeClaim. */
+  existingClaim?: ExistingClaimStorageArgs;
+  /** Storage, option 3: a PersistentVolume (and its claim) created from a spec. */
+  persistentVolume?: CreatedVolumeStorageArgs;
+
+  /** nginx image for the server and the drift guard. Default: {@link DEFAULT_IMAGE}. */
+  image?: Input<string>;
+  /**
+   * Default `IfNotPresent`: in a bootstrap there is no other registry to pull
+   * from, so the image must be used from the node's cache.
+   */
+  imagePullPolicy?: string;
+  /** Pull secrets for `image`, by name. */
+  imagePullSecrets?: string[];
+  /** UID nginx runs as. Must be non-zero. Default 101 (the image's `nginx` user). */
+  runAsUser?: number;
+  /** GID nginx runs as. Must be non-zero. Default 101. */
+  runAsGroup?: number;
+
+  /** Number of pods. Default 1. With more than one, a PodDisruptionBudget keeps all but one up. */
+  replicas?: number;
+  /** Container resources for nginx. Default: requests 50m CPU / 64Mi, limit 512Mi memory. */
+  resources?: Input<k8s.types.input.core.v1.ResourceRequirements>;
+  /** Extra node selector for the pods (merged with the hostPath pinning). */
+  nodeSelector?: Record<string, string>;
+  tolerations?: Input<Input<k8s.types.input.core.v1.Toleration>[]>;
+  /** Pod affinity rules (the hostPath node pinning is added to its node affinity). */
+  affinity?: Input<k8s.types.input.core.v1.Affinity>;
+  priorityClassName?: Input<string>;
+  /** Labels added to every object (the selector labels cannot be overridden). */
+  labels?: Record<string, string>;
+  /** Annotations added to every object (and to the pod template). */
+  annotations?: Record<string, string>;
+
+  /** Service type: `ClusterIP` (default), `NodePort` or `LoadBalancer`. */
+  serviceType?: string;
+  /** Port nginx listens on and the Service exposes. 1024-65535 (nginx has no capabilities). Default 5000. */
+  port?: number;
+  /** Fixed node port for `NodePort` / `LoadBalancer` services. Default: allocated by the cluster. */
+  nodePort?: number;
+  /** Annotations for the Service only (e.g. load balancer settings). */
+  serviceAnnotations?: Record<string, string>;
+  /**
+   * Run the pod in the node's network namespace, for a bootstrap node whose
+   * container runtime must pull before the cluster network exists. The node
+   * wiring then points at `127.0.0.1:<port>`. Violates the restricted and
+   * baseline Pod Security levels.
+   */
+  hostNetwork?: boolean;
+
+  /**
+   * Upstream registry host the node wiring redirects to this registry, e.g.
+   * `docker.io`, or a made-up `*.invalid` host. Default {@link DEFAULT_UPSTREAM_HOST}.
+   */
+  upstreamHost?: string;
+  /**
+   * `host:port` that container runtimes on the nodes use to reach the registry.
+   * Default: `127.0.0.1:<port>` with hostNetwork, `127.0.0.1:<nodePort>` for a
+   * NodePort service, the load balancer's address for `LoadBalancer`, else the
+   * Service's cluster IP (kube-proxy makes it reachable from the nodes).
+   */
+  nodeEndpoint?: Input<string>;
+  /** Cluster DNS domain used in the in-cluster endpoint. Default `cluster.local`. */
+  clusterDomain?: string;
+  /**
+   * Also create the KEP-1755 `local-registry-hosting` ConfigMap in
+   * `kube-public`, which tools such as Tilt read to find a local registry.
+   */
+  localRegistryHosting?: boolean;
+
+  /** Upper bound on the data of one ConfigMap; larger configs are split. Default 900 KiB. */
+  maxConfigMapBytes?: number;
+  /** nginx `worker_processes`. Default: whatever the renderer chooses. */
+  workerProcesses?: number;
+}
+
+export type StorageMode = "hostPath" | "existingClaim" | "persistentVolume";
+
+/** Args after validation, with every default filled in (internal). */
+export interface ResolvedArgs {
+  imagesDir: string;
+  verify: boolean;
+  namePrefix: string;
+  namespace: Input<string>;
+  createNamespace: boolean;
+  storage: StorageMode;
+  hostPath?: HostPathStorageArgs;
+  existingClaim?: ExistingClaimStorageArgs;
+  persistentVolume?: CreatedVolumeStorageArgs;
+  image: Input<string>;
+  imagePullPolicy: string;
+  imagePullSecrets: string[];
+  runAsUser: number;
+  runAsGroup: number;
+  replicas: number;
+  resources: Input<k8s.types.input.core.v1.ResourceRequirements>;
+  nodeSelector: Record<string, string>;
+  tolerations?: Input<Input<k8s.types.input.core.v1.Toleration>[]>;
+  affinity?: Input<k8s.types.input.core.v1.Affinity>;
+  priorityClassName?: Input<string>;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  serviceType: string;
+  port: number;
+  nodePort?: number;
+  serviceAnnotations: Record<string, string>;
+  hostNetwork: boolean;
+  upstreamHost: string;
+  nodeEndpoint?: Input<string>;
+  clusterDomain: string;
+  localRegistryHosting: boolean;
+  maxConfigMapBytes: number;
+  workerProcesses?: number;
+}
+
+export const DEFAULT_RESOURCES: k8s.types.input.core.v1.ResourceRequirements = {
+  requests: { cpu: "50m", memory: "64Mi" },
+  limits: { memory: "512Mi" },
+};
+
+/** Thrown for invalid arguments; the message lists every problem found. */
+export class InvalidArgsError extends Error {
+  constructor(
+    readonly resourceName: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `StaticContainerRegistry "${resourceName}": invalid arguments:\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "InvalidArgsError";
+  }
+}
+
+const READ_ONLY_ACCESS_MODES = new Set(["ReadOnlyMany"]);
+// RFC 1123 host name or IPv4 address, optional port; or a bracketed IPv6 address.
+const HOST_PORT_RE =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const LABEL_VALUE_RE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const QUALIFIED_NAME_RE =
+  /^(?:[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DNS_LABEL_RE = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** A plain (already known) value, or undefined when it is an Output/Promise. */
+function known<T>(v: Input<T> | undefined): T | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (pulumi.Output.isInstance(v) || v instanceof Promise) return undefined;
+  return v as T;
+}
+
+function isInt(n: unknown): n is number {
+  return typeof n === "number" && Number.isInteger(n);
+}
+
+function checkLabels(what: string, labels: Record<string, string> | undefined, problems: string[]) {
+  for (const [k, v] of Object.entries(labels ?? {})) {
+    if (!QUALIFIED_NAME_RE.test(k)) problems.push(`${what}: "${k}" is not a valid label key`);
+    if (typeof v !== "string" || !LABEL_VALUE_RE.test(v))
+      problems.push(`${what}: value of "${k}" is not a valid label value`);
+  }
+}
+
+function checkAnnotations(what: string, annotations: Record<string, string> | undefined, problems: string[]) {
+  for (const [k, v] of Object.entries(annotations ?? {})) {
+    if (!QUALIFIED_NAME_RE.test(k)) problems.push(`${what}: "${k}" is not a valid annotation key`);
+    if (typeof v !== "string") problems.push(`${what}: value of "${k}" must be a string`);
+  }
+}
+
+/**
+ * Checks every argument that can be checked before anything is deployed, and
+ * fills in the defaults. Throws an {@link InvalidArgsError} listing all problems.
+ * `name` is the component's resource name (it becomes part of Kubernetes object
+ * names, so it must be a DNS label).
+ */
+export function validateArgs(name: string, args: StaticContainerRegistryArgs | undefined): ResolvedArgs {
+  const problems: string[] = [];
+  if (!args || typeof args !== "object")
+    throw new InvalidArgsError(name, ["args are required (at least imagesDir and a storage option)"]);
+
+  if (!DNS_LABEL_RE.test(name) || name.length > 40) {
+    problems.push(
+      `the resource name "${name}" is used in Kubernetes object names: use at most 40 lowercase letters, digits and '-', starting and ending with a letter or digit`,
+    );
+  }
+
+  // imagesDir: a plain path, read now.
+  if (typeof args.imagesDir !== "string" || args.imagesDir === "") {
+    problems.push(
+      "imagesDir is required: the images directory on the machine running Pulumi (a plain string, not an Output)",
+    );
+  } else {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(args.imagesDir);
+    } catch {
+      problems.push(`imagesDir "${args.imagesDir}" does not exist`);
+    }
+    if (st && !st.isDirectory()) problems.push(`imagesDir "${args.imagesDir}" is not a directory`);
+  }
+
+  // Storage: exactly one of three.
+  const chosen = (["hostPath", "existingClaim", "persistentVolume"] as const).filter(
+    (k) => args[k] !== undefined,
+  );
+  let storage: StorageMode = "hostPath";
+  if (chosen.length !== 1) {
+    problems.push(
+      chosen.length === 0
+        ? "a storage option is required: set exactly one of hostPath, existingClaim or persistentVolume"
+        : `set exactly one storage option, not ${chosen.join(" and ")}`,
+    );
+  } else {
+    storage = chosen[0];
+  }
+
+  if (args.hostPath !== undefined) {
+    const hp = args.hostPath;
+    const p = known(hp.path);
+    if (hp.path === undefined || p === "") problems.push("hostPath.path is required");
+    else if (typeof p === "string" && !p.startsWith("/"))
+      problems.push(`hostPath.path "${p}" must be an absolute path on the node`);
+    const pinned =
+      (hp.nodeNames?.length ?? 0) > 0 ||
+      Object.keys(hp.nodeSelector ?? {}).length > 0 ||
+      Object.keys(args.nodeSelector ?? {}).length > 0 ||
+      args.affinity !== undefined;
+    if (!pinned && !hp.anyNode) {
+      problems.push(
+        "hostPath needs nodeNames or nodeSelector (or a top-level nodeSelector/affinity) so the pods land on the nodes that hold the images; set hostPath.anyNode = true if every node does",
+      );
+    }
+    for (const n of hp.nodeNames ?? []) {
+      if (typeof n !== "string" || !LABEL_VALUE_RE.test(n) || n === "")
+        problems.push(`hostPath.nodeNames: "${n}" is not a valid node name`);
+    }
+    checkLabels("hostPath.nodeSelector", hp.nodeSelector, problems);
+  }
+  if (args.existingClaim !== undefined) {
+    const c = known(args.existingClaim.claimName);
+    if (args.existingClaim.claimName === undefined || c === "")
+      problems.push("existingClaim.claimName is required");
+    else if (typeof c === "string" && !/^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/.test(c)) {
+      problems.push(`existingClaim.claimName "${c}" is not a valid object name`);
+    }
+  }
+  if (args.persistentVolume !== undefined) {
+    const spec = known(args.persistentVolume.spec);
+    if (args.persistentVolume.spec === undefined) problems.push("persistentVolume.spec is required");
+    else if (spec) {
+      const modes = known(spec.accessModes);
+      if (Array.isArray(modes)) {
+        const bad = modes.filter((m) => typeof m === "string" && !READ_ONLY_ACCESS_MODES.has(m));
+        if (bad.length > 0) {
+          problems.push(
+            `persistentVolume.spec.accessModes may only be ReadOnlyMany (the registry never writes), not ${bad.join(", ")}`,
+          );
+        }
+      }
+      if (spec.claimRef !== undefined)
+        problems.push("persistentVolume.spec.claimRef is set by the component; leave it out");
+    }
+  }
+
+  // Pods.
+  const replicas = args.replicas ?? 1;
+  if (!isInt(replicas) || replicas < 1)
+    problems.push(`replicas must be a whole number >= 1, not ${args.replicas}`);
+  const runAsUser = args.runAsUser ?? DEFAULT_UID;
+  const runAsGroup = args.runAsGroup ?? DEFAULT_GID;
+  if (!isInt(runAsUser) || runAsUser < 1)
+    problems.push(`runAsUser must be a non-root UID (>= 1), not ${args.runAsUser}`);
+  if (!isInt(runAsGroup) || runAsGroup < 1)
+    problems.push(`runAsGroup must be a non-root GID (>= 1), not ${args.runAsGroup}`);
+  const imagePullPolicy = args.imagePullPolicy ?? "IfNotPresent";
+  if (!(PULL_POLICIES as readonly string[]).includes(imagePullPolicy)) {
+    problems.push(`imagePullPolicy must be one of ${PULL_POLICIES.join(", ")}, not "${imagePullPolicy}"`);
+  }
+  const image = args.image ?? DEFAULT_IMAGE;
+  if (known(image) === "") problems.push("image must not be empty");
+  checkLabels("labels", args.labels, problems);
+  checkLabels("nodeSelector", args.nodeSelector, problems);
+  checkAnnotations("annotations", args.annotations, problems);
+  checkAnnotations("serviceAnnotations", args.serviceAnnotations, problems);
+  for (const s of args.imagePullSecrets ?? []) {
+    if (typeof s !== "string" || s === "") problems.push("imagePullSecrets must be secret names");
+  }
+
+  // Network.
+  const port = args.port ?? DEFAULT_PORT;
+  if (!isInt(port) || port < 1024 || port > 65535) {
+    problems.push(
+      `port must be a whole number in 1024-65535 (nginx runs without capabilities, so it cannot bind lower ports), not ${args.port}`,
+    );
+  }
+  const serviceType = args.serviceType ?? "ClusterIP";
+  if (!(SERVICE_TYPES as readonly string[]).includes(serviceType)) {
+    problems.push(`serviceType must be one of ${SERVICE_TYPES.join(", ")}, not "${serviceType}"`);
+  }
+  if (args.nodePort !== undefined) {
+    if (serviceType !== "NodePort" && serviceType !== "LoadBalancer") {
+      problems.push(`nodePort needs serviceType NodePort or LoadBalancer (serviceType is ${serviceType})`);
+    }
+    if (!isInt(args.nodePort) || args.nodePort < 1 || args.nodePort > 65535) {
+      problems.push(
+        `nodePort must be a port number (clusters allow 30000-32767 by default), not ${args.nodePort}`,
+      );
+    }
+  }
+  const upstreamHost = args.upstreamHost ?? DEFAULT_UPSTREAM_HOST;
+  if (typeof upstreamHost !== "string" || !HOST_PORT_RE.test(upstreamHost)) {
+    problems.push(
+      `upstreamHost must be a host name with an optional port (e.g. docker.io), not "${upstreamHost}"`,
+    );
+  }
+  const ne = known(args.nodeEndpoint);
+  if (typeof ne === "string" && !HOST_PORT_RE.test(ne))
+    problems.push(`nodeEndpoint must be host:port, not "${ne}"`);
+  const clusterDomain = args.clusterDomain ?? "cluster.local";
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(clusterDomain))
+    problems.push(`clusterDomain "${clusterDomain}" is not a DNS name`);
+
+  // Namespace.
+  const ns = known(args.namespace);
+  if (args.namespace !== undefined && (typeof ns === "string" ? !DNS_LABEL_RE.test(ns) : ns !== undefined)) {
+    problems.push(`namespace "${String(ns)}" is not a valid namespace name`);
+  }
+
+  // Rendering.
+  const maxConfigMapBytes = args.maxConfigMapBytes ?? DEFAULT_MAX_CONFIGMAP_BYTES;
+  if (!isInt(maxConfigMapBytes) || maxConfigMapBytes < 4096 || maxConfigMapBytes > 1024 * 1024) {
+    problems.push(
+      `maxConfigMapBytes must be between 4096 and 1048576 (Kubernetes' limit), not ${args.maxConfigMapBytes}`,
+    );
+  }
+  if (args.workerProcesses !== undefined && (!isInt(args.workerProcesses) || args.workerProcesses < 1)) {
+    problems.push(`workerProcesses must be a whole number >= 1, not ${args.workerProcesses}`);
+  }
+  if (args.namePrefix !== undefined && typeof args.namePrefix !== "string")
+    problems.push("namePrefix must be a string");
+
+  if (problems.length > 0) throw new InvalidArgsError(name, problems);
+
+  return {
+    imagesDir: args.imagesDir,
+    verify: args.verify ?? false,
+    namePrefix: args.namePrefix ?? "",
+    namespace: args.namespace ?? "default",
+    createNamespace: args.createNamespace ?? false,
+    storage,
+    hostPath: args.hostPath,
+    existingClaim: args.existingClaim,
+    persistentVolume: args.persistentVolume,
+    image,
+    imagePullPolicy,
+    imagePullSecrets: args.imagePullSecrets ?? [],
+    runAsUser,
+    runAsGroup,
+    replicas,
+    resources: args.resources ?? DEFAULT_RESOURCES,
+    nodeSelector: args.nodeSelector ?? {},
+    tolerations: args.tolerations,
+    affinity: args.affinity,
+    priorityClassName: args.priorityClassName,
+    labels: args.labels ?? {},
+    annotations: args.annotations ?? {},
+    serviceType,
+    port,
+    nodePort: args.nodePort,
+    serviceAnnotations: args.serviceAnnotations ?? {},
+    hostNetwork: args.hostNetwork ?? false,
+    upstreamHost,
+    nodeEndpoint: args.nodeEndpoint,
+    clusterDomain,
+    localRegistryHosting: args.localRegistryHosting ?? false,
+    maxConfigMapBytes,
+    workerProcesses: args.workerProcesses,
+  };
+}
+
+/**
+ * Whether the pods can meet the Pod Security "restricted" level: hostPath
+ * volumes and the host network are forbidden by "baseline" already.
+ */
+export function podSecurityLevel(
+  a: Pick<ResolvedArgs, "storage" | "hostNetwork">,
+): "restricted" | "privileged" {
+  return a.storage === "hostPath" || a.hostNetwork ? "privileged" : "restricted";
+}

@@ -1,0 +1,32 @@
+/**
+ * The Kubernetes side: the StaticContainerRegistry component and the pure
+ * parts it is made of (usable on their own, e.g. for other deployment tools).
+ */
+export {
+  StaticContainerRegistry,
+  STATIC_CONTAINER_REGISTRY_TYPE,
+  type ServedRepository,
+  type ServedTag,
+} from "./component";
+export {
+  DEFAULT_IMAGE,
+  DEFAULT_PORT,
+  DEFAULT_UPSTREAM_HOST,
+  InvalidArgsError,
+  validateArgs,
+  type CreatedVolumeStorageArgs,
+  type ExistingClaimStorageArgs,
+  type HostPathStorageArgs,
+  type StaticContainerRegistryArgs,
+} from "./args";
+export { ImagesTreeError, planRegistry, planFromInventory, type RegistryPlan } from "./plan";
+export { renderDriftGuard, type DriftGuard, type DriftGuardOptions } from "./driftGuard";
+export { shardFiles, filesHash, type Shard } from "./configMaps";
+export {
+  containerdHostsToml,
+  registriesYaml,
+  localRegistryHostingV1,
+  type NodeWiringOptions,
+  type LocalRegistryHostingOptions,
+} from "./nodeWiring";
+export { POD_PATHS } from "./workload";

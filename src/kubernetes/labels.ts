@@ -1,0 +1,31 @@
+/**
+ * Names and labels shared by every object the component creates.
+ */
+
+export const APP_NAME = "static-container-registry";
+
+/** The labels that select this instance's pods: stable for the life of the Deployment. */
+export function selectorLabels(instance: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": APP_NAME,
+    "app.kubernetes.io/instance": instance,
+  };
+}
+
+/**
+ * The standard `app.kubernetes.io/*` labels plus the user's. The user's labels
+ * come first so they can never change the selector labels.
+ */
+export function commonLabels(
+  instance: string,
+  component: string,
+  user: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    ...user,
+    ...selectorLabels(instance),
+    "app.kubernetes.io/component": component,
+    "app.kubernetes.io/part-of": APP_NAME,
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
+}
