@@ -177,8 +177,8 @@ export interface Containerd {
   dir: string;
   socket: string;
   server: Server;
-  /** `ctr -a SOCK -n e2e ARGS...`, throwing with the output on failure. */
-  ctr: (args: string[]) => { stdout: string; stderr: string };
+  /** `ctr -a SOCK -n NAMESPACE ARGS...` (namespace "e2e" by default), throwing with the output on failure. */
+  ctr: (args: string[], namespace?: string) => { stdout: string; stderr: string };
 }
 
 /**
@@ -222,8 +222,8 @@ export async function startContainerd(): Promise<Containerd> {
     if (Date.now() > deadline) throw new Error(`containerd did not create ${socket}:\n${server.output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const ctr = (args: string[]) => {
-    const r = run("ctr", ["-a", socket, "-n", "e2e", ...args], {
+  const ctr = (args: string[], namespace = "e2e") => {
+    const r = run("ctr", ["-a", socket, "-n", namespace, ...args], {
       env: { ...process.env, CONTAINERD_SNAPSHOTTER: "native" },
     });
     return { stdout: r.stdout, stderr: r.stderr };
@@ -290,22 +290,29 @@ export interface RawResponse {
 }
 
 /**
- * Sends `METHOD TARGET HTTP/1.1` exactly as written (for traversal probes),
- * with `Connection: close`, and parses the answer (Content-Length or chunked).
+ * Sends `METHOD TARGET HTTP/1.1` exactly as written (for traversal probes, and
+ * for servers whose answers node's client refuses), with `Connection: close`,
+ * and parses the answer (chunked, or whatever arrived before the close).
  */
-export function rawRequest(port: number, method: string, target: string): Promise<RawResponse> {
+export function rawRequest(
+  port: number,
+  method: string,
+  target: string,
+  headers: Record<string, string> = {},
+  body?: Buffer,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
-    sock.setTimeout(15000, () => sock.destroy(new Error(`${method} ${target}: timeout`)));
-    sock.on("connect", () =>
+    sock.setTimeout(30000, () => sock.destroy(new Error(`${method} ${target}: timeout`)));
+    sock.on("connect", () => {
+      const lines = [`${method} ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, "Connection: close"];
+      for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
+      if (body) lines.push(`Content-Length: ${body.length}`);
       sock.write(
-        Buffer.from(
-          `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`,
-          "latin1",
-        ),
-      ),
-    );
+        Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1"), body ?? Buffer.alloc(0)]),
+      );
+    });
     sock.on("data", (c: Buffer) => chunks.push(c));
     sock.on("error", reject);
     sock.on("end", () => {
@@ -356,6 +363,17 @@ export function errorCodes(body: Buffer): string[] {
 
 // ---------------------------------------------------------------------------
 // Misc
+
+/** The host's platform as OCI spells it (linux/amd64, linux/arm64, ...). */
+export function hostPlatform(): string {
+  const arch = (
+    { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x" } as Record<
+      string,
+      string
+    >
+  )[process.arch];
+  return `linux/${arch ?? process.arch}`;
+}
 
 export const ACCEPT_ALL_MANIFESTS = [
   "application/vnd.oci.image.index.v1+json",

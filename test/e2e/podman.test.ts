@@ -1,0 +1,138 @@
+/**
+ * podman pulling from our registry, with private storage (vfs, under a temp
+ * dir), its own registries.conf, and a temp signature policy that accepts
+ * everything (the content is built locally and unsigned).
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, describe, test } from "node:test";
+import type { FixtureImage } from "../fixtures/build";
+import { run } from "../support/tools";
+import { buildFixtures, hostPlatform, once, scratch, startRegistry, stopAll, tools } from "./harness";
+
+const env = once(async () => {
+  const fx = await buildFixtures();
+  const reg = await startRegistry(fx.root);
+  const dir = scratch("podman");
+  fs.writeFileSync(path.join(dir, "registries.conf"), "unqualified-search-registries = []\n");
+  fs.writeFileSync(path.join(dir, "containers.conf"), "");
+  const policy = path.join(dir, "policy.json");
+  fs.writeFileSync(policy, JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
+  const podmanEnv = {
+    ...process.env,
+    CONTAINERS_REGISTRIES_CONF: path.join(dir, "registries.conf"),
+    CONTAINERS_CONF: path.join(dir, "containers.conf"),
+  };
+  /** podman with its storage in its own dir (one per `store`, so pulls do not see each other's layers). */
+  const podman = (store: string, args: string[]) =>
+    run(
+      "podman",
+      [
+        "--root",
+        path.join(dir, store, "root"),
+        "--runroot",
+        path.join(dir, store, "runroot"),
+        "--tmpdir",
+        path.join(dir, store, "tmp"),
+        "--storage-driver",
+        "vfs",
+        "--cgroup-manager=cgroupfs",
+        "--events-backend=file",
+        ...args,
+      ],
+      { env: podmanEnv },
+    );
+  return { fx, reg, podman, policy };
+});
+after(stopAll);
+
+interface PodmanImage {
+  Id: string;
+  Digest: string;
+  RepoDigests: string[];
+  RepoTags: string[];
+  Architecture: string;
+  Os: string;
+}
+
+describe("podman", () => {
+  test("pull by tag: single-arch and multi-arch images; image inspect shows the digest", async (t) => {
+    if (!tools(t, "nginx", "skopeo", "podman")) return;
+    const { fx, reg, podman, policy } = await env();
+    const picks: FixtureImage[] = fx.images.filter(
+      (i) =>
+        i.reference === "busybox:1.36" ||
+        i.reference === "library/alpine:3.19" ||
+        i.features.includes("no-media-type") ||
+        i.kind === "oci-index" ||
+        i.kind === "docker-manifest-list" ||
+        i.source === "oci-layout",
+    );
+    for (const img of picks) {
+      await t.test(
+        `${img.reference} (${img.kind}${img.source === "oci-layout" ? ", OCI layout" : ""})`,
+        () => {
+          const store = img.reference.replace(/[^a-z0-9]+/gi, "-");
+          const ref = `${reg.host}/${img.reference}`;
+          podman(store, ["pull", "--quiet", "--tls-verify=false", "--signature-policy", policy, ref]);
+          const [info] = JSON.parse(podman(store, ["image", "inspect", ref]).stdout) as PodmanImage[];
+          assert.equal(
+            info.Digest,
+            img.digest,
+            "podman records the digest of the manifest it resolved the tag to",
+          );
+          assert.ok(
+            info.RepoDigests.includes(`${reg.host}/${img.repo}@${img.digest}`),
+            JSON.stringify(info.RepoDigests),
+          );
+          assert.ok(info.RepoTags.includes(ref), JSON.stringify(info.RepoTags));
+          const platform = img.children.length ? hostPlatform() : img.platforms[0];
+          assert.equal(`${info.Os}/${info.Architecture}`, platform);
+          if (img.children.length) {
+            const child = img.children.find((c) => c.platform === platform)!;
+            assert.ok(
+              info.RepoDigests.includes(`${reg.host}/${img.repo}@${child.digest}`),
+              `the ${platform} child's digest is recorded too: ${JSON.stringify(info.RepoDigests)}`,
+            );
+          }
+        },
+      );
+    }
+  });
+
+  test("pull --arch arm64 of a multi-arch image, and pull by digest", async (t) => {
+    if (!tools(t, "nginx", "skopeo", "podman")) return;
+    const { fx, reg, podman, policy } = await env();
+    for (const img of fx.images.filter((i) => i.kind === "oci-index" || i.kind === "docker-manifest-list")) {
+      await t.test(`${img.reference} --arch arm64`, () => {
+        const store = "arm64-" + img.reference.replace(/[^a-z0-9]+/gi, "-");
+        const ref = `${reg.host}/${img.reference}`;
+        podman(store, [
+          "pull",
+          "--quiet",
+          "--arch",
+          "arm64",
+          "--tls-verify=false",
+          "--signature-policy",
+          policy,
+          ref,
+        ]);
+        const [info] = JSON.parse(podman(store, ["image", "inspect", ref]).stdout) as PodmanImage[];
+        assert.equal(info.Architecture, "arm64");
+        const arm = img.children.find((c) => c.platform === "linux/arm64")!;
+        assert.ok(
+          info.RepoDigests.includes(`${reg.host}/${img.repo}@${arm.digest}`),
+          JSON.stringify(info.RepoDigests),
+        );
+      });
+      await t.test(`${img.repo}@${img.digest}`, () => {
+        const store = "digest-" + img.reference.replace(/[^a-z0-9]+/gi, "-");
+        const ref = `${reg.host}/${img.repo}@${img.digest}`;
+        podman(store, ["pull", "--quiet", "--tls-verify=false", "--signature-policy", policy, ref]);
+        const [info] = JSON.parse(podman(store, ["image", "inspect", ref]).stdout) as PodmanImage[];
+        assert.equal(info.Digest, img.digest);
+      });
+    }
+  });
+});

@@ -1,0 +1,421 @@
+/**
+ * Side by side with the reference: Debian's `docker-registry` (distribution
+ * 2.8) holding the same fixtures (pushed with `skopeo copy --all
+ * --preserve-digests`, so manifests keep their bytes and digests), and our
+ * registry serving the images tree. The same requests go to both; status,
+ * Content-Type, Docker-Content-Digest, Content-Length, the API-version header,
+ * Location/Link where they matter, and bodies where they must match are
+ * compared.
+ *
+ * Every difference we mean to have is listed in INTENDED with a one-line
+ * reason. Any other difference fails the test, and so does an INTENDED entry
+ * that no longer matches anything (so the list stays honest).
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { after, describe, test } from "node:test";
+import type { FixtureImage } from "../fixtures/build";
+import { run } from "../support/tools";
+import {
+  ABSENT_DIGEST,
+  ACCEPT_ALL_MANIFESTS,
+  buildFixtures,
+  errorCodes,
+  once,
+  rawRequest,
+  startReference,
+  startRegistry,
+  stopAll,
+  tools,
+  type RawResponse,
+} from "./harness";
+
+const env = once(async () => {
+  const fx = await buildFixtures();
+  const [reg, ref] = await Promise.all([startRegistry(fx.root), startReference()]);
+  // Push every fixture from the tree itself (not through our registry), so the
+  // reference does not inherit our mistakes.
+  for (const img of fx.images) {
+    const src = img.source === "dir" ? `dir:${img.path}` : `oci:${img.path}:${img.tag}`;
+    run("skopeo", [
+      "--insecure-policy",
+      "copy",
+      "--all",
+      "--preserve-digests",
+      "--quiet",
+      "--dest-tls-verify=false",
+      src,
+      `docker://${ref.host}/${img.reference}`,
+    ]);
+  }
+  return { fx, reg, ref };
+});
+after(stopAll);
+
+/** How to compare the bodies of one probe. */
+type BodyKind =
+  | "bytes" // must be identical
+  | "tags" // {name, tags}: same name, same set of tags
+  | "catalog" // {repositories}: same list
+  | "error" // JSON errors: same codes (wording may differ)
+  | "none"; // HEAD, or a body nobody reads
+
+interface Probe {
+  id: string;
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: Buffer;
+  kind: BodyKind;
+}
+
+/** A difference between the two answers to one probe. */
+interface Diff {
+  probe: Probe;
+  field: string;
+  ours: string;
+  theirs: string;
+}
+
+interface Intended {
+  /** Which probes (by id). */
+  probe: RegExp;
+  field: string;
+  /** Optional: only when the two values look like this. */
+  when?: (d: Diff) => boolean;
+  reason: string;
+}
+
+const isJson = (ct: string) => /^application\/json\b/.test(ct);
+
+/**
+ * The differences we mean to have. Keep each reason to one line: it is what a
+ * reader of a failing run needs to decide whether a new difference is a bug.
+ */
+const INTENDED: Intended[] = [
+  {
+    probe: /./,
+    field: "content-type",
+    when: (d) => isJson(d.ours) && isJson(d.theirs),
+    reason: "JSON media type: Go's registry appends '; charset=utf-8', the parameter is optional",
+  },
+  {
+    probe: /./,
+    field: "error-message",
+    reason: "error message/detail wording is free text; clients act on the code",
+  },
+  {
+    probe: /^error |^unknown |^bad digest |^write /,
+    field: "content-length",
+    reason: "error bodies differ in wording/detail, so their lengths do",
+  },
+];
+
+/** Headers compared on every probe. */
+const HEADERS = [
+  "content-type",
+  "docker-content-digest",
+  "content-length",
+  "docker-distribution-api-version",
+];
+
+function probes(images: FixtureImage[]): Probe[] {
+  const out: Probe[] = [
+    { id: "base GET /v2/", method: "GET", path: "/v2/", kind: "bytes" },
+    { id: "base HEAD /v2/", method: "HEAD", path: "/v2/", kind: "none" },
+    { id: "base GET /v2 (redirect)", method: "GET", path: "/v2", kind: "none" },
+  ];
+  const accept = { accept: ACCEPT_ALL_MANIFESTS };
+  const seenBlob = new Set<string>();
+  for (const img of images) {
+    const m = `/v2/${img.repo}/manifests`;
+    const k = `${img.reference} (${img.kind})`;
+    out.push(
+      { id: `manifest GET tag ${k}`, method: "GET", path: `${m}/${img.tag}`, headers: accept, kind: "bytes" },
+      {
+        id: `manifest HEAD tag ${k}`,
+        method: "HEAD",
+        path: `${m}/${img.tag}`,
+        headers: accept,
+        kind: "none",
+      },
+      {
+        id: `manifest GET digest ${k}`,
+        method: "GET",
+        path: `${m}/${img.digest}`,
+        headers: accept,
+        kind: "bytes",
+      },
+      {
+        id: `manifest HEAD digest ${k}`,
+        method: "HEAD",
+        path: `${m}/${img.digest}`,
+        headers: accept,
+        kind: "none",
+      },
+      {
+        id: `manifest GET tag, Accept: own type only ${k}`,
+        method: "GET",
+        path: `${m}/${img.tag}`,
+        headers: { accept: img.mediaType },
+        kind: "bytes",
+      },
+      { id: `accept-less GET tag ${k}`, method: "GET", path: `${m}/${img.tag}`, kind: "bytes" },
+      {
+        id: `manifest GET tag, several Accept headers ${k}`,
+        method: "GET",
+        path: `${m}/${img.tag}`,
+        // Two header lines, as containerd and Docker send them (nginx 1.22 sees only the first).
+        headers: {
+          accept:
+            "application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json",
+          Accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json",
+        },
+        kind: "bytes",
+      },
+    );
+    for (const c of img.children) {
+      out.push({
+        id: `manifest GET child ${c.platform} ${k}`,
+        method: "GET",
+        path: `${m}/${c.digest}`,
+        headers: accept,
+        kind: "bytes",
+      });
+    }
+    for (const b of img.blobs) {
+      const key = `${img.repo}@${b.digest}`;
+      if (seenBlob.has(key)) continue;
+      seenBlob.add(key);
+      const p = `/v2/${img.repo}/blobs/${b.digest}`;
+      out.push(
+        { id: `blob GET ${img.repo} ${b.mediaType} ${b.digest}`, method: "GET", path: p, kind: "bytes" },
+        { id: `blob HEAD ${img.repo} ${b.mediaType} ${b.digest}`, method: "HEAD", path: p, kind: "none" },
+      );
+    }
+  }
+  const big = images.find((i) => i.features.includes("large-layer"))!;
+  const layer = big.layers.reduce((a, b) => (b.size > a.size ? b : a));
+  const bp = `/v2/${big.repo}/blobs/${layer.digest}`;
+  for (const range of [
+    "bytes=0-99",
+    "bytes=100-",
+    "bytes=-10",
+    `bytes=1000-${layer.size + 5000}`,
+    `bytes=${layer.size}-`,
+  ]) {
+    out.push({ id: `range ${range} big layer`, method: "GET", path: bp, headers: { range }, kind: "bytes" });
+  }
+  const busybox = images.find((i) => i.reference === "busybox:1.36")!;
+  out.push(
+    {
+      id: "blob HEAD of a manifest digest",
+      method: "HEAD",
+      path: `/v2/busybox/blobs/${busybox.digest}`,
+      kind: "none",
+    },
+    {
+      id: "blob GET of another repository's blob",
+      method: "GET",
+      path: `/v2/busybox/blobs/${layer.digest}`,
+      kind: "error",
+    },
+  );
+  const repos = [...new Set(images.map((i) => i.repo))];
+  for (const r of repos)
+    out.push({ id: `tags ${r}`, method: "GET", path: `/v2/${r}/tags/list`, kind: "tags" });
+  out.push(
+    { id: "tags page n=1", method: "GET", path: "/v2/shared/base/tags/list?n=1", kind: "tags" },
+    { id: "catalog", method: "GET", path: "/v2/_catalog", kind: "catalog" },
+    { id: "catalog page n=2", method: "GET", path: "/v2/_catalog?n=2", kind: "catalog" },
+    {
+      id: "catalog page n=2&last=busybox",
+      method: "GET",
+      path: "/v2/_catalog?n=2&last=busybox",
+      kind: "catalog",
+    },
+    { id: "unknown repo manifest", method: "GET", path: "/v2/no/such/manifests/latest", kind: "error" },
+    { id: "unknown repo tags", method: "GET", path: "/v2/no/such/tags/list", kind: "error" },
+    { id: "unknown repo blob", method: "GET", path: `/v2/no/such/blobs/${ABSENT_DIGEST}`, kind: "error" },
+    { id: "unknown tag", method: "GET", path: "/v2/busybox/manifests/9.99", headers: accept, kind: "error" },
+    {
+      id: "unknown tag HEAD",
+      method: "HEAD",
+      path: "/v2/busybox/manifests/9.99",
+      headers: accept,
+      kind: "none",
+    },
+    { id: "unknown digest", method: "GET", path: `/v2/busybox/manifests/${ABSENT_DIGEST}`, kind: "error" },
+    { id: "unknown blob", method: "GET", path: `/v2/busybox/blobs/${ABSENT_DIGEST}`, kind: "error" },
+    { id: "unknown blob HEAD", method: "HEAD", path: `/v2/busybox/blobs/${ABSENT_DIGEST}`, kind: "none" },
+    { id: "bad digest blob short", method: "GET", path: "/v2/busybox/blobs/sha256:1234", kind: "error" },
+    {
+      id: "bad digest blob upper-case",
+      method: "GET",
+      path: `/v2/busybox/blobs/sha256:${"A".repeat(64)}`,
+      kind: "error",
+    },
+    {
+      id: "bad digest manifest short",
+      method: "GET",
+      path: "/v2/busybox/manifests/sha256:1234",
+      kind: "error",
+    },
+    {
+      id: "referrers",
+      method: "GET",
+      path: `/v2/oci/app/referrers/${images.find((i) => i.reference === "oci/app:1.0")!.digest}`,
+      kind: "none",
+    },
+    {
+      id: "write PUT manifest",
+      method: "PUT",
+      path: "/v2/busybox/manifests/pushed",
+      headers: { "content-type": busybox.mediaType },
+      body: fs.readFileSync(busybox.manifestPath),
+      kind: "error",
+    },
+    {
+      id: "write DELETE manifest",
+      method: "DELETE",
+      path: `/v2/busybox/manifests/${busybox.digest}`,
+      kind: "error",
+    },
+    {
+      id: "write DELETE blob",
+      method: "DELETE",
+      path: `/v2/busybox/blobs/${busybox.layers[0].digest}`,
+      kind: "error",
+    },
+    { id: "write PATCH upload", method: "PATCH", path: "/v2/busybox/blobs/uploads/0b1c2d3e", kind: "error" },
+    // Last: on the reference this starts an upload session.
+    { id: "write POST upload", method: "POST", path: "/v2/busybox/blobs/uploads/", kind: "error" },
+  );
+  return out;
+}
+
+function compare(p: Probe, ours: RawResponse, theirs: RawResponse): Diff[] {
+  const diffs: Diff[] = [];
+  const add = (field: string, o: unknown, t: unknown) => {
+    const os = typeof o === "string" ? o : JSON.stringify(o);
+    const ts = typeof t === "string" ? t : JSON.stringify(t);
+    if (os !== ts) diffs.push({ probe: p, field, ours: os ?? "(none)", theirs: ts ?? "(none)" });
+  };
+  add("status", String(ours.status), String(theirs.status));
+  for (const h of HEADERS) add(h, ours.headers[h] ?? "(none)", theirs.headers[h] ?? "(none)");
+  if (ours.status >= 300 && ours.status < 400) {
+    add(
+      "location",
+      new URL(ours.headers.location ?? "", "http://x").pathname,
+      new URL(theirs.headers.location ?? "", "http://x").pathname,
+    );
+  }
+  if (p.kind === "bytes" && ours.status < 300 && theirs.status < 300) {
+    if (!ours.body.equals(theirs.body))
+      add("body", `${ours.body.length} bytes`, `${theirs.body.length} bytes (different)`);
+    add(
+      "content-range",
+      ours.headers["content-range"] ?? "(none)",
+      theirs.headers["content-range"] ?? "(none)",
+    );
+  } else if (p.kind === "bytes" || p.kind === "error") {
+    add("body-kind", bodyKind(ours), bodyKind(theirs));
+    if (bodyKind(ours) === "json-error" && bodyKind(theirs) === "json-error") {
+      add("error-code", errorCodes(ours.body), errorCodes(theirs.body));
+      if (!ours.body.equals(theirs.body)) add("error-message", ours.body.toString(), theirs.body.toString());
+    }
+  } else if (p.kind === "tags") {
+    const o = safeJson(ours.body) as { name?: string; tags?: string[] } | undefined;
+    const t = safeJson(theirs.body) as { name?: string; tags?: string[] } | undefined;
+    add("name", o?.name, t?.name);
+    add("tags (as a set)", [...(o?.tags ?? [])].sort(), [...(t?.tags ?? [])].sort());
+    add("tags (order)", o?.tags, t?.tags);
+    add("link", ours.headers.link ?? "(none)", theirs.headers.link ?? "(none)");
+  } else if (p.kind === "catalog") {
+    add(
+      "repositories",
+      (safeJson(ours.body) as { repositories?: string[] })?.repositories,
+      (safeJson(theirs.body) as { repositories?: string[] })?.repositories,
+    );
+    add("link", ours.headers.link ?? "(none)", theirs.headers.link ?? "(none)");
+  }
+  return diffs;
+}
+
+function bodyKind(r: RawResponse): string {
+  if (!r.body.length) return "empty";
+  try {
+    errorCodes(r.body);
+    return "json-error";
+  } catch {
+    return safeJson(r.body) !== undefined
+      ? "json"
+      : `text (${(r.headers["content-type"] ?? "?").split(";")[0]})`;
+  }
+}
+
+function safeJson(b: Buffer): unknown {
+  try {
+    return JSON.parse(b.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+describe("reference registry comparison", () => {
+  test("the same requests get the same answers from docker-registry 2.8 and from us, except as recorded", async (t) => {
+    if (!tools(t, "nginx", "skopeo", "docker-registry")) return;
+    const { fx, reg, ref } = await env();
+
+    // The reference really holds the fixtures with their digests.
+    for (const img of fx.images) {
+      const r = await rawRequest(ref.port, "HEAD", `/v2/${img.repo}/manifests/${img.tag}`, {
+        accept: ACCEPT_ALL_MANIFESTS,
+      });
+      assert.equal(
+        r.headers["docker-content-digest"],
+        img.digest,
+        `reference kept ${img.reference}'s digest`,
+      );
+    }
+
+    const unexpected: string[] = [];
+    const intended: string[] = [];
+    const used = new Set<Intended>();
+    const all = probes(fx.images);
+    for (const p of all) {
+      const [ours, theirs] = [
+        await rawRequest(reg.port, p.method, p.path, p.headers, p.body),
+        await rawRequest(ref.port, p.method, p.path, p.headers, p.body),
+      ];
+      for (const d of compare(p, ours, theirs)) {
+        const rule = INTENDED.find(
+          (r) => r.probe.test(p.id) && r.field === d.field && (!r.when || r.when(d)),
+        );
+        const line = `${p.id} [${p.method} ${p.path}] ${d.field}: ours=${clip(d.ours)} reference=${clip(d.theirs)}`;
+        if (rule) {
+          used.add(rule);
+          intended.push(`${line}\n      (intended: ${rule.reason})`);
+        } else unexpected.push(line);
+      }
+    }
+    t.diagnostic(`${all.length} requests compared; ${intended.length} intended differences`);
+    for (const l of intended) t.diagnostic(l);
+    const stale = INTENDED.filter((r) => !used.has(r)).map((r) => `${r.probe} ${r.field}: ${r.reason}`);
+    assert.deepEqual(
+      unexpected,
+      [],
+      `differences from the reference registry that are not recorded as intended:\n${unexpected.join("\n")}`,
+    );
+    assert.deepEqual(
+      stale,
+      [],
+      `recorded differences that no longer occur (remove them):\n${stale.join("\n")}`,
+    );
+  });
+});
+
+function clip(s: string): string {
+  const one = s.replace(/\s+/g, " ");
+  return one.length > 160 ? one.slice(0, 157) + "..." : one;
+}
