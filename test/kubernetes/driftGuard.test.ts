@@ -229,7 +229,7 @@ for (const shell of shells()) {
     });
 
     test("reports at most maxReported problems one by one", () => {
-      const { root, inv } = makeTree();
+      const { inv } = makeTree();
       const g = renderDriftGuard(inv, {
         imagesRoot: "/srv/images",
         configDir: "/etc/scr",
