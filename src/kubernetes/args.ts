@@ -234,8 +234,11 @@ export const DEFAULT_RESOURCES: k8s.types.input.core.v1.ResourceRequirements = {
   limits: { memory: "512Mi" },
 };
 
-/** Thrown for invalid arguments; the message lists every problem found. */
-export class InvalidArgsError extends Error {
+/**
+ * Thrown for invalid arguments; the message lists every problem found. A
+ * Pulumi RunError, so that Pulumi prints the message without a stack trace.
+ */
+export class InvalidArgsError extends pulumi.RunError {
   constructor(
     readonly resourceName: string,
     readonly problems: string[],

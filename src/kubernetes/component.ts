@@ -18,7 +18,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { InventorySummary } from "../inventory/model";
 import { podSecurityLevel, validateArgs, type ResolvedArgs, type StaticContainerRegistryArgs } from "./args";
-import { commonLabels } from "./labels";
+import { annotationsOrNone, commonLabels } from "./labels";
 import { containerdHostsToml, localRegistryHostingV1, registriesYaml } from "./nodeWiring";
 import { planRegistry, type RegistryPlan } from "./plan";
 import { claimVolume, createVolumeAndClaim, hostPathVolume } from "./storage";
@@ -175,7 +175,7 @@ export class StaticContainerRegistry extends pulumi.ComponentResource<Built> {
               "pod-security.kubernetes.io/warn": "restricted",
               "pod-security.kubernetes.io/warn-version": "latest",
             },
-            annotations: a.annotations,
+            annotations: annotationsOrNone(a.annotations),
           },
         },
         child,
@@ -216,7 +216,7 @@ export class StaticContainerRegistry extends pulumi.ComponentResource<Built> {
             metadata: {
               namespace,
               labels: commonLabels(name, "config", a.labels),
-              annotations: a.annotations,
+              annotations: annotationsOrNone(a.annotations),
             },
             immutable: true,
             data: shard.files,
@@ -238,14 +238,20 @@ export class StaticContainerRegistry extends pulumi.ComponentResource<Built> {
     const labels = commonLabels(name, "registry", a.labels);
     const deployment = new k8s.apps.v1.Deployment(
       name,
-      { metadata: { namespace, labels, annotations: a.annotations }, spec: deploymentSpec(podInputs) },
+      {
+        metadata: { namespace, labels, annotations: annotationsOrNone(a.annotations) },
+        spec: deploymentSpec(podInputs),
+      },
       { ...child, dependsOn },
     );
 
     if (a.replicas > 1) {
       new k8s.policy.v1.PodDisruptionBudget(
         name,
-        { metadata: { namespace, labels, annotations: a.annotations }, spec: podDisruptionBudgetSpec(name) },
+        {
+          metadata: { namespace, labels, annotations: annotationsOrNone(a.annotations) },
+          spec: podDisruptionBudgetSpec(name),
+        },
         child,
       );
     }
@@ -258,7 +264,7 @@ export class StaticContainerRegistry extends pulumi.ComponentResource<Built> {
           name,
           namespace,
           labels,
-          annotations: { ...a.annotations, ...a.serviceAnnotations },
+          annotations: annotationsOrNone(a.annotations, a.serviceAnnotations),
         },
         spec: serviceSpec(name, a),
       },

@@ -29,3 +29,9 @@ export function commonLabels(
     "app.kubernetes.io/managed-by": "pulumi",
   };
 }
+
+/** Annotations, or undefined when there are none (so objects carry no empty map). */
+export function annotationsOrNone(...sets: Record<string, string>[]): Record<string, string> | undefined {
+  const merged = Object.assign({}, ...sets) as Record<string, string>;
+  return Object.keys(merged).length > 0 ? merged : undefined;
+}

@@ -1,8 +1,9 @@
 /**
  * From the images dir to the files the pods need: scan, render the nginx
  * config for the pod's paths, render the drift guard, pack everything into
- * ConfigMap-sized shards. No Pulumi here: the component registers the result.
+ * ConfigMap-sized shards. No resources here: the component registers the result.
  */
+import { RunError } from "@pulumi/pulumi";
 import { scan } from "../inventory";
 import { summarize, type Inventory, type InventorySummary, type Problem } from "../inventory/model";
 import { renderStandalone } from "../nginx";
@@ -14,8 +15,11 @@ import { POD_PATHS } from "./workload";
 /** Room left in each file's budget for its key (the file name) in the ConfigMap. */
 const KEY_ALLOWANCE = 256;
 
-/** The images tree cannot be served; `problems` says why, file by file. */
-export class ImagesTreeError extends Error {
+/**
+ * The images tree cannot be served; `problems` says why, file by file. A
+ * Pulumi RunError, so that a failed preview prints the list without a stack.
+ */
+export class ImagesTreeError extends RunError {
   constructor(
     readonly resourceName: string,
     readonly imagesDir: string,

@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { CreatedVolumeStorageArgs, HostPathStorageArgs, ResolvedArgs } from "./args";
-import { commonLabels } from "./labels";
+import { annotationsOrNone, commonLabels } from "./labels";
 
 type Volume = k8s.types.input.core.v1.Volume;
 type Affinity = k8s.types.input.core.v1.Affinity;
@@ -131,13 +131,13 @@ export function createVolumeAndClaim(
   const resolved = createdVolumeSpec(pv.spec, { namespace, name: claimName }, capacityFor(imagesBytes));
   const volume = new k8s.core.v1.PersistentVolume(
     `${name}-images`,
-    { metadata: { labels, annotations: a.annotations }, spec: resolved.spec },
+    { metadata: { labels, annotations: annotationsOrNone(a.annotations) }, spec: resolved.spec },
     opts,
   );
   const claim = new k8s.core.v1.PersistentVolumeClaim(
     `${name}-images`,
     {
-      metadata: { name: claimName, namespace, labels, annotations: a.annotations },
+      metadata: { name: claimName, namespace, labels, annotations: annotationsOrNone(a.annotations) },
       spec: {
         accessModes: resolved.accessModes,
         storageClassName: resolved.storageClassName,
