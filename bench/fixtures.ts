@@ -33,14 +33,24 @@ export async function buildServingFixtures(root: string): Promise<ServingFixture
   fs.mkdirSync(dir, { recursive: true });
   const layer = seededBytes("bench/huge", HUGE_LAYER_BYTES);
   const config = Buffer.from(
-    JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [sha(layer)] } }),
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      rootfs: { type: "layers", diff_ids: [sha(layer)] },
+    }),
   );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: sha(config), size: config.length },
-      layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: sha(layer), size: layer.length }],
+      config: {
+        mediaType: "application/vnd.oci.image.config.v1+json",
+        digest: sha(config),
+        size: config.length,
+      },
+      layers: [
+        { mediaType: "application/vnd.oci.image.layer.v1.tar", digest: sha(layer), size: layer.length },
+      ],
     }),
   );
   fs.writeFileSync(path.join(dir, sha(layer).slice(7)), layer);
@@ -50,6 +60,12 @@ export async function buildServingFixtures(root: string): Promise<ServingFixture
   return {
     root,
     images,
-    huge: { repo: HUGE_REPO, tag: HUGE_TAG, manifestDigest: sha(manifest), layerDigest: sha(layer), size: layer.length },
+    huge: {
+      repo: HUGE_REPO,
+      tag: HUGE_TAG,
+      manifestDigest: sha(manifest),
+      layerDigest: sha(layer),
+      size: layer.length,
+    },
   };
 }

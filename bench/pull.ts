@@ -23,7 +23,15 @@ export interface TimedCommand {
 }
 
 interface HyperfineJson {
-  results: { command: string; mean: number; stddev: number; median: number; min: number; max: number; times: number[] }[];
+  results: {
+    command: string;
+    mean: number;
+    stddev: number;
+    median: number;
+    min: number;
+    max: number;
+    times: number[];
+  }[];
 }
 
 function hyperfine(
@@ -33,7 +41,17 @@ function hyperfine(
   opts: { runs: number; warmup: number; prepare: string },
 ): TimedCommand[] {
   const json = path.join(work, `hyperfine-${label}.json`);
-  const args = ["-c", CLIENT_CORE, "hyperfine", "--style", "none", "--runs", String(opts.runs), "--warmup", String(opts.warmup)];
+  const args = [
+    "-c",
+    CLIENT_CORE,
+    "hyperfine",
+    "--style",
+    "none",
+    "--runs",
+    String(opts.runs),
+    "--warmup",
+    String(opts.warmup),
+  ];
   args.push("--prepare", opts.prepare, "--export-json", json);
   for (const c of commands) args.push("-n", c.name, c.command);
   sh("taskset", args);
@@ -75,6 +93,7 @@ export function skopeoFullPull(
       "#!/bin/sh",
       "# usage: pull-all.sh PORT — skopeo copy --all of every fixture image",
       "set -e",
+      `mkdir -p ${dest}`,
       ...images.map(
         (img, i) =>
           `skopeo --insecure-policy copy --all --quiet --src-tls-verify=false docker://127.0.0.1:$1/${img.repo}:${img.tag} dir:${dest}/${i}`,
@@ -132,7 +151,10 @@ export async function startContainerd(work: string): Promise<Containerd> {
       "",
     ].join("\n"),
   );
-  const proc = startPinned("containerd", ["--config", config], { core: CLIENT_CORE, logFile: path.join(work, "containerd.log") });
+  const proc = startPinned("containerd", ["--config", config], {
+    core: CLIENT_CORE,
+    logFile: path.join(work, "containerd.log"),
+  });
   const deadline = Date.now() + 20000;
   for (;;) {
     try {
@@ -143,14 +165,21 @@ export async function startContainerd(work: string): Promise<Containerd> {
     } catch {
       /* not answering yet */
     }
-    if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error(`containerd did not start (see ${proc.logFile})`);
+    if (proc.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`containerd did not start (see ${proc.logFile})`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { proc, socket, root: path.join(dir, "root") };
 }
 
 /** hyperfine of `ctr content fetch --plain-http --all-platforms` against each server. */
-export function ctrFetch(work: string, cd: Containerd, ref: string, servers: Running[], runs: number): TimedCommand[] {
+export function ctrFetch(
+  work: string,
+  cd: Containerd,
+  ref: string,
+  servers: Running[],
+  runs: number,
+): TimedCommand[] {
   const blobs = path.join(cd.root, "io.containerd.content.v1.content", "blobs", "sha256");
   const clean = path.join(work, "ctr-clean.sh");
   fs.writeFileSync(

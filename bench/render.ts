@@ -23,6 +23,7 @@ export type RenderStandalone = (inv: Inventory, opts: StandaloneOptions) => Rend
 export function renderer(): RenderStandalone {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require("../src/nginx") as { renderStandalone?: RenderStandalone };
-  if (typeof mod.renderStandalone !== "function") throw new Error("src/nginx does not export renderStandalone");
+  if (typeof mod.renderStandalone !== "function")
+    throw new Error("src/nginx does not export renderStandalone");
   return mod.renderStandalone;
 }

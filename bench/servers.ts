@@ -99,14 +99,20 @@ export interface OursRunning extends Running {
 }
 
 /** The product's standalone config, exactly as rendered, with one worker process. */
-export async function startOurs(root: string, work: string, label = "ours", opts: OursOptions = {}): Promise<OursRunning> {
+export async function startOurs(
+  root: string,
+  work: string,
+  label = "ours",
+  opts: OursOptions = {},
+): Promise<OursRunning> {
   const dir = path.join(work, label);
   const configDir = path.join(dir, "conf");
   const runtimeDir = path.join(dir, "run");
   fs.mkdirSync(configDir, { recursive: true });
   fs.mkdirSync(runtimeDir, { recursive: true });
   const inv = opts.inventory ?? (await scan(root));
-  if (inv.problems.length) throw new Error(`${root} has problems: ${JSON.stringify(inv.problems.slice(0, 5))}`);
+  if (inv.problems.length)
+    throw new Error(`${root} has problems: ${JSON.stringify(inv.problems.slice(0, 5))}`);
   const port = opts.port ?? (await freePort());
   const render = renderer();
   const rendered = render(inv, {
@@ -121,7 +127,8 @@ export async function startOurs(root: string, work: string, label = "ours", opts
   const extra: string[] = [];
   if (!/^\s*daemon\s+off\s*;/m.test(main)) extra.push("daemon off;");
   if (!/^\s*worker_processes\s+1\s*;/m.test(main)) {
-    if (/^\s*worker_processes\s/m.test(main)) throw new Error("rendered config does not honour workerProcesses: 1");
+    if (/^\s*worker_processes\s/m.test(main))
+      throw new Error("rendered config does not honour workerProcesses: 1");
     extra.push("worker_processes 1;");
   }
   const r = await startNginx("ours", path.join(configDir, rendered.main), runtimeDir, port, "/v2/", extra);
@@ -150,6 +157,8 @@ export async function startReference(work: string, images: ImageRef[]): Promise<
       "  accesslog:",
       "    disabled: true",
       "storage:",
+      "  cache:", // as in Debian's /etc/docker/registry/config.yml: the reference at its best
+      "    blobdescriptor: inmemory",
       "  filesystem:",
       `    rootdirectory: ${path.join(dir, "data")}`,
       "  delete:",
@@ -170,8 +179,14 @@ export async function startReference(work: string, images: ImageRef[]): Promise<
   const startMs = await waitFor200(port, "/v2/", t0, 15000, proc);
   for (const img of images) {
     sh("skopeo", [
-      "--insecure-policy", "copy", "--all", "--preserve-digests", "--quiet", "--dest-tls-verify=false",
-      img.source, `docker://127.0.0.1:${port}/${img.repo}:${img.tag}`,
+      "--insecure-policy",
+      "copy",
+      "--all",
+      "--preserve-digests",
+      "--quiet",
+      "--dest-tls-verify=false",
+      img.source,
+      `docker://127.0.0.1:${port}/${img.repo}:${img.tag}`,
     ]);
   }
   return { name: "reference", port, proc, cpuPids: [proc.pid], startMs, stop: proc.stop };

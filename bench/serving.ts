@@ -5,7 +5,6 @@
 import type { Inventory } from "../src/inventory";
 import type { ServingFixtures } from "./fixtures";
 import { load, stat, type LoadOptions, type LoadResult, type Target } from "./lib/load";
-import { probe } from "./lib/proc";
 import type { Running } from "./servers";
 
 export const ACCEPT_MANIFESTS = [
@@ -133,16 +132,9 @@ export async function runServing(
     const present = servers.filter((s) => sc.targets[s.name]);
     const one = async (s: Running, durationS: number, warmupS: number) =>
       load(
-        { port: s.port, ...sc.targets[s.name]! },
+        { port: s.port, expectStatus: sc.status, ...sc.targets[s.name]! },
         { ...opts, durationS, warmupS, runs: 1, connections: sc.connections, serverPids: s.cpuPids },
       );
-    for (const s of present) {
-      const t = sc.targets[s.name]!;
-      const r = await probe(s.port, t.method, t.path, t.headers);
-      if (r.status !== (sc.status ?? 200)) {
-        throw new Error(`${sc.id}: ${s.name} answers ${t.method} ${t.path} with ${r.status}, not ${sc.status ?? 200}`);
-      }
-    }
     for (const s of present) await one(s, opts.warmupS, 0); // warm-up
     for (let i = 0; i < opts.runs; i++) {
       for (const s of present) {

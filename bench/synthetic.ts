@@ -134,7 +134,9 @@ export function generateTree(dir: string, tags: number): SyntheticTree {
     };
     /** One image manifest for `arch`: base + repo layer + own app layer + own config. */
     const image = (arch: string): Buffer => {
-      const base = link(poolBlob(`base/${arch}/${t % BASE_LAYERS}`, bytes(`base/${arch}/${t % BASE_LAYERS}`, 1024), layerMT));
+      const base = link(
+        poolBlob(`base/${arch}/${t % BASE_LAYERS}`, bytes(`base/${arch}/${t % BASE_LAYERS}`, 1024), layerMT),
+      );
       const shared = link(poolBlob(`repo/${r}/${docker}`, bytes(`repo/${r}`, 512), layerMT));
       const app = own(bytes(`app/${t}/${arch}`, 256), layerMT);
       const config = own(
@@ -175,7 +177,11 @@ export function generateTree(dir: string, tags: number): SyntheticTree {
       });
       manifests++;
       top = Buffer.from(
-        JSON.stringify({ schemaVersion: 2, mediaType: docker ? MT.dockerList : MT.ociIndex, manifests: children }),
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: docker ? MT.dockerList : MT.ociIndex,
+          manifests: children,
+        }),
       );
     } else {
       top = image("amd64");

@@ -7,13 +7,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CLIENT_CORE, cpuSeconds, sh } from "./proc";
+import { CLIENT_CORE, cpuSeconds, probe, sh } from "./proc";
 
 export interface Target {
   port: number;
   method: "GET" | "HEAD";
   path: string;
   headers?: Record<string, string>;
+  /** The status every response must have; checked with one request before the load (default 200). */
+  expectStatus?: number;
 }
 
 export interface LoadOptions {
@@ -71,7 +73,13 @@ export function stat(xs: number[]): Stat {
 }
 
 export async function load(target: Target, opts: LoadOptions): Promise<LoadResult> {
-  const once = (seconds: number) => (target.method === "HEAD" ? hey(target, opts, seconds) : wrk(target, opts, seconds));
+  const want = target.expectStatus ?? 200;
+  const check = await probe(target.port, target.method, target.path, target.headers);
+  if (check.status !== want) {
+    throw new Error(`${target.method} :${target.port}${target.path} answers ${check.status}, not ${want}`);
+  }
+  const once = (seconds: number) =>
+    target.method === "HEAD" ? hey(target, opts, seconds) : wrk(target, opts, seconds);
   if (opts.warmupS > 0) once(opts.warmupS);
   const runs: RunResult[] = [];
   for (let i = 0; i < opts.runs; i++) runs.push(once(opts.durationS));
@@ -100,7 +108,9 @@ function serverCpu(pids: number[]): number {
 function wrkScript(t: Target, dir: string): string {
   const lua = [
     `wrk.method = ${JSON.stringify(t.method)}`,
-    ...Object.entries(t.headers ?? {}).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`),
+    ...Object.entries(t.headers ?? {}).map(
+      ([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`,
+    ),
     "done = function(s, latency, requests)",
     '  io.write(string.format("WRKJSON {\\"requests\\":%d,\\"bytes\\":%d,\\"duration_us\\":%d,\\"status\\":%d,\\"connect\\":%d,\\"read\\":%d,\\"write\\":%d,\\"timeout\\":%d,\\"p50\\":%d,\\"p99\\":%d}\\n",',
     "    s.requests, s.bytes, s.duration, s.errors.status, s.errors.connect, s.errors.read, s.errors.write, s.errors.timeout,",
@@ -108,7 +118,12 @@ function wrkScript(t: Target, dir: string): string {
     "end",
     "",
   ].join("\n");
-  const file = path.join(dir, `wrk-${t.method}-${Buffer.from(JSON.stringify(t.headers ?? {})).toString("hex").slice(0, 40)}.lua`);
+  const file = path.join(
+    dir,
+    `wrk-${t.method}-${Buffer.from(JSON.stringify(t.headers ?? {}))
+      .toString("hex")
+      .slice(0, 40)}.lua`,
+  );
   fs.writeFileSync(file, lua);
   return file;
 }
@@ -117,7 +132,17 @@ function wrk(t: Target, o: LoadOptions, seconds: number): RunResult {
   const script = wrkScript(t, o.workDir);
   const cpu0 = serverCpu(o.serverPids);
   const out = sh("taskset", [
-    "-c", CLIENT_CORE, "wrk", "-t1", `-c${o.connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", script, url(t),
+    "-c",
+    CLIENT_CORE,
+    "wrk",
+    "-t1",
+    `-c${o.connections}`,
+    `-d${seconds}s`,
+    "--timeout",
+    "10s",
+    "-s",
+    script,
+    url(t),
   ]);
   const cpu = serverCpu(o.serverPids) - cpu0;
   const m = /WRKJSON (\{.*\})/.exec(out);

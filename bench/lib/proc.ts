@@ -56,10 +56,15 @@ export function startPinned(
 }
 
 /** Runs a command to completion; throws with its output on failure. */
-export function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}) {
+export function sh(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+) {
   const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, ...opts });
   if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
@@ -94,7 +99,8 @@ export async function waitFor200(port: number, path: string, since: number, time
     } catch {
       /* not listening yet */
     }
-    if (performance.now() - since > timeoutMs) throw new Error(`no 200 on :${port}${path} after ${timeoutMs} ms`);
+    if (performance.now() - since > timeoutMs)
+      throw new Error(`no 200 on :${port}${path} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 2));
   }
 }

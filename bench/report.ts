@@ -1,0 +1,387 @@
+/**
+ * bench/RESULTS.md from the results JSON: machine, versions, the exact
+ * command, the targets with their measured ratios, then every table.
+ */
+import type { FixtureImage } from "../test/fixtures/build";
+import type { LoadResult, Stat } from "./lib/load";
+import type { TimedCommand } from "./pull";
+import type { ScaleResult } from "./scaling";
+import type { ScenarioResult, ServerName } from "./serving";
+
+export interface Meta {
+  date: string;
+  command: string;
+  machine: Record<string, string>;
+  versions: Record<string, string>;
+  options: Record<string, unknown>;
+  loadavg: { start: string; end: string };
+  runtimeS: number;
+}
+
+export interface Experiment {
+  name: string;
+  description: string;
+  scenarios: ScenarioResult[];
+}
+
+export interface Results {
+  meta: Meta;
+  serving?: {
+    at: string;
+    scenarios: ScenarioResult[];
+    start: Partial<Record<ServerName, number>>;
+    oursFiles: Record<string, number>;
+  };
+  pulls?: {
+    at: string;
+    images: string[];
+    excluded: { ref: string; why: string }[];
+    skopeo: TimedCommand[];
+    ctrRef: string;
+    ctr: TimedCommand[];
+  };
+  features?: { at: string; scenarios: ScenarioResult[] };
+  scaling?: { at: string; sizes: ScaleResult[] };
+  experiments?: { at: string; variants: Experiment[] };
+  notes?: string[];
+}
+
+// ------------------------------------------------------------------ formatting
+
+const n0 = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "–");
+const mibs = (x: number) => `${n0(x / 1048576)} MiB/s`;
+const us = (x: number) => (x >= 10000 ? `${f1(x / 1000)} ms` : `${n0(x)} µs`);
+const spread = (s: Stat, f: (x: number) => string) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+const ratio = (a: number, b: number) => (b ? a / b : NaN);
+const check = (ok: boolean | undefined) => (ok === undefined ? "?" : ok ? "✅ met" : "❌ missed");
+const table = (head: string[], rows: string[][]) =>
+  [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+
+function metricOf(sr: ScenarioResult, server: ServerName): number {
+  const r = sr.results[server];
+  if (!r) return NaN;
+  return sr.scenario.metric === "rps" ? r.rps.median : r.bytesPerSec.median;
+}
+
+// ------------------------------------------------------------------ sections
+
+interface TargetRow {
+  target: string;
+  measured: string;
+  ratio: string;
+  ok?: boolean;
+}
+
+export function targets(res: Results): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const sc = (id: string) => res.serving?.scenarios.find((s) => s.scenario.id === id);
+  const vs = (id: string, label: string, other: ServerName, need: number) => {
+    const s = sc(id);
+    if (!s) return;
+    const a = metricOf(s, "ours");
+    const b = metricOf(s, other);
+    const r = ratio(a, b);
+    const fmt = s.scenario.metric === "rps" ? (x: number) => `${n0(x)} req/s` : mibs;
+    rows.push({
+      target: `${label}: ≥ ${need} × ${other === "bare" ? "bare nginx" : "reference"}`,
+      measured: `ours ${fmt(a)} vs ${fmt(b)}`,
+      ratio: `${f2(r)} ×`,
+      ok: Number.isFinite(r) ? r >= need : undefined,
+    });
+  };
+  vs("small-blob", "small blob GET", "bare", 0.9);
+  vs("small-blob", "small blob GET", "reference", 20);
+  vs("manifest-head-tag", "manifest HEAD by tag", "bare", 0.9);
+  vs("manifest-head-tag", "manifest HEAD by tag", "reference", 20);
+  vs("manifest-get-digest", "manifest GET by digest (not a target; for reference)", "bare", 0.9);
+  vs("manifest-get-digest", "manifest GET by digest (not a target; for reference)", "reference", 20);
+  vs("blob-8mib", "8 MiB blob throughput", "bare", 0.95);
+  vs("blob-8mib", "8 MiB blob throughput", "reference", 1.5);
+  vs("blob-64mib", "64 MiB blob throughput", "bare", 0.95);
+  vs("blob-64mib", "64 MiB blob throughput", "reference", 1.5);
+  const pull = (label: string, list: TimedCommand[] | undefined) => {
+    const o = list?.find((c) => c.name === "ours");
+    const r = list?.find((c) => c.name === "reference");
+    if (!o || !r) return;
+    rows.push({
+      target: `${label}: faster than the reference`,
+      measured: `ours ${f2(o.median)} s vs ${f2(r.median)} s`,
+      ratio: `${f2(r.median / o.median)} × faster`,
+      ok: o.median < r.median,
+    });
+  };
+  pull("full pull, skopeo copy --all of every fixture image", res.pulls?.skopeo);
+  pull(`ctr content fetch --all-platforms ${res.pulls?.ctrRef ?? ""}`, res.pulls?.ctr);
+  const sizes = res.scaling?.sizes ?? [];
+  const big = sizes.find((s) => s.tags === 10000) ?? sizes[sizes.length - 1];
+  const small = sizes.find((s) => s.tags === 100) ?? sizes[0];
+  if (big) {
+    rows.push({
+      target: `${n0(big.tags)} tags: scan + render < 2 s`,
+      measured: `${n0(big.scanRenderMs.median)} ms (child wall incl. node start ${n0(big.childWallMs.median)} ms)`,
+      ratio: `${f2(big.scanRenderMs.median / 2000)} of budget`,
+      ok: big.scanRenderMs.median < 2000,
+    });
+    rows.push({
+      target: `${n0(big.tags)} tags: scan + render < 300 MiB`,
+      measured: `peak RSS ${n0(big.maxRssMiB.median)} MiB`,
+      ratio: `${f2(big.maxRssMiB.median / 300)} of budget`,
+      ok: big.maxRssMiB.median < 300,
+    });
+    rows.push({
+      target: `${n0(big.tags)} tags: nginx start < 1 s`,
+      measured: `${n0(big.startTo200Ms.median)} ms to first 200 on /v2/ (nginx -t ${n0(big.nginxTestMs.median)} ms)`,
+      ratio: `${f2(big.startTo200Ms.median / 1000)} of budget`,
+      ok: big.startTo200Ms.median < 1000,
+    });
+    if (small && big.latency && small.latency && small !== big) {
+      for (const k of Object.keys(big.latency)) {
+        const b = big.latency[k];
+        const s = small.latency[k];
+        if (!s) continue;
+        const r = b.p50us.median / s.p50us.median;
+        rows.push({
+          target: `${k}: p50 at ${n0(big.tags)} tags within 10 % of ${n0(small.tags)} tags`,
+          measured: `${us(b.p50us.median)} vs ${us(s.p50us.median)}; ${n0(b.rps.median)} vs ${n0(s.rps.median)} req/s; CPU ${f1(b.serverCpuUsPerReq.median)} vs ${f1(s.serverCpuUsPerReq.median)} µs/req`,
+          ratio: `${f2(r)} ×`,
+          ok: r <= 1.1,
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+function loadRow(name: string, r: LoadResult | undefined, metric: "rps" | "bytesPerSec"): string[] {
+  if (!r) return [name, "–", "–", "–", "–", "–"];
+  return [
+    name,
+    metric === "rps" ? spread(r.rps, n0) : spread(r.bytesPerSec, (x) => n0(x / 1048576)),
+    spread(r.p50us, us),
+    spread(r.p99us, us),
+    f1(r.serverCpuUsPerReq.median),
+    `${r.runs[0]?.tool ?? "?"} -c${r.connections}, ${r.runs.length}×${r.durationS}s${r.non2xx || r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ""}`,
+  ];
+}
+
+function servingTables(scenarios: ScenarioResult[], servers: ServerName[]): string {
+  const parts: string[] = [];
+  for (const s of scenarios) {
+    const unit = s.scenario.metric === "rps" ? "req/s" : "MiB/s";
+    const base = metricOf(s, "ours");
+    const rows = servers
+      .filter((n) => s.results[n])
+      .map((n) => [
+        ...loadRow(n, s.results[n], s.scenario.metric),
+        n === "ours" ? "1.00" : f2(ratio(base, metricOf(s, n))),
+      ]);
+    parts.push(
+      `#### ${s.scenario.title}\n\n\`${s.scenario.targets.ours?.method ?? ""} ${s.scenario.targets.ours?.path ?? ""}\`\n\n` +
+        table(
+          [`server`, `${unit} median (min–max)`, "p50", "p99", "server CPU µs/req", "load", "ours ÷ this"],
+          rows,
+        ),
+    );
+  }
+  return parts.join("\n\n");
+}
+
+function pullTable(list: TimedCommand[]): string {
+  const o = list.find((c) => c.name === "ours");
+  return table(
+    ["server", "median s", "mean ± σ s", "min–max s", "runs", "this ÷ ours"],
+    list.map((c) => [
+      c.name,
+      f2(c.median),
+      `${f2(c.mean)} ± ${f2(c.stddev)}`,
+      `${f2(c.min)}–${f2(c.max)}`,
+      String(c.times.length),
+      o ? f2(c.median / o.median) : "–",
+    ]),
+  );
+}
+
+function scalingTable(sizes: ScaleResult[]): string {
+  const head = ["", ...sizes.map((s) => `${n0(s.tags)} tags`)];
+  const row = (label: string, f: (s: ScaleResult) => string) => [label, ...sizes.map(f)];
+  const rows = [
+    row(
+      "repositories / manifests / unique blobs",
+      (s) => `${n0(s.tree.repositories)} / ${n0(s.tree.manifests)} / ${n0(s.tree.uniqueBlobs)}`,
+    ),
+    row("multi-arch tags", (s) => n0(s.tree.multiArch)),
+    row("scan ms (median, min–max)", (s) => spread(s.scanMs, n0)),
+    row("render ms", (s) => spread(s.renderMs, n0)),
+    row("scan + render ms", (s) => spread(s.scanRenderMs, n0)),
+    row("child wall ms (node start + scan + render + write)", (s) => spread(s.childWallMs, n0)),
+    row("peak RSS MiB (scan + render)", (s) => spread(s.maxRssMiB, n0)),
+    row("rendered bytes (total)", (s) => n0(s.totalBytes)),
+    row("rendered files", (s) => String(Object.keys(s.files).length)),
+    row("bytes per tag", (s) => n0(s.bytesPerTag)),
+    row("bytes per unique blob", (s) => n0(s.bytesPerBlob)),
+    ...[1024 * 1024, 900 * 1024].map((lim) =>
+      row(`ConfigMaps at ${lim === 1048576 ? "1 MiB" : "900 KiB (component default)"}`, (s) => {
+        const c = s.configMaps.find((x) => x.limitBytes === lim);
+        return c ? (c.error ? `error: ${c.error}` : `${c.count} (${c.files} files incl. drift guard)`) : "–";
+      }),
+    ),
+    row("nginx -t ms", (s) => spread(s.nginxTestMs, n0)),
+    row("start → first 200 on /v2/ ms", (s) => spread(s.startTo200Ms, n0)),
+    row(
+      "worker RSS / PSS MiB",
+      (s) => `${f1(s.memory.workerRssKiB / 1024)} / ${f1((s.memory.workerPssKiB ?? NaN) / 1024)}`,
+    ),
+    row(
+      "master RSS / PSS MiB",
+      (s) => `${f1(s.memory.masterRssKiB / 1024)} / ${f1((s.memory.masterPssKiB ?? NaN) / 1024)}`,
+    ),
+  ];
+  const lat = sizes.filter((s) => s.latency);
+  const latRows: string[][] = [];
+  for (const s of lat) {
+    for (const [k, r] of Object.entries(s.latency!))
+      latRows.push(loadRow(`${n0(s.tags)} tags: ${k}`, r, "rps"));
+  }
+  return (
+    table(head, rows) +
+    (latRows.length
+      ? "\n\nRequest latency by tree size (ours, one worker):\n\n" +
+        table(["request", "req/s median (min–max)", "p50", "p99", "server CPU µs/req", "load"], latRows)
+      : "")
+  );
+}
+
+function featureTable(scenarios: ScenarioResult[]): string {
+  const base = scenarios.find((s) => s.scenario.id.startsWith("baseline"))?.results.ours;
+  return table(
+    [
+      "request",
+      "status",
+      "req/s median (min–max)",
+      "p50",
+      "p99",
+      "server CPU µs/req",
+      "rps ÷ baseline",
+      "CPU ÷ baseline",
+    ],
+    scenarios.map((s) => {
+      const r = s.results.ours!;
+      return [
+        `${s.scenario.title}<br>\`${s.scenario.targets.ours!.path.replace(/sha256:([a-f0-9]{8})[a-f0-9]{56}/g, "sha256:$1…")}\``,
+        String(s.scenario.status ?? 200),
+        spread(r.rps, n0),
+        us(r.p50us.median),
+        us(r.p99us.median),
+        f1(r.serverCpuUsPerReq.median),
+        base ? f2(r.rps.median / base.rps.median) : "–",
+        base ? f2(r.serverCpuUsPerReq.median / base.serverCpuUsPerReq.median) : "–",
+      ];
+    }),
+  );
+}
+
+export function renderResults(res: Results, images?: FixtureImage[]): string {
+  void images;
+  const m = res.meta;
+  const out: string[] = [];
+  out.push("# Benchmark results");
+  out.push(
+    "Generated by `bench/run.ts` (do not edit by hand; the notes at the end are kept from `bench/notes.md`). " +
+      "Raw numbers: `bench/out/latest.json`.",
+  );
+  out.push(
+    [
+      `- **Date**: ${m.date}; total runtime ${n0(m.runtimeS)} s`,
+      `- **Command**: \`${m.command}\``,
+      ...Object.entries(m.machine).map(
+        ([k, v]) => `- **${k}**: ${v.includes("\n") ? "\n\n```\n" + v + "\n```\n" : v}`,
+      ),
+      `- **Versions**: ${Object.entries(m.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join("; ")}`,
+      `- **Load average** at start / end: ${m.loadavg.start} / ${m.loadavg.end}`,
+      `- **Options**: \`${JSON.stringify(m.options)}\``,
+    ].join("\n"),
+  );
+  out.push(
+    "**Method.** Servers run on core 1 (`taskset -c 1`): nginx with `worker_processes 1`, docker-registry with " +
+      "`GOMAXPROCS=1`. Load generators run on core 0: `wrk -t1` for GET (latency from wrk's histogram), " +
+      "`hey` for HEAD (wrk 4.1 cannot time HEAD: it waits for a body; hey reports latency at 100 µs resolution). " +
+      "Each measurement: a warm-up run, then several runs, servers taking turns within each round; " +
+      "tables give the median and (min–max). *Server CPU µs/req* is the CPU time the server processes spent " +
+      "(from /proc) divided by requests served: it does not depend on whether client or server was the bottleneck. " +
+      "Bare nginx serves the same files from a plain `root` (sendfile, tcp_nopush, no access log). " +
+      "The reference is Debian's docker-registry 2.8 with filesystem storage, the same images pushed with " +
+      "`skopeo copy --all --preserve-digests`, access log off.",
+  );
+
+  out.push("## Targets (issue 4)");
+  out.push(
+    table(
+      ["target", "measured", "ratio", ""],
+      targets(res).map((t) => [t.target, t.measured, t.ratio, check(t.ok)]),
+    ),
+  );
+
+  if (res.serving) {
+    out.push(
+      `## Serving: ours vs bare nginx vs reference\n\nMeasured ${res.serving.at}. Start to first 200 on the readiness URL: ${Object.entries(
+        res.serving.start,
+      )
+        .map(([k, v]) => `${k} ${n0(v ?? NaN)} ms`)
+        .join(", ")}. ` +
+        `Our rendered config for the fixture tree: ${Object.entries(res.serving.oursFiles)
+          .map(([k, v]) => `${k} ${n0(v)} B`)
+          .join(", ")}.`,
+    );
+    out.push(servingTables(res.serving.scenarios, ["ours", "bare", "reference"]));
+  }
+  if (res.pulls) {
+    out.push(
+      `## Whole pulls\n\nMeasured ${res.pulls.at}; client pinned to core 0, hyperfine with a warm-up run.`,
+    );
+    out.push(
+      `### skopeo copy --all of every fixture image (${res.pulls.images.length} images, one after the other, into a fresh dir: tree)\n\n` +
+        `Images: ${res.pulls.images.map((i) => `\`${i}\``).join(", ")}` +
+        (res.pulls.excluded.length
+          ? `\n\nExcluded (a server would not serve them to skopeo): ${res.pulls.excluded.map((e) => `\`${e.ref}\` (${e.why})`).join("; ")}`
+          : "") +
+        "\n\n" +
+        pullTable(res.pulls.skopeo),
+    );
+    out.push(
+      `### ctr content fetch --all-platforms ${res.pulls.ctrRef} (private containerd, content removed and garbage-collected before each run)\n\n` +
+        pullTable(res.pulls.ctr),
+    );
+  }
+  if (res.scaling) {
+    out.push(
+      `## Scaling of generation (synthetic trees)\n\nMeasured ${res.scaling.at}. Synthetic trees from \`bench/synthetic.ts\`: 10 tags per repository, every 5th tag a multi-arch index with two children, shared base layers hardlinked. Scan + render run in a child process (\`bench/gen-child.ts\`); peak RSS is that process's maxRSS right after render.`,
+    );
+    out.push(scalingTable(res.scaling.sizes));
+  }
+  if (res.features) {
+    out.push(
+      `## Cost of the features (ours)\n\nMeasured ${res.features.at}, on the fixture tree, each against a manifest GET by digest.`,
+    );
+    out.push(featureTable(res.features.scenarios));
+  }
+  if (res.experiments) {
+    out.push(
+      `## Experiments: hand-edited copies of the rendered config\n\nMeasured ${res.experiments.at}. Each variant is the rendered config with one edit (the product is unchanged).`,
+    );
+    for (const v of res.experiments.variants) {
+      out.push(
+        `### ${v.name}\n\n${v.description}\n\n` + servingTables(v.scenarios, ["ours", "bare", "reference"]),
+      );
+    }
+  }
+  if (res.notes?.length) out.push(res.notes.join("\n\n"));
+  return out.join("\n\n") + "\n";
+}
