@@ -60,7 +60,8 @@ function provider(args: pulumi.runtime.MockResourceArgs): { id: string; state: a
 
 let installed: Promise<void> | undefined;
 
-export function installMocks(): Promise<void> {
+/** Installs the mocks (once per process) for `project` (a Pulumi program's `new Config()` reads that namespace). */
+export function installMocks(project = "static-container-registry-test"): Promise<void> {
   installed ??= pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -72,7 +73,7 @@ export function installMocks(): Promise<void> {
         return args.inputs;
       },
     },
-    "static-container-registry-test",
+    project,
     "test",
     false,
   );
