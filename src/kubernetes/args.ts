@@ -8,8 +8,9 @@
  * enforces that and reports every mistake at once, at construction time.
  */
 import * as fs from "node:fs";
-import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { NAME } from "../inventory/grammar";
 
 type Input<T> = pulumi.Input<T>;
 
@@ -101,7 +102,7 @@ export interface StaticContainerRegistryArgs {
   imagesDir: string;
   /** Hash every blob while scanning (slow on large trees). Manifests are always hashed. */
   verify?: boolean;
-  /** Prefix prepended to every repository name served (e.g. `mirror/`). */
+  /** Prefix prepended to every repository name served: empty, or a repository name and `/` (e.g. `mirror/`). */
   namePrefix?: string;
 
   /** Namespace to deploy into. Default `default`. */
@@ -258,6 +259,7 @@ const HOST_PORT_RE =
 const LABEL_VALUE_RE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const QUALIFIED_NAME_RE =
   /^(?:[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const NAME_PREFIX_RE = new RegExp(`^(?:${NAME}/)?$`);
 const DNS_LABEL_RE = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** A plain (already known) value, or undefined when it is an Output/Promise. */
@@ -455,8 +457,14 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
   if (args.workerProcesses !== undefined && (!isInt(args.workerProcesses) || args.workerProcesses < 1)) {
     problems.push(`workerProcesses must be a whole number >= 1, not ${args.workerProcesses}`);
   }
-  if (args.namePrefix !== undefined && typeof args.namePrefix !== "string")
-    problems.push("namePrefix must be a string");
+  if (
+    args.namePrefix !== undefined &&
+    (typeof args.namePrefix !== "string" || !NAME_PREFIX_RE.test(args.namePrefix))
+  ) {
+    problems.push(
+      `namePrefix "${args.namePrefix}" must be empty or a repository name followed by "/" (e.g. "mirror/")`,
+    );
+  }
 
   if (problems.length > 0) throw new InvalidArgsError(name, problems);
 

@@ -156,6 +156,7 @@ test("every problem is reported at once", () => {
       maxConfigMapBytes: 2 * 1024 * 1024,
       labels: { "app.kubernetes.io/name": "bad value!" },
       workerProcesses: 0,
+      namePrefix: "Mirror",
     },
     "Bad_Name",
   );
@@ -173,6 +174,7 @@ test("every problem is reported at once", () => {
     'namespace "Bad_NS" is not a valid namespace name',
     "maxConfigMapBytes must be between 4096 and 1048576 (Kubernetes' limit), not 2097152",
     "workerProcesses must be a whole number >= 1, not 0",
+    'namePrefix "Mirror" must be empty or a repository name followed by "/" (e.g. "mirror/")',
   ]);
 });
 
