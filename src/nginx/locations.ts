@@ -1,0 +1,208 @@
+/**
+ * The server-context constants: anchored locations for every URL shape of the
+ * pull API, the write refusal, and the JSON error page. The same text serves
+ * any inventory: per-object data comes from the lookup map (maps.ts).
+ *
+ * Rules kept throughout:
+ *  - every regex is anchored (^…$) and matched against nginx's normalised
+ *    $uri (percent-decoded, "." and ".." resolved, slashes merged), and no
+ *    location maps a URL onto the file system: files come only from map
+ *    values, so a URL that is not a key is never a file;
+ *  - `add_header` in a location replaces the inherited ones, so each location
+ *    repeats the API-version header (with `always`, so errors carry it too);
+ *  - `if` is only used with `return`/`set`, the safe subset.
+ */
+import { NAME, SHA256_DIGEST, TAG } from "../inventory/grammar";
+import { API_VERSION_HEADER, ERROR_STATUSES, ERROR_URI } from "./maps";
+import { OCI_INDEX } from "./referrers";
+
+const JSON_TYPE = "types {}\n    default_type application/json;";
+
+/** Headers of a stored file: ours instead of nginx's mtime-based ones (copies on different nodes differ in mtime). */
+const FILE_HEADERS = `etag off;
+    if_modified_since off;
+    add_header Last-Modified "";`;
+
+export interface ServerConstantsOptions {
+  /** Standalone: also answer everything outside /v2 (with a JSON 404). */
+  catchAll: boolean;
+}
+
+export function serverConstants(o: ServerConstantsOptions): string {
+  const name = `(?<scr_name>${NAME})`;
+  const digest = SHA256_DIGEST;
+  return `# static-container-registry: server context (locations). Generated; do not edit.
+# Meant for a server {} of its own: the write refusal and error pages below
+# apply to the whole server.
+
+# Read-only: every method but GET and HEAD, on any URL, is 405 UNSUPPORTED.
+# ($request_method is not cached, and error_page turns the method into GET,
+# so the error page itself passes this check.)
+if ($request_method !~ ^(?:GET|HEAD)$) {
+    return 405;
+}
+
+# Every error, ours or nginx's, is answered as JSON by one internal location.
+error_page ${ERROR_STATUSES.join(" ")} ${ERROR_URI};
+
+location = ${ERROR_URI} {
+    internal;
+    # Most errors never set $scr_err; that is not worth a warning each.
+    uninitialized_variable_warn off;
+    ${JSON_TYPE}
+    # A 416 keeps the headers of the file it refers to, this one included.
+    add_header Docker-Distribution-API-Version $scr_apiv always;
+    add_header Allow $scr_allow always;
+    # The status stays the original error's (error_page without "=").
+    return 200 '{"errors":[{"code":"$scr_ecode","message":"$scr_emsg","detail":$scr_edetail}]}';
+}
+
+location = /v2 {
+    absolute_redirect off;
+    ${API_VERSION_HEADER}
+    return 301 /v2/;
+}
+
+location = /v2/ {
+    ${JSON_TYPE}
+    ${API_VERSION_HEADER}
+    return 200 '{}';
+}
+
+# Blobs by digest (also a manifest of the repository, served as a blob).
+location ~ "^/v2/${name}/blobs/sha256:(?<scr_hex>[a-f0-9]{64})$" {
+    set $scr_err BLOB_UNKNOWN;
+    set $scr_k $uri;
+    if ($scr_obj = "") {
+        set $scr_err NAME_UNKNOWN;
+        return 404;
+    }
+    if ($scr_bfile = "") {
+        return 404;
+    }
+    alias $scr_bfile;
+    types {}
+    default_type application/octet-stream;
+    ${FILE_HEADERS}
+    add_header Docker-Content-Digest sha256:$scr_hex;
+    add_header ETag '"sha256:$scr_hex"';
+    add_header Cache-Control "public, max-age=31536000, immutable";
+    ${API_VERSION_HEADER}
+}
+
+# Manifests by tag or digest: the stored bytes with the stored media type.
+location ~ "^/v2/${name}/manifests/(?<scr_ref>${TAG}|${digest})$" {
+    set $scr_err MANIFEST_UNKNOWN;
+    set $scr_k $scr_bang$uri;
+    if ($scr_obj = "") {
+        set $scr_err NAME_UNKNOWN;
+        return 404;
+    }
+    if ($scr_mfile = "") {
+        return 404;
+    }
+    alias $scr_mfile;
+    # No type from file extensions: the header below is the only Content-Type.
+    types {}
+    default_type "";
+    ${FILE_HEADERS}
+    add_header Content-Type $scr_mtype;
+    add_header Docker-Content-Digest $scr_mdigest;
+    add_header ETag '"$scr_mdigest"';
+    add_header Cache-Control $scr_mcache;
+    ${API_VERSION_HEADER}
+}
+
+location ~ "^/v2/${name}/tags/list$" {
+    if ($scr_nclass = x) {
+        set $scr_err PAGINATION_NUMBER_INVALID;
+        return 400;
+    }
+    set $scr_k "$scr_bang_last$uri?$arg_last";
+    if ($scr_obj = "") {
+        set $scr_err NAME_UNKNOWN;
+        return 404;
+    }
+    if ($scr_obj !~ ^L) {
+        set $scr_err LAST_UNKNOWN;
+        return 400;
+    }
+    ${JSON_TYPE}
+    add_header Link $scr_link;
+    ${API_VERSION_HEADER}
+    return 200 '{"name":"$scr_name","tags":[$scr_items]}';
+}
+
+location = /v2/_catalog {
+    if ($scr_nclass = x) {
+        set $scr_err PAGINATION_NUMBER_INVALID;
+        return 400;
+    }
+    set $scr_k "/v2/_catalog?$arg_last";
+    if ($scr_obj = "?") {
+        set $scr_err LAST_UNKNOWN;
+        return 400;
+    }
+    ${JSON_TYPE}
+    add_header Link $scr_link;
+    ${API_VERSION_HEADER}
+    return 200 '{"repositories":[$scr_items]}';
+}
+
+location ~ "^/v2/${name}/referrers/(?<scr_subject>${digest})$" {
+    set $scr_k "$uri?$arg_last";
+    if ($scr_obj = "") {
+        set $scr_err NAME_UNKNOWN;
+        return 404;
+    }
+    types {}
+    default_type ${OCI_INDEX};
+    add_header Link $scr_rlink;
+    ${API_VERSION_HEADER}
+    return 200 '{"schemaVersion":2,"mediaType":"${OCI_INDEX}","manifests":[$scr_ritems]}';
+}
+
+# Uploads exist only to be refused, whatever the method.
+location ~ "^/v2/.+/blobs/uploads(?:/.*)?$" {
+    set $scr_err UNSUPPORTED;
+    return 405;
+}
+
+# What is left is an error; the most specific one wins.
+location ~ "^/v2/${name}/(?:blobs|referrers)/[^/]*$" {
+    set $scr_err DIGEST_INVALID;
+    return 400;
+}
+location ~ "^/v2/${name}/manifests/[^/]*:[^/]*$" {
+    set $scr_err DIGEST_INVALID;
+    return 400;
+}
+location ~ "^/v2/${name}/manifests/[^/]+$" {
+    # Not a valid tag: unknown in a known repository, else the repository is unknown.
+    set $scr_err MANIFEST_UNKNOWN;
+    set $scr_k $uri;
+    if ($scr_obj = "") {
+        set $scr_err NAME_UNKNOWN;
+    }
+    return 404;
+}
+location ~ "^/v2/${name}/(?:manifests|blobs|tags|referrers)(?:/.*)?$" {
+    return 404;
+}
+location ~ "^/v2/.+/(?:manifests|blobs|tags|referrers)(?:/.*)?$" {
+    set $scr_err NAME_INVALID;
+    return 400;
+}
+location /v2/ {
+    return 404;
+}
+${
+  o.catchAll
+    ? `
+location / {
+    return 404;
+}
+`
+    : ""
+}`;
+}

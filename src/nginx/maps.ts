@@ -1,0 +1,231 @@
+/**
+ * The http-context constants: the lookup map (whose entries are the data,
+ * data.ts) and the small maps that take its values apart, choose page sizes
+ * and word the errors. Nothing here depends on the inventory.
+ *
+ * Request flow (locations.ts): a location matches the URL shape with an
+ * anchored regex, sets `$scr_k` (the lookup key), and reads `$scr_obj`. Maps
+ * are evaluated lazily, when a variable is first read, and cached for the
+ * request.
+ */
+import { quoted } from "./escape";
+import { MEDIA_TYPE_CODES } from "./data";
+import { PAGE_CLASSES } from "./pagination";
+
+export const API_VERSION_HEADER = "add_header Docker-Distribution-API-Version registry/2.0 always;";
+
+/** The internal location every error is redirected to (error_page), which words it as JSON. */
+export const ERROR_URI = "/_static-container-registry/error";
+
+/**
+ * Errors. Locations `set $scr_err KEY` and `return STATUS`; nginx's own errors
+ * (a malformed request, a missing file, a bad Range) arrive with no key and are
+ * worded by their status. detail may use the names the locations captured.
+ */
+const ERRORS: { key: string; code: string; message: string; detail?: string }[] = [
+  {
+    key: "NAME_UNKNOWN",
+    code: "NAME_UNKNOWN",
+    message: "repository name not known to registry",
+    detail: '{"name":"$scr_name"}',
+  },
+  {
+    key: "MANIFEST_UNKNOWN",
+    code: "MANIFEST_UNKNOWN",
+    message: "manifest unknown",
+    detail: '{"name":"$scr_name","reference":"$scr_ref"}',
+  },
+  {
+    key: "BLOB_UNKNOWN",
+    code: "BLOB_UNKNOWN",
+    message: "blob unknown to registry",
+    detail: '{"name":"$scr_name","digest":"sha256:$scr_hex"}',
+  },
+  {
+    key: "DIGEST_INVALID",
+    code: "DIGEST_INVALID",
+    message: "invalid digest: this registry serves sha256:<64 lower-case hex> digests",
+    detail: '{"name":"$scr_name"}',
+  },
+  { key: "NAME_INVALID", code: "NAME_INVALID", message: "invalid repository name" },
+  {
+    key: "PAGINATION_NUMBER_INVALID",
+    code: "PAGINATION_NUMBER_INVALID",
+    message: "invalid number of results requested: n must be a non-negative integer",
+  },
+  {
+    key: "LAST_UNKNOWN",
+    code: "UNSUPPORTED",
+    message: "pagination: last must be an entry of the list (this registry serves precomputed pages)",
+  },
+  {
+    key: "UNSUPPORTED",
+    code: "UNSUPPORTED",
+    message: "this registry is read-only: only GET and HEAD are supported",
+  },
+  // By status, for errors without a key.
+  { key: "400", code: "BAD_REQUEST", message: "bad request" },
+  { key: "403", code: "DENIED", message: "access to the resource is denied" },
+  { key: "404", code: "NOT_FOUND", message: "not found" },
+  { key: "405", code: "UNSUPPORTED", message: "this registry is read-only: only GET and HEAD are supported" },
+  { key: "413", code: "SIZE_INVALID", message: "request body too large (this registry is read-only)" },
+  { key: "414", code: "BAD_REQUEST", message: "request URI too long" },
+  { key: "416", code: "RANGE_INVALID", message: "requested range not satisfiable" },
+];
+
+/** Statuses that error_page sends to {@link ERROR_URI}. */
+export const ERROR_STATUSES = [400, 403, 404, 405, 413, 414, 416, 494, 500, 502, 503, 504];
+
+export interface HttpConstantsOptions {
+  mapHashMaxSize: number;
+  mapHashBucketSize: number;
+}
+
+/**
+ * The http-context text. `lookupBody` is the inside of the lookup map: the
+ * data lines themselves, or an `include` of the files that hold them.
+ */
+export function httpConstants(o: HttpConstantsOptions, lookupBody: string): string {
+  const classRegexes = PAGE_CLASSES.map((c, i) => ({ code: String(i + 1), size: c }));
+  const link = (lastVar: string) => quoted(`<$uri?last=${lastVar}$scr_nsuffix>; rel="next"`);
+  const item = `"[^"]*+"`;
+  return `# static-container-registry: http context (maps). Generated; do not edit.
+# Room for the lookup map's keys; raise map_hash_max_size if nginx says so.
+map_hash_max_size ${o.mapHashMaxSize};
+map_hash_bucket_size ${o.mapHashBucketSize};
+
+# The lookup: request key -> typed record (see data.ts). $scr_k is set by the
+# registry locations; "" means the repository is unknown, "?" that the
+# repository exists but the object does not.
+map $scr_k $scr_obj {
+    default "";
+${indent(lookupBody, 4)}}
+
+# Tags are case-sensitive but exact map keys are not: keys with upper case
+# are regexes on "!" + key.
+map $scr_ref $scr_bang {
+    "~[A-Z]" "!";
+    default "";
+}
+map $arg_last $scr_bang_last {
+    "~[A-Z]" "!";
+    default "";
+}
+
+# Manifest records: M<type>|<hex>|<file>.
+map $scr_obj $scr_mfile {
+    '~^M[^|]*+\\|[0-9a-f]{64}\\|(?<scr_mf>.++)$' $scr_mf;
+    default "";
+}
+map $scr_obj $scr_mdigest {
+    '~^M[^|]*+\\|(?<scr_md>[0-9a-f]{64})\\|' sha256:$scr_md;
+    default "";
+}
+map $scr_obj $scr_mcode {
+    '~^M(?<scr_mc>[^|]*+)\\|' $scr_mc;
+    default "";
+}
+map $scr_mcode $scr_mtype {
+${Object.entries(MEDIA_TYPE_CODES)
+  .map(([c, t]) => `    ${c} ${t};`)
+  .join("\n")}
+    default $scr_mcode;
+}
+# By digest a manifest never changes; by tag it may.
+map $scr_ref $scr_mcache {
+    "~^sha256:" "public, max-age=31536000, immutable";
+    default "";
+}
+
+# Blob records: B<file>, or b<dir>/ + the digest hex from the URL.
+map $scr_obj $scr_bfile {
+    '~^B(?<scr_bf>.++)$' $scr_bf;
+    '~^b(?<scr_bd>.++)$' $scr_bd$scr_hex;
+    default "";
+}
+
+# Pagination (pagination.ts): n -> class (0: n=0, ${classRegexes.map((c) => `${c.code}: ${c.size}`).join(", ")}, 9: no n,
+# x: not a number); a page is the first class-many entries of the stored block.
+map $arg_n $scr_nclass {
+    "" 9;
+    "~^0+$" 0;
+    "~^0*[1-9]$" 1;
+    "~^0*[1-9][0-9]$" 2;
+    "~^0*[1-9][0-9][0-9]$" 3;
+    "~^0*[1-9][0-9]{3,}$" 4;
+    default x;
+}
+map $arg_n $scr_nsuffix {
+    "" "";
+    default "&n=$arg_n";
+}
+map "$scr_nclass$scr_obj" $scr_items {
+${classRegexes
+  .map((c) => `    ${quoted(`~^${c.code}L(?<scr_li>(?:${item},){0,${c.size - 1}}+${item})`)} $scr_li;`)
+  .join("\n")}
+    '~^9L(?<scr_li>[^+=]*+)' $scr_li;
+    default "";
+}
+map "$scr_nclass$scr_obj" $scr_link {
+${classRegexes
+  .map(
+    (c) =>
+      `    ${quoted(`~^${c.code}L(?:${item},){0,${c.size - 1}}+"(?<scr_ll>[^"]*+)"[,+]`)}\n        ${link("$scr_ll")};`,
+  )
+  .join("\n")}
+    '~^9L(?:"[^"]*+",)*+"(?<scr_ll>[^"]*+)"\\+'
+        ${link("$scr_ll")};
+    default "";
+}
+
+# Referrers pages: R<hex of the next page's last>|<descriptors>.
+map $scr_obj $scr_ritems {
+    '~^R[0-9a-f]*+\\|(?<scr_ri>.*+)$' $scr_ri;
+    default "";
+}
+map $scr_obj $scr_rlink {
+    '~^R(?<scr_rl>[0-9a-f]{64})\\|' '<$uri?last=sha256:$scr_rl>; rel="next"';
+    default "";
+}
+
+# Errors: the key a location set (for its own 400/404/405), else the status.
+map "$status:$scr_err" $scr_ekey {
+    '~^(?:400|404|405):(?<scr_ek>[A-Z_]++)$' $scr_ek;
+    default $status;
+}
+map $scr_ekey $scr_ecode {
+${ERRORS.map((e) => `    ${e.key} ${e.code};`).join("\n")}
+    default UNKNOWN;
+}
+map $scr_ekey $scr_emsg {
+${ERRORS.map((e) => `    ${e.key} ${quoted(e.message)};`).join("\n")}
+    default "internal error";
+}
+map $scr_ekey $scr_edetail {
+${ERRORS.filter((e) => e.detail)
+  .map((e) => `    ${e.key} ${quoted(e.detail!)};`)
+  .join("\n")}
+    default "{}";
+}
+map $status $scr_apiv {
+    416 "";
+    default registry/2.0;
+}
+map $status $scr_allow {
+    405 "GET, HEAD";
+    default "";
+}
+`;
+}
+
+function indent(text: string, n: number): string {
+  if (text === "") return "";
+  const pad = " ".repeat(n);
+  return (
+    text
+      .split("\n")
+      .map((l) => (l === "" ? l : pad + l))
+      .join("\n")
+      .replace(/\s*$/, "") + "\n"
+  );
+}

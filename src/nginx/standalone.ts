@@ -1,0 +1,210 @@
+/**
+ * A complete nginx config that runs with a read-only root filesystem:
+ *
+ *   nginx -c <configDir>/nginx.conf -p <runtimeDir> -e stderr
+ *
+ * - writes only under runtimeDir (pid, lock, every *_temp_path);
+ * - reads only configDir and the images (no /etc/nginx, no mime.types);
+ * - logs errors to stderr and requests to stdout, runs in the foreground;
+ * - needs no `user` directive when started as non-root (with `user`, nginx
+ *   started as root runs its workers as that user; without, as nobody).
+ *
+ * The data (lookup map entries) is inlined when everything fits in one file
+ * of at most maxFileBytes, else split over registry-data-NNNN.conf files
+ * (each at most maxFileBytes, for ConfigMaps) included in order by the map.
+ */
+import type { Inventory } from "../inventory/model";
+import { RenderError, token } from "./escape";
+import { dataEntries } from "./data";
+import { DEFAULT_MAP_HASH_BUCKET_SIZE, DEFAULT_MAP_HASH_MAX_SIZE, dataHeader, hashSizes } from "./include";
+import { serverConstants } from "./locations";
+import { httpConstants } from "./maps";
+import { checkAbsoluteDir, checkListen, resolveRenderOptions, type RenderOptions } from "./options";
+
+export interface StandaloneOptions extends RenderOptions {
+  /** "127.0.0.1:5000", "5000", "[::1]:5000", "0.0.0.0:8080". */
+  listen: string;
+  /** The only writable directory: pid file, lock file, all *_temp_path dirs. */
+  runtimeDir: string;
+  /** Absolute directory where the rendered files will be placed (for include paths). */
+  configDir: string;
+  /** No rendered file exceeds this many bytes; data is split over several files when needed. Default 900 KiB. */
+  maxFileBytes?: number;
+  /** nginx worker_processes. Default "auto". */
+  workerProcesses?: number | "auto";
+  /**
+   * Only matters when nginx is started as root: the user its workers run as
+   * (nginx's default is nobody, who must then be able to read the images).
+   * Omitted by default; nginx ignores it, with a warning, when not root.
+   */
+  user?: string;
+}
+
+export interface RenderedConfig {
+  /** Flat file names (no "/") → content. */
+  files: Record<string, string>;
+  /** The file to pass to `nginx -c`: "nginx.conf". */
+  main: string;
+}
+
+export const MAIN_FILE = "nginx.conf";
+export const DEFAULT_MAX_FILE_BYTES = 900 * 1024;
+/** Smallest maxFileBytes we accept: the constants alone are ~12 KiB. */
+export const MIN_MAX_FILE_BYTES = 32 * 1024;
+
+export function dataFileName(i: number): string {
+  return `registry-data-${String(i + 1).padStart(4, "0")}.conf`;
+}
+
+export function renderStandalone(inv: Inventory, opts: StandaloneOptions): RenderedConfig {
+  const o = resolveRenderOptions(inv, opts);
+  if (o.part === "data")
+    throw new RenderError('a standalone config cannot be part "data"; use renderInclude');
+  const listen = checkListen(opts.listen);
+  const runtimeDir = checkAbsoluteDir("runtimeDir", opts.runtimeDir);
+  const configDir = checkAbsoluteDir("configDir", opts.configDir);
+  const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  if (!Number.isInteger(maxFileBytes) || maxFileBytes < MIN_MAX_FILE_BYTES) {
+    throw new RenderError(
+      `maxFileBytes must be an integer of at least ${MIN_MAX_FILE_BYTES}, not ${maxFileBytes}`,
+    );
+  }
+  const workers = opts.workerProcesses ?? "auto";
+  if (workers !== "auto" && !(Number.isInteger(workers) && workers > 0)) {
+    throw new RenderError(`workerProcesses must be "auto" or a positive integer, not ${workers}`);
+  }
+  if (
+    opts.user !== undefined &&
+    !/^[A-Za-z0-9_][A-Za-z0-9_.-]*(?: [A-Za-z0-9_][A-Za-z0-9_.-]*)?$/.test(opts.user)
+  ) {
+    throw new RenderError(`user ${JSON.stringify(opts.user)} must be "USER" or "USER GROUP"`);
+  }
+
+  const main = (hash: { mapHashMaxSize: number; mapHashBucketSize: number }, lookupBody: string) =>
+    mainConfig({ listen, runtimeDir, workers, user: opts.user }, httpConstants(hash, lookupBody));
+
+  if (o.part === "constants") {
+    // Entries from elsewhere (several roots): the glob is relative to configDir, nginx's config dir.
+    const text = main(
+      {
+        mapHashMaxSize: o.mapHashMaxSize ?? DEFAULT_MAP_HASH_MAX_SIZE,
+        mapHashBucketSize: DEFAULT_MAP_HASH_BUCKET_SIZE,
+      },
+      `include ${token(o.dataInclude)};`,
+    );
+    return checked({ [MAIN_FILE]: text }, maxFileBytes);
+  }
+
+  const data = dataEntries(inv, o);
+  const hash = hashSizes(data, o.mapHashMaxSize);
+  const lines = [...data.exact, ...data.regex].map((l) => `${l}\n`);
+
+  const inline = main(hash, lines.join(""));
+  if (Buffer.byteLength(inline) <= maxFileBytes) return { files: { [MAIN_FILE]: inline }, main: MAIN_FILE };
+
+  const header = dataHeader(inv);
+  const chunks = packLines(lines, maxFileBytes - Buffer.byteLength(header));
+  const files: Record<string, string> = {};
+  chunks.forEach((c, i) => (files[dataFileName(i)] = header + c));
+  const includes = chunks.map((_, i) => `include ${token(`${configDir}/${dataFileName(i)}`)};`).join("\n");
+  files[MAIN_FILE] = main(hash, includes);
+  return checked(files, maxFileBytes);
+}
+
+/** Greedy packing of whole lines, in order, into chunks of at most `limit` bytes. */
+export function packLines(lines: readonly string[], limit: number): string[] {
+  const chunks: string[] = [];
+  let cur: string[] = [];
+  let size = 0;
+  for (const l of lines) {
+    const n = Buffer.byteLength(l);
+    if (n > limit)
+      throw new RenderError(`a config line of ${n} bytes does not fit in a file of ${limit} bytes`);
+    if (size + n > limit) {
+      chunks.push(cur.join(""));
+      cur = [];
+      size = 0;
+    }
+    cur.push(l);
+    size += n;
+  }
+  if (cur.length || chunks.length === 0) chunks.push(cur.join(""));
+  return chunks;
+}
+
+function checked(files: Record<string, string>, maxFileBytes: number): RenderedConfig {
+  for (const [name, text] of Object.entries(files)) {
+    const n = Buffer.byteLength(text);
+    if (n > maxFileBytes)
+      throw new RenderError(`${name} would be ${n} bytes, more than maxFileBytes (${maxFileBytes})`);
+  }
+  return { files, main: MAIN_FILE };
+}
+
+interface MainOptions {
+  listen: string;
+  runtimeDir: string;
+  workers: number | "auto";
+  user?: string;
+}
+
+function mainConfig(o: MainOptions, httpText: string): string {
+  const rt = (f: string) => token(`${o.runtimeDir}/${f}`);
+  return `# static-container-registry: standalone nginx config. Generated; do not edit.
+# Run: nginx -c <this file> -p ${o.runtimeDir} -e stderr
+# Writes only under ${o.runtimeDir}; reads only this directory and the images.
+daemon off;
+worker_processes ${o.workers};
+${o.user ? `user ${o.user};\n` : ""}pid ${rt("nginx.pid")};
+lock_file ${rt("nginx.lock")};
+error_log stderr warn;
+pcre_jit on;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    # Every temp path under the runtime dir: nginx creates them at start, even unused.
+    client_body_temp_path ${rt("client_body_temp")};
+    proxy_temp_path ${rt("proxy_temp")};
+    fastcgi_temp_path ${rt("fastcgi_temp")};
+    uwsgi_temp_path ${rt("uwsgi_temp")};
+    scgi_temp_path ${rt("scgi_temp")};
+
+    # No mime.types: each location sets its own Content-Type.
+    types {}
+    default_type application/octet-stream;
+
+    access_log /dev/stdout;
+    server_tokens off;
+
+    # Serving files fast: zero-copy, full packets, long-lived connections, and
+    # cached open file descriptors (blobs are immutable; 60 s revalidation).
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 65s;
+    keepalive_requests 10000;
+    reset_timedout_connection on;
+    open_file_cache max=10000 inactive=60s;
+    open_file_cache_valid 60s;
+    open_file_cache_errors off;
+
+${indent(httpText, 4)}
+    server {
+        listen ${o.listen};
+        server_name _;
+
+${indent(serverConstants({ catchAll: true }), 8)}    }
+}
+`;
+}
+
+function indent(text: string, n: number): string {
+  const pad = " ".repeat(n);
+  return text
+    .split("\n")
+    .map((l) => (l === "" ? l : pad + l))
+    .join("\n");
+}
