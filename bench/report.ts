@@ -3,7 +3,7 @@
  * command, the targets with their measured ratios, then every table.
  */
 import type { FixtureImage } from "../test/fixtures/build";
-import type { LoadResult, Stat } from "./lib/load";
+import { NOISY_CORES, type LoadResult, type Stat } from "./lib/load";
 import type { TimedCommand } from "./pull";
 import type { ScaleResult } from "./scaling";
 import type { ScenarioResult, ServerName } from "./serving";
@@ -166,7 +166,13 @@ function loadRow(name: string, r: LoadResult | undefined, metric: "rps" | "bytes
     spread(r.p50us, us),
     spread(r.p99us, us),
     f1(r.serverCpuUsPerReq.median),
-    `${r.runs[0]?.tool ?? "?"} -c${r.connections}, ${r.runs.length}×${r.durationS}s${r.non2xx || r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ""}`,
+    `${r.runs[0]?.tool ?? "?"} -c${r.connections}, ${r.runs.length}×${r.durationS}s${r.non2xx || r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ""}` +
+      (r.otherCores && r.otherCores.max > NOISY_CORES
+        ? `, ⚠ other processes used up to ${f2(r.otherCores.max)} cores`
+        : "") +
+      (r.runs.some((x) => x.attempts > 1)
+        ? `, ${r.runs.reduce((n, x) => n + x.attempts - 1, 0)} noisy run(s) repeated`
+        : ""),
   ];
 }
 

@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CLIENT_CORE, cpuSeconds, probe, sh } from "./proc";
+import { CLIENT_CORE, cpuSeconds, machineBusySeconds, probe, reapedChildrenCpuSeconds, sh } from "./proc";
 
 export interface Target {
   port: number;
@@ -43,7 +43,18 @@ export interface RunResult {
   errors: number;
   /** Server CPU time per request, microseconds. */
   serverCpuUsPerReq: number;
+  /**
+   * CPU (in cores, 0–2) that processes other than the server and the load
+   * generator used during the run — other people's work on a shared machine.
+   * A run with more than NOISY_CORES is repeated (up to MAX_ATTEMPTS times)
+   * and the quietest attempt kept.
+   */
+  otherCores: number;
+  attempts: number;
 }
+
+export const NOISY_CORES = 0.1;
+export const MAX_ATTEMPTS = 4;
 
 export interface Stat {
   median: number;
@@ -61,6 +72,7 @@ export interface LoadResult {
   p50us: Stat;
   p99us: Stat;
   serverCpuUsPerReq: Stat;
+  otherCores: Stat;
   non2xx: number;
   errors: number;
 }
@@ -93,6 +105,7 @@ export async function load(target: Target, opts: LoadOptions): Promise<LoadResul
     p50us: stat(runs.map((r) => r.p50us)),
     p99us: stat(runs.map((r) => r.p99us)),
     serverCpuUsPerReq: stat(runs.map((r) => r.serverCpuUsPerReq)),
+    otherCores: stat(runs.map((r) => r.otherCores)),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors, 0),
   };
@@ -102,6 +115,18 @@ const url = (t: Target) => `http://127.0.0.1:${t.port}${t.path}`;
 
 function serverCpu(pids: number[]): number {
   return pids.reduce((s, p) => s + cpuSeconds(p), 0);
+}
+
+/** Runs the load generator `f`; its output, the server's CPU seconds, and the cores others used meanwhile. */
+function measured<T>(pids: number[], seconds: number, f: () => T): { value: T; cpu: number; other: number } {
+  const server0 = serverCpu(pids);
+  const client0 = reapedChildrenCpuSeconds();
+  const busy0 = machineBusySeconds();
+  const value = f();
+  const cpu = serverCpu(pids) - server0;
+  const client = reapedChildrenCpuSeconds() - client0;
+  const other = Math.max(0, machineBusySeconds() - busy0 - cpu - client) / seconds;
+  return { value, cpu, other };
 }
 
 /** The Lua script: method, headers, and a machine-readable summary line. */
@@ -130,21 +155,25 @@ function wrkScript(t: Target, dir: string): string {
 
 function wrk(t: Target, o: LoadOptions, seconds: number): RunResult {
   const script = wrkScript(t, o.workDir);
-  const cpu0 = serverCpu(o.serverPids);
-  const out = sh("taskset", [
-    "-c",
-    CLIENT_CORE,
-    "wrk",
-    "-t1",
-    `-c${o.connections}`,
-    `-d${seconds}s`,
-    "--timeout",
-    "10s",
-    "-s",
-    script,
-    url(t),
-  ]);
-  const cpu = serverCpu(o.serverPids) - cpu0;
+  const {
+    value: out,
+    cpu,
+    other,
+  } = measured(o.serverPids, seconds, () =>
+    sh("taskset", [
+      "-c",
+      CLIENT_CORE,
+      "wrk",
+      "-t1",
+      `-c${o.connections}`,
+      `-d${seconds}s`,
+      "--timeout",
+      "10s",
+      "-s",
+      script,
+      url(t),
+    ]),
+  );
   const m = /WRKJSON (\{.*\})/.exec(out);
   if (!m) throw new Error(`no summary from wrk:\n${out}`);
   const j = JSON.parse(m[1]) as Record<string, number>;
@@ -159,6 +188,8 @@ function wrk(t: Target, o: LoadOptions, seconds: number): RunResult {
     non2xx: j.status,
     errors: j.connect + j.read + j.write + j.timeout,
     serverCpuUsPerReq: j.requests ? (cpu * 1e6) / j.requests : NaN,
+    otherCores: other,
+    attempts: 1,
   };
 }
 
@@ -166,9 +197,7 @@ function hey(t: Target, o: LoadOptions, seconds: number): RunResult {
   const args = ["-c", CLIENT_CORE, "hey", "-z", `${seconds}s`, "-c", String(o.connections), "-m", t.method];
   for (const [k, v] of Object.entries(t.headers ?? {})) args.push("-H", `${k}: ${v}`);
   args.push(url(t));
-  const cpu0 = serverCpu(o.serverPids);
-  const out = sh("taskset", args);
-  const cpu = serverCpu(o.serverPids) - cpu0;
+  const { value: out, cpu, other } = measured(o.serverPids, seconds, () => sh("taskset", args));
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
   const total = num(/Total:\s+([\d.]+) secs/);
   let requests = 0;
@@ -190,5 +219,7 @@ function hey(t: Target, o: LoadOptions, seconds: number): RunResult {
     non2xx,
     errors,
     serverCpuUsPerReq: requests ? (cpu * 1e6) / requests : NaN,
+    otherCores: other,
+    attempts: 1,
   };
 }

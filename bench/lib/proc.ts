@@ -150,3 +150,17 @@ export function memoryKiB(pid: number): { rss: number; pss?: number } {
   }
   return { rss, pss };
 }
+
+/** user + nice + system seconds spent on all CPUs (from /proc/stat), by every process. */
+export function machineBusySeconds(): number {
+  const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0];
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  return (f[0] + f[1] + f[2]) / CLK_TCK;
+}
+
+/** CPU seconds of this process's reaped children (a spawnSync'd load generator, once it has exited). */
+export function reapedChildrenCpuSeconds(): number {
+  const stat = fs.readFileSync("/proc/self/stat", "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[13]) + Number(f[14])) / CLK_TCK;
+}
