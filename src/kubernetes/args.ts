@@ -449,9 +449,9 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
 
   // Rendering.
   const maxConfigMapBytes = args.maxConfigMapBytes ?? DEFAULT_MAX_CONFIGMAP_BYTES;
-  if (!isInt(maxConfigMapBytes) || maxConfigMapBytes < 4096 || maxConfigMapBytes > 1024 * 1024) {
+  if (!isInt(maxConfigMapBytes) || maxConfigMapBytes < 65536 || maxConfigMapBytes > 1024 * 1024) {
     problems.push(
-      `maxConfigMapBytes must be between 4096 and 1048576 (Kubernetes' limit), not ${args.maxConfigMapBytes}`,
+      `maxConfigMapBytes must be between 65536 and 1048576 (Kubernetes' limit), not ${args.maxConfigMapBytes}`,
     );
   }
   if (args.workerProcesses !== undefined && (!isInt(args.workerProcesses) || args.workerProcesses < 1)) {

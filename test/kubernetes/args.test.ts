@@ -172,7 +172,7 @@ test("every problem is reported at once", () => {
     "nodePort needs serviceType NodePort or LoadBalancer (serviceType is NodePrt)",
     'upstreamHost must be a host name with an optional port (e.g. docker.io), not "https://docker.io"',
     'namespace "Bad_NS" is not a valid namespace name',
-    "maxConfigMapBytes must be between 4096 and 1048576 (Kubernetes' limit), not 2097152",
+    "maxConfigMapBytes must be between 65536 and 1048576 (Kubernetes' limit), not 2097152",
     "workerProcesses must be a whole number >= 1, not 0",
     'namePrefix "Mirror" must be empty or a repository name followed by "/" (e.g. "mirror/")',
   ]);

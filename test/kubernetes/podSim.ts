@@ -1,0 +1,189 @@
+/**
+ * A small kubelet stand-in for the pod simulation e2e: it lays out a pod's
+ * volumes the way the kubelet does and runs a container of the pod spec with
+ * its command, mounts and security context, on this machine.
+ *
+ * - projected ConfigMap volume: the kubelet's atomic-writer layout — the files
+ *   in a timestamped `..<ts>` dir, a `..data` symlink to it, and one symlink
+ *   per key (`nginx.conf -> ..data/nginx.conf`), modes from `defaultMode`;
+ * - hostPath (type Directory): the host directory (optionally redirected, to
+ *   simulate a node that holds another copy);
+ * - emptyDir: a fresh world-writable directory.
+ *
+ * Each container runs in a private mount namespace (`unshare --mount`) whose
+ * root is an overlay of this machine's root (standing in for the image), the
+ * volumes bind-mounted at their mountPaths (read-only where the pod says so),
+ * the root remounted read-only when `readOnlyRootFilesystem`, then `chroot`
+ * and `setpriv` to the pod's UID/GID with no supplementary groups, no
+ * capabilities (bounding set cleared) and no_new_privs. Not simulated: the
+ * network namespace (tests use hostNetwork), cgroups, and the seccomp profile.
+ *
+ * Needs root (as CI runs), util-linux (unshare, setpriv) and overlayfs.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export interface VolumeLayout {
+  /** volume name → directory on this machine that backs it. */
+  dirs: Map<string, string>;
+}
+
+/** Where a hostPath volume's path is found on this machine (default: the path itself). */
+export type HostPathMap = (nodePath: string) => string;
+
+/**
+ * Lays out every volume of `pod` under `work`. `configMaps` maps ConfigMap
+ * names to their data, as the API server would serve them.
+ */
+export function layoutVolumes(
+  pod: any,
+  configMaps: Map<string, Record<string, string>>,
+  work: string,
+  hostPaths: HostPathMap = (p) => p,
+): VolumeLayout {
+  const dirs = new Map<string, string>();
+  for (const v of pod.volumes ?? []) {
+    if (v.projected) {
+      const dir = path.join(work, "volumes", v.name);
+      const files: Record<string, string> = {};
+      for (const src of v.projected.sources) {
+        if (!src.configMap) throw new Error(`pod sim: unsupported projected source in ${v.name}`);
+        const data = configMaps.get(src.configMap.name);
+        if (!data)
+          throw new Error(`pod sim: ConfigMap ${src.configMap.name} does not exist (volume ${v.name})`);
+        for (const [k, content] of Object.entries(data)) {
+          // The kubelet refuses to set up a projected volume with conflicting paths.
+          if (k in files)
+            throw new Error(`pod sim: conflicting duplicate path ${k} in projected volume ${v.name}`);
+          files[k] = content;
+        }
+      }
+      writeAtomic(dir, files, v.projected.defaultMode ?? 0o644);
+      dirs.set(v.name, dir);
+    } else if (v.hostPath) {
+      const p = hostPaths(v.hostPath.path);
+      if (v.hostPath.type === "Directory" && !fs.statSync(p, { throwIfNoEntry: false })?.isDirectory()) {
+        throw new Error(
+          `pod sim: hostPath ${v.hostPath.path} is not a directory (the kubelet would not start the pod)`,
+        );
+      }
+      dirs.set(v.name, p);
+    } else if (v.emptyDir) {
+      const dir = path.join(work, "volumes", v.name);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.chmodSync(dir, 0o777);
+      dirs.set(v.name, dir);
+    } else {
+      throw new Error(`pod sim: unsupported volume ${JSON.stringify(v)}`);
+    }
+  }
+  return { dirs };
+}
+
+/** The kubelet's AtomicWriter layout. */
+function writeAtomic(dir: string, files: Record<string, string>, mode: number): void {
+  const ts = `..${new Date().toISOString().replace(/[-:]/g, "_").replace("T", "_").replace("Z", "")}.${process.pid}`;
+  fs.mkdirSync(path.join(dir, ts), { recursive: true });
+  for (const [k, content] of Object.entries(files)) {
+    const f = path.join(dir, ts, k);
+    fs.writeFileSync(f, content);
+    fs.chmodSync(f, mode);
+  }
+  fs.chmodSync(path.join(dir, ts), 0o755);
+  fs.symlinkSync(ts, path.join(dir, "..data"));
+  for (const k of Object.keys(files)) fs.symlinkSync(path.join("..data", k), path.join(dir, k));
+  fs.chmodSync(dir, 0o777 & ~0o022);
+}
+
+export interface ContainerRun {
+  /** Program and arguments that run the container (to spawn). */
+  cmd: string;
+  args: string[];
+  uid: number;
+  gid: number;
+}
+
+/**
+ * The command line that runs `container` of `pod` as described above. The
+ * process keeps its PID through every exec, so stopping it by PID stops the
+ * container's main process.
+ */
+export function containerRun(pod: any, container: any, layout: VolumeLayout, work: string): ContainerRun {
+  const psc = pod.securityContext ?? {};
+  const sc = container.securityContext ?? {};
+  const uid = sc.runAsUser ?? psc.runAsUser;
+  const gid = sc.runAsGroup ?? psc.runAsGroup;
+  const nonRoot = sc.runAsNonRoot ?? psc.runAsNonRoot;
+  if (typeof uid !== "number" || typeof gid !== "number")
+    throw new Error("pod sim: the pod must set runAsUser/runAsGroup");
+  // What the kubelet enforces for runAsNonRoot.
+  if (nonRoot && uid === 0)
+    throw new Error(`pod sim: container ${container.name} has runAsNonRoot and UID 0`);
+  if (sc.privileged) throw new Error("pod sim: privileged containers are not simulated");
+  const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])];
+  if (argv.length === 0) throw new Error(`pod sim: container ${container.name} has no command`);
+
+  const root = path.join(work, `rootfs-${container.name}`);
+  const upper = path.join(work, `upper-${container.name}`);
+  fs.mkdirSync(root, { recursive: true });
+  fs.mkdirSync(upper, { recursive: true });
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const lines = [
+    "set -eu",
+    `R=${q(root)}`,
+    `U=${q(upper)}`,
+    // The image: this machine's root, copy-on-write into a throwaway tmpfs.
+    'mount -t tmpfs tmpfs "$U"',
+    'mkdir "$U/u" "$U/w"',
+    'mount -t overlay overlay -o lowerdir=/,upperdir="$U/u",workdir="$U/w" "$R"',
+    'mount --rbind /dev "$R/dev"',
+    'mount -t proc proc "$R/proc"',
+  ];
+  for (const m of container.volumeMounts ?? []) {
+    const src = layout.dirs.get(m.name);
+    if (!src) throw new Error(`pod sim: container ${container.name} mounts unknown volume ${m.name}`);
+    if (m.subPath) throw new Error("pod sim: subPath is not simulated");
+    const target = `"$R"${q(m.mountPath)}`;
+    lines.push(`mkdir -p ${target}`, `mount --bind ${q(src)} ${target}`);
+    if (m.readOnly) lines.push(`mount -o remount,bind,ro ${target}`);
+  }
+  if (sc.readOnlyRootFilesystem) lines.push('mount -o remount,ro "$R"');
+  // containerd's shim gives a container pipes as stdout and stderr, owned by
+  // the container's UID/GID (go-runc NewPipeIO fchowns them), so a non-root
+  // process can open /dev/stdout. A process spawned by node has sockets
+  // there instead, which cannot be opened: put FIFOs owned likewise between.
+  lines.push(
+    `F=${q(path.join(work, `stdio-${container.name}`))}`,
+    'rm -f "$F.out" "$F.err"; mkfifo -m 0600 "$F.out" "$F.err"',
+    `chown ${uid}:${gid} "$F.out" "$F.err"`,
+    // In subshells, so that the relays are not children of the container's process.
+    '(cat "$F.out" &)',
+    '(cat "$F.err" >&2 &)',
+    'exec >"$F.out" 2>"$F.err"',
+  );
+  const drop = (sc.capabilities?.drop ?? []).includes("ALL");
+  if (!drop) throw new Error("pod sim: expected capabilities.drop [ALL]");
+  lines.push(
+    [
+      'exec chroot "$R" setpriv',
+      `--reuid=${uid}`,
+      `--regid=${gid}`,
+      "--clear-groups",
+      "--inh-caps=-all",
+      "--bounding-set=-all",
+      ...(sc.allowPrivilegeEscalation === false ? ["--no-new-privs"] : []),
+      "--",
+      ...argv.map(q),
+    ].join(" "),
+  );
+  const script = path.join(work, `run-${container.name}.sh`);
+  fs.writeFileSync(script, lines.join("\n") + "\n");
+  return { cmd: "unshare", args: ["--mount", "--propagation", "private", "sh", script], uid, gid };
+}
+
+/** The environment a container gets (no host variables leak in, as in a pod). */
+export function containerEnv(): NodeJS.ProcessEnv {
+  return { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOSTNAME: "registry-pod" };
+}
