@@ -31,6 +31,9 @@ export const DEFAULT_IMAGE =
 export const DEFAULT_UID = 101;
 export const DEFAULT_GID = 101;
 
+/** See {@link StaticContainerRegistryArgs.workerProcesses}. */
+export const DEFAULT_WORKER_PROCESSES = 2;
+
 /** Registries conventionally listen on 5000. */
 export const DEFAULT_PORT = 5000;
 
@@ -187,7 +190,10 @@ export interface StaticContainerRegistryArgs {
 
   /** Upper bound on the data of one ConfigMap; larger configs are split. Default 900 KiB. */
   maxConfigMapBytes?: number;
-  /** nginx `worker_processes`. Default: whatever the renderer chooses. */
+  /**
+   * nginx `worker_processes`. Default 2: nginx's "auto" counts the node's CPUs,
+   * not the pod's share of them, and serving files needs few workers.
+   */
   workerProcesses?: number;
 }
 
@@ -227,7 +233,7 @@ export interface ResolvedArgs {
   clusterDomain: string;
   localRegistryHosting: boolean;
   maxConfigMapBytes: number;
-  workerProcesses?: number;
+  workerProcesses: number;
 }
 
 export const DEFAULT_RESOURCES: k8s.types.input.core.v1.ResourceRequirements = {
@@ -501,7 +507,7 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     clusterDomain,
     localRegistryHosting: args.localRegistryHosting ?? false,
     maxConfigMapBytes,
-    workerProcesses: args.workerProcesses,
+    workerProcesses: args.workerProcesses ?? DEFAULT_WORKER_PROCESSES,
   };
 }
 

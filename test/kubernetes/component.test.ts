@@ -281,6 +281,18 @@ describe("hostPath mode", () => {
     assert.deepEqual(d.out.configMapNames, names);
   });
 
+  test("nginx.conf is rendered for the pod: its paths, its port, 2 workers", () => {
+    const conf = d.plan.files[d.plan.nginxMain];
+    assert.equal(d.plan.nginxMain, "nginx.conf");
+    assert.match(conf, /^daemon off;$/m);
+    assert.match(conf, /^worker_processes 2;$/m);
+    assert.match(conf, new RegExp(`^pid ${RUNTIME}/nginx\\.pid;$`, "m"));
+    assert.match(conf, /^\s+listen 5000;$/m);
+    assert.ok(conf.includes(`${IMAGES}/`), "files are served from the images mount");
+    assert.ok(!/\/etc\/nginx|\/var\/(log|lib|cache)\//.test(conf), "nothing outside the pod's mounts");
+    assert.match(d.plan.files[d.plan.driftGuardMain], /^root=\$\{1:-'\/srv\/static-container-registry'\}$/m);
+  });
+
   test("Deployment: read-only nginx, drift guard, hostPath pinned to the nodes holding the images", () => {
     const dep = one(d.res, T.deployment, "hp");
     assertDeploymentCore(dep, "hp", "registry", d.plan, d.out.configMapNames);

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, describe, test } from "node:test";
+import { after, describe, test, type TestContext } from "node:test";
 import type { FixtureImage } from "../fixtures/build";
 import {
   buildFixtures,
@@ -26,11 +26,26 @@ import {
   stopAll,
   tools,
 } from "../e2e/harness";
-import { freePort, run, runAny, startProcess, waitForPort, type Server } from "../support/tools";
+import { freePort, inCI, run, runAny, startProcess, waitForPort, type Server } from "../support/tools";
 import { installMocks, one, resourcesOf, settle, valueOf } from "./mocks";
 import { containerEnv, containerRun, layoutVolumes, type VolumeLayout } from "./podSim";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
+
+/**
+ * The tools every test here needs, and root (for mount namespaces, overlayfs
+ * and setpriv). Like requireTool: a failure in CI, a loud skip elsewhere.
+ */
+function ready(t: TestContext, ...more: string[]): boolean {
+  if (process.getuid?.() !== 0) {
+    const msg = "the pod simulation needs root (mount namespaces, overlayfs, setpriv)";
+    if (inCI) throw new Error(`${msg}; CI runs as root`);
+    process.stderr.write(`\n*** SKIPPING: ${msg} ***\n`);
+    t.skip(msg);
+    return false;
+  }
+  return tools(t, "nginx", "skopeo", "unshare", "setpriv", "mkfifo", ...more);
+}
 
 const UPSTREAM = "pod-e2e.registry.invalid";
 const hex = (d: string) => d.replace(/^sha256:/, "");
@@ -99,7 +114,7 @@ function withCommand(e: Env, command: string[]): any {
 
 describe("pod simulation", () => {
   test("the kubelet's layout of the projected ConfigMaps holds every rendered file", async (t) => {
-    if (!tools(t, "nginx", "skopeo", "unshare", "setpriv")) return;
+    if (!ready(t)) return;
     const e = await env();
     const dir = e.layout.dirs.get("config")!;
     const keys = [...e.configMaps.values()].flatMap((d) => Object.keys(d));
@@ -115,7 +130,7 @@ describe("pod simulation", () => {
   });
 
   test("drift guard init container passes on the images the config was generated from", async (t) => {
-    if (!tools(t, "nginx", "skopeo", "unshare", "setpriv")) return;
+    if (!ready(t)) return;
     const e = await env();
     assert.equal(e.pod.initContainers.length, 1);
     const r = runContainer(e, e.pod.initContainers[0]);
@@ -129,7 +144,7 @@ describe("pod simulation", () => {
   });
 
   test("the containers run as 101:101 without capabilities, on a read-only root with read-only volumes", async (t) => {
-    if (!tools(t, "nginx", "skopeo", "unshare", "setpriv")) return;
+    if (!ready(t)) return;
     const e = await env();
     const paths = {
       root: "/",
@@ -158,7 +173,7 @@ describe("pod simulation", () => {
   });
 
   test("nginx starts with the pod's command and answers the readiness probe", async (t) => {
-    if (!tools(t, "nginx", "skopeo", "unshare", "setpriv")) return;
+    if (!ready(t)) return;
     const e = await env();
     const c = e.pod.containers[0];
     const work = path.join(e.work, "run-nginx");
@@ -193,7 +208,7 @@ describe("pod simulation", () => {
   });
 
   test("skopeo copy --all of every fixture through the pod is byte-identical", async (t) => {
-    if (!tools(t, "nginx", "skopeo", "unshare", "setpriv")) return;
+    if (!ready(t)) return;
     const e = await env();
     assert.ok(e.nginx, "nginx is running");
     const out = scratch("pod-skopeo");
@@ -231,7 +246,7 @@ describe("pod simulation", () => {
   });
 
   test("containerd pulls every image through the component's hosts.toml", async (t) => {
-    if (!tools(t, "nginx", "skopeo", "unshare", "setpriv", "containerd", "ctr")) return;
+    if (!ready(t, "containerd", "ctr")) return;
     const e = await env();
     assert.ok(e.nginx, "nginx is running");
     const cd = await startContainerd();
@@ -294,7 +309,7 @@ describe("pod simulation", () => {
   });
 
   test("drift guard fails, naming what is missing, on a node whose copy lost a blob", async (t) => {
-    if (!tools(t, "nginx", "skopeo", "unshare", "setpriv")) return;
+    if (!ready(t)) return;
     const e = await env();
     // The other node's copy: the same tree (hardlinked), minus one layer, plus one changed manifest.
     const other = path.join(scratch("pod-other-node"), "images");
@@ -332,7 +347,7 @@ describe("pod simulation", () => {
   });
 
   test("nginx stops cleanly", async (t) => {
-    if (!tools(t, "nginx", "skopeo", "unshare", "setpriv")) return;
+    if (!ready(t)) return;
     const e = await env();
     assert.ok(e.nginx);
     await e.nginx.stop();
