@@ -60,3 +60,9 @@ export function parseListen(listen: string): { host: string; port: number } {
   }
   return { host: m[1] ?? "0.0.0.0", port };
 }
+
+/** `--name-prefix mirror` and `--name-prefix mirror/` both serve `mirror/<name>`. */
+export function normalizePrefix(prefix: string | undefined): string | undefined {
+  if (!prefix) return undefined;
+  return prefix.endsWith("/") ? prefix : `${prefix}/`;
+}

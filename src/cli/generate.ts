@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { scan } from "../inventory";
 import { renderInclude, renderStandalone, type RenderOptions } from "../nginx";
-import { loadInventory, parseListen, requireClean } from "./common";
+import { loadInventory, normalizePrefix, parseListen, requireClean } from "./common";
 import { UsageError } from "./errors";
 
 export interface GenerateOptions {
@@ -26,7 +26,7 @@ export async function runGenerate(root: string, opts: GenerateOptions): Promise<
   const inv = await loadInventory(root, scan);
   requireClean(inv);
   const base: RenderOptions = {
-    namePrefix: opts.namePrefix || undefined,
+    namePrefix: normalizePrefix(opts.namePrefix),
     serverRoot: opts.serverRoot,
     part: opts.onlyConstants ? "constants" : opts.omitConstants ? "data" : "all",
   };

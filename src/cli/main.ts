@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { runCheck } from "./check";
 import { UsageError } from "./errors";
+import { RenderError } from "../nginx";
 import { runGenerate } from "./generate";
 import { runServe } from "./serve";
 
@@ -76,9 +77,9 @@ export async function main(argv: string[]): Promise<number> {
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode; // commander already printed help/errors
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof RenderError) {
       process.stderr.write(`static-container-registry: ${e.message}\n`);
-      return e.code;
+      return e instanceof UsageError ? e.code : 2;
     }
     throw e;
   }

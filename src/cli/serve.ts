@@ -1,11 +1,11 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { scan } from "../inventory";
 import { renderStandalone } from "../nginx";
-import { loadInventory, parseListen, requireClean } from "./common";
+import { loadInventory, normalizePrefix, parseListen, requireClean } from "./common";
 import { UsageError } from "./errors";
 
 export interface ServeOptions {
@@ -63,7 +63,8 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
       listen: opts.listen,
       runtimeDir,
       configDir,
-      namePrefix: opts.namePrefix || undefined,
+      namePrefix: normalizePrefix(opts.namePrefix),
+      accessLog: accessLogFor(work),
     });
     for (const [name, text] of Object.entries(rendered.files))
       fs.writeFileSync(path.join(configDir, name), text);
@@ -101,6 +102,21 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
   } finally {
     cleanup();
   }
+}
+
+/**
+ * nginx opens its access log by name; "/dev/stdout" fails with ENXIO when
+ * stdout is a socket (as under Node's child_process or some supervisors).
+ * Then relay the log through a FIFO instead, so requests still reach stdout.
+ */
+function accessLogFor(work: string): string | undefined {
+  if (!fs.fstatSync(1).isSocket()) return undefined; // the default, /dev/stdout, works
+  const fifo = path.join(work, "access.log");
+  execFileSync("mkfifo", ["-m", "0622", fifo]);
+  fs.createReadStream(fifo)
+    .on("error", () => undefined)
+    .pipe(process.stdout, { end: false });
+  return fifo;
 }
 
 async function waitListening(host: string, port: number): Promise<void> {
