@@ -29,6 +29,7 @@ import {
 import { freePort, inCI, run, runAny, startProcess, waitForPort, type Server } from "../support/tools";
 import { installMocks, one, resourcesOf, settle, valueOf } from "./mocks";
 import { containerEnv, containerRun, layoutVolumes, type VolumeLayout } from "./podSim";
+import { writeSyntheticTree } from "./synthetic";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -51,8 +52,7 @@ const UPSTREAM = "pod-e2e.registry.invalid";
 const hex = (d: string) => d.replace(/^sha256:/, "");
 const sha256 = (b: Buffer) => "sha256:" + createHash("sha256").update(b).digest("hex");
 
-interface Env {
-  fx: { root: string; images: FixtureImage[] };
+interface Pod {
   port: number;
   pod: any;
   configMaps: Map<string, Record<string, string>>;
@@ -62,45 +62,72 @@ interface Env {
   nginx?: Server;
 }
 
-const env = once(async (): Promise<Env> => {
+interface Env extends Pod {
+  fx: { root: string; images: FixtureImage[] };
+}
+
+/**
+ * Constructs the component under mocks for `imagesDir` (hostPath storage at
+ * the same path, host network) and lays out the volumes of the Deployment it
+ * registered.
+ */
+async function deployPod(name: string, imagesDir: string, extra: Record<string, unknown> = {}): Promise<Pod> {
   await installMocks();
   const kube = await import("../../src/kubernetes");
-  const fx = await buildFixtures();
   const port = await freePort();
-  const reg = new kube.StaticContainerRegistry("pod", {
-    imagesDir: fx.root,
+  const reg = new kube.StaticContainerRegistry(name, {
+    imagesDir,
     // The simulated node holds the images where the machine running Pulumi does.
-    hostPath: { path: fx.root, anyNode: true },
+    hostPath: { path: imagesDir, anyNode: true },
     // The simulation shares this machine's network namespace, as a hostNetwork pod does.
     hostNetwork: true,
     port,
     upstreamHost: UPSTREAM,
+    ...extra,
   });
   const out: Record<string, any> = {};
   for (const k of ["hostsToml", "nodeEndpoint", "summary", "configMapNames", "repositories"] as const) {
     out[k] = await valueOf(reg[k] as any);
   }
   await settle();
-  const res = resourcesOf("pod");
+  const res = resourcesOf(name);
   const configMaps = new Map<string, Record<string, string>>(
     res
       .filter((r) => r.type === "kubernetes:core/v1:ConfigMap")
       .map((r) => [r.state.metadata.name as string, r.inputs.data as Record<string, string>]),
   );
-  const pod = one(res, "kubernetes:apps/v1:Deployment", "pod").inputs.spec.template.spec;
-  const work = scratch("pod-sim");
+  const pod = one(res, "kubernetes:apps/v1:Deployment", name).inputs.spec.template.spec;
+  const work = scratch(`pod-sim-${name}`);
   const layout = layoutVolumes(pod, configMaps, work);
-  return { fx, port, pod, configMaps, out, layout, work };
+  return { port, pod, configMaps, out, layout, work };
+}
+
+const env = once(async (): Promise<Env> => {
+  const fx = await buildFixtures();
+  return { fx, ...(await deployPod("pod", fx.root)) };
 });
 
-let nginx: Server | undefined;
+/** Starts the pod's nginx container and waits until it listens. */
+async function startNginx(p: Pod): Promise<Server> {
+  const work = path.join(p.work, "run-nginx");
+  fs.mkdirSync(work, { recursive: true });
+  const r = containerRun(p.pod, p.pod.containers[0], p.layout, work);
+  const server = startProcess(r.cmd, r.args, { env: containerEnv() });
+  running.push(server);
+  await waitForPort(p.port, 30000, server.proc).catch((err) => {
+    throw new Error(`${err.message}\n${server.output()}`);
+  });
+  return server;
+}
+
+const running: Server[] = [];
 after(async () => {
-  await nginx?.stop();
+  for (const s of running) await s.stop();
   await stopAll();
 });
 
 /** Runs a container of the pod to completion. */
-function runContainer(e: Env, container: any, layout = e.layout, workSuffix = "") {
+function runContainer(e: Pod, container: any, layout = e.layout, workSuffix = "") {
   const work = path.join(e.work, `run-${container.name}${workSuffix}`);
   fs.mkdirSync(work, { recursive: true });
   const c = containerRun(e.pod, container, layout, work);
@@ -176,13 +203,7 @@ describe("pod simulation", () => {
     if (!ready(t)) return;
     const e = await env();
     const c = e.pod.containers[0];
-    const work = path.join(e.work, "run-nginx");
-    fs.mkdirSync(work, { recursive: true });
-    const r = containerRun(e.pod, c, e.layout, work);
-    e.nginx = nginx = startProcess(r.cmd, r.args, { env: containerEnv() });
-    await waitForPort(e.port, 30000, e.nginx.proc).catch((err) => {
-      throw new Error(`${err.message}\n${e.nginx!.output()}`);
-    });
+    e.nginx = await startNginx(e);
 
     // The probes, as the kubelet sends them.
     for (const probe of [c.readinessProbe, c.livenessProbe]) {
@@ -344,6 +365,39 @@ describe("pod simulation", () => {
       ),
     );
     assert.match(r.stderr, /drift-guard: FAILED: 2 problem\(s\)/);
+  });
+
+  test("a config split over many ConfigMaps is projected into one dir and served", async (t) => {
+    if (!ready(t)) return;
+    const root = path.join(scratch("pod-big-images"), "images");
+    const tree = writeSyntheticTree(root, { repos: 20, tagsPerRepo: 20 });
+    const p = await deployPod("podbig", root, { maxConfigMapBytes: 64 * 1024 });
+    assert.ok(p.configMaps.size >= 5, `${p.configMaps.size} ConfigMaps`);
+    assert.equal(p.pod.volumes[0].projected.sources.length, p.configMaps.size);
+
+    const guard = runContainer(p, p.pod.initContainers[0]);
+    assert.equal(guard.status, 0, guard.stderr);
+    assert.match(guard.stderr, /drift-guard: OK: 400 manifests and 800 blobs/);
+
+    const server = await startNginx(p);
+    for (const t0 of [tree.tags[0], tree.tags[199], tree.tags[399]]) {
+      const raw = run("skopeo", [
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        `docker://${p.out.nodeEndpoint}/${t0.repo}:${t0.tag}`,
+      ]);
+      assert.equal(sha256(Buffer.from(raw.stdout)), t0.digest);
+    }
+    const tags = JSON.parse(
+      run("skopeo", [
+        "list-tags",
+        "--tls-verify=false",
+        `docker://${p.out.nodeEndpoint}/${tree.tags[0].repo}`,
+      ]).stdout,
+    );
+    assert.equal(tags.Tags.length, 20);
+    await server.stop();
   });
 
   test("nginx stops cleanly", async (t) => {
