@@ -99,7 +99,7 @@ export function normalizeRoot(what: string, root: string): string {
   return root.length > 1 ? root.replace(/\/+$/, "") : root;
 }
 
-/** An absolute directory we write into nginx's config verbatim (no variables there). */
+/** An absolute path we write into nginx's config verbatim (no variables there). */
 export function checkAbsoluteDir(what: string, dir: string): string {
   if (!dir.startsWith("/"))
     throw new RenderError(`${what} must be an absolute path, not ${JSON.stringify(dir)}`);

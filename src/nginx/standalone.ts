@@ -38,6 +38,13 @@ export interface StandaloneOptions extends RenderOptions {
    * Omitted by default; nginx ignores it, with a warning, when not root.
    */
   user?: string;
+  /**
+   * Where nginx logs requests: a file path, or false for no access log.
+   * Default "/dev/stdout", which nginx opens by name: that works when stdout
+   * is a pipe, a terminal or a file (containers, shells), but not when it is
+   * a socket, which is what Node's child_process gives a child (ENXIO).
+   */
+  accessLog?: string | false;
 }
 
 export interface RenderedConfig {
@@ -80,8 +87,10 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
     throw new RenderError(`user ${JSON.stringify(opts.user)} must be "USER" or "USER GROUP"`);
   }
 
+  const accessLog =
+    opts.accessLog === false ? "off" : token(checkAbsoluteDir("accessLog", opts.accessLog ?? "/dev/stdout"));
   const main = (hash: { mapHashMaxSize: number; mapHashBucketSize: number }, lookupBody: string) =>
-    mainConfig({ listen, runtimeDir, workers, user: opts.user }, httpConstants(hash, lookupBody));
+    mainConfig({ listen, runtimeDir, workers, user: opts.user, accessLog }, httpConstants(hash, lookupBody));
 
   if (o.part === "constants") {
     // Entries from elsewhere (several roots): the glob is relative to configDir, nginx's config dir.
@@ -146,6 +155,8 @@ interface MainOptions {
   runtimeDir: string;
   workers: number | "auto";
   user?: string;
+  /** A token: "off" or a quoted path. */
+  accessLog: string;
 }
 
 function mainConfig(o: MainOptions, httpText: string): string {
@@ -176,7 +187,7 @@ http {
     types {}
     default_type application/octet-stream;
 
-    access_log /dev/stdout;
+    access_log ${o.accessLog};
     server_tokens off;
 
     # Serving files fast: zero-copy, full packets, long-lived connections, and

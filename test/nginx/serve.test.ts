@@ -1,0 +1,633 @@
+/**
+ * The rendered config served by real nginx (/usr/sbin/nginx): every behaviour
+ * of the pull API, checked on the wire with raw requests.
+ *
+ * - "standalone": the fixture tree rendered with a small maxFileBytes (so the
+ *   data is split over several included files), nginx started as root;
+ * - "read-only root, non-root user": the default (single-file) config, nginx
+ *   started as nobody in a mount namespace where / is read-only and only the
+ *   runtime dir is writable;
+ * - "merged roots": part "constants" plus two part "data" texts (name
+ *   prefixes, one serverRoot given as an nginx variable) in a hand-written
+ *   nginx.conf, as a user of the include would do.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, describe, test, type TestContext } from "node:test";
+import { MediaType } from "../../src/inventory/model";
+import { renderInclude, renderStandalone } from "../../src/nginx";
+import { listBlocks, servePage } from "../../src/nginx/pagination";
+import { freePort, requireTool, startProcess, tmpDir, waitForPort, type Server } from "../support/tools";
+import { NASTY_ANNOTATIONS, buildFixture, chmodReadable, sha256, type Fixture } from "./fixture";
+import { errorCodes, rawRequest, type RawResponse } from "./http";
+
+const API = "registry/2.0";
+const ABSENT = `sha256:${"0".repeat(64)}`;
+const running: Server[] = [];
+after(async () => {
+  for (const s of running) await s.stop();
+});
+
+interface Started {
+  port: number;
+  server: Server;
+  /** The access log (nginx's stdout, a file: /dev/stdout cannot be reopened when it is a socket). */
+  log: () => string;
+}
+
+/**
+ * Writes the rendered files and starts nginx on them, its stdout (the access
+ * log) appended to `<runtimeDir>/stdout.log`. `wrap` may put a command in
+ * front of nginx (e.g. to drop privileges).
+ */
+async function start(
+  nginx: string,
+  files: Record<string, string>,
+  dirs: { configDir: string; runtimeDir: string },
+  port: number,
+  wrap?: (args: string[]) => string[],
+): Promise<Started> {
+  fs.mkdirSync(dirs.configDir, { recursive: true });
+  fs.mkdirSync(dirs.runtimeDir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dirs.configDir, name), text);
+  chmodReadable(dirs.configDir);
+  const args = ["-c", path.join(dirs.configDir, "nginx.conf"), "-p", dirs.runtimeDir, "-e", "stderr"];
+  const check = spawnSync(nginx, ["-t", ...args], { encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
+  assert.equal(check.status, 0, `nginx -t:\n${check.stderr}`);
+  // nginx -t leaves a pid file behind (owned by whoever ran it).
+  fs.rmSync(path.join(dirs.runtimeDir, "nginx.pid"), { force: true });
+  const logFile = path.join(dirs.runtimeDir, "stdout.log");
+  fs.writeFileSync(logFile, "");
+  const st = fs.statSync(dirs.runtimeDir);
+  fs.chownSync(logFile, st.uid, st.gid);
+  const cmd = wrap ? wrap([nginx, ...args]) : [nginx, ...args];
+  const server = startProcess("sh", ["-c", 'log="$1"; shift; exec "$@" >>"$log"', "sh", logFile, ...cmd]);
+  running.push(server);
+  await waitForPort(port, 15000, server.proc).catch((e: Error) => {
+    throw new Error(`${e.message}\n${server.output()}`);
+  });
+  return { port, server, log: () => fs.readFileSync(logFile, "utf8") };
+}
+
+function assertApi(res: RawResponse, what: string) {
+  const n = res.headerLines.filter(([k]) => k === "docker-distribution-api-version").length;
+  assert.equal(n, 1, `${what}: one Docker-Distribution-API-Version header (got ${n})`);
+  assert.equal(res.headers["docker-distribution-api-version"], API, `${what}: API version`);
+}
+
+function assertError(res: RawResponse, status: number, code: string, what: string) {
+  assert.equal(res.status, status, `${what}: status (${res.body})`);
+  assertApi(res, what);
+  assert.equal(res.headers["content-type"], "application/json", `${what}: Content-Type`);
+  assert.deepEqual(errorCodes(res.body), [code], `${what}: error code`);
+}
+
+const get = (port: number, target: string, headers?: Record<string, string>) =>
+  rawRequest(port, "GET", target, headers);
+
+describe("nginx serving the rendered config", () => {
+  let fx: Fixture;
+  let std: Started;
+
+  test("standalone, data split over several files", async (t) => {
+    const nginx = requireTool(t, "nginx");
+    if (!nginx) return;
+    const dir = tmpDir("nginx-serve");
+    fx = buildFixture(path.join(dir, "images"));
+    const port = await freePort();
+    const configDir = path.join(dir, "conf");
+    const rendered = renderStandalone(fx.inv, {
+      listen: `127.0.0.1:${port}`,
+      runtimeDir: path.join(dir, "run"),
+      configDir,
+      maxFileBytes: 64 * 1024,
+    });
+    assert.ok(Object.keys(rendered.files).length >= 3, "the data is split over several files");
+    for (const [name, text] of Object.entries(rendered.files)) {
+      assert.ok(Buffer.byteLength(text) <= 64 * 1024, `${name} fits in maxFileBytes`);
+    }
+    std = await start(nginx, rendered.files, { configDir, runtimeDir: path.join(dir, "run") }, port);
+    await checkEverything(t, fx, std);
+  });
+
+  test("read-only root filesystem, non-root user", async (t) => {
+    const nginx = requireTool(t, "nginx");
+    if (!nginx || !fx) return;
+    const dir = tmpDir("nginx-ro");
+    const port = await freePort();
+    const runtimeDir = path.join(dir, "run");
+    const configDir = path.join(dir, "conf");
+    const rendered = renderStandalone(fx.inv, { listen: `127.0.0.1:${port}`, runtimeDir, configDir });
+    assert.deepEqual(Object.keys(rendered.files), ["nginx.conf"], "a small tree is one file");
+    const nobody = spawnSync("id", ["-u", "nobody"], { encoding: "utf8" }).stdout.trim();
+    const nogroup = spawnSync("id", ["-g", "nobody"], { encoding: "utf8" }).stdout.trim();
+    fs.mkdirSync(runtimeDir, { recursive: true });
+    fs.chownSync(runtimeDir, Number(nobody), Number(nogroup));
+    // Can this machine make a read-only mount namespace?
+    const probe = spawnSync("unshare", ["--mount", "--propagation", "private", "true"]);
+    if (probe.status !== 0) {
+      process.stderr.write("\n*** SKIPPING read-only root test: unshare --mount is not permitted here ***\n");
+      t.skip("unshare --mount is not permitted");
+      return;
+    }
+    const script =
+      'mount --bind "$1" "$1" && mount -o remount,bind,ro / && ' +
+      '{ touch /scr-must-fail 2>/dev/null && echo "root is writable" >&2 && exit 99; ' +
+      'shift; exec setpriv --reuid="$UID_" --regid="$GID_" --clear-groups "$@"; }';
+    const { server } = await start(nginx, rendered.files, { configDir, runtimeDir }, port, (args) => [
+      "unshare",
+      ...[
+        "--mount",
+        "--propagation",
+        "private",
+        "env",
+        `UID_=${nobody}`,
+        `GID_=${nogroup}`,
+        "sh",
+        "-c",
+        script,
+        "sh",
+        runtimeDir,
+        ...args,
+      ],
+    ]);
+    // The images root (and /tmp, on the root filesystem here) is read-only for this nginx.
+    const base = await get(port, "/v2/");
+    assert.equal(base.status, 200);
+    assertApi(base, "/v2/");
+    const blob = await get(port, `/v2/multi/blobs/${fx.bigLayer.digest}`);
+    assert.equal(blob.status, 200);
+    assert.equal(sha256(blob.body), fx.bigLayer.digest);
+    const m = await get(port, "/v2/library/alpine/manifests/3.19");
+    assert.ok(m.body.equals(fx.alpine319.bytes));
+    const ps = spawnSync("ps", ["-o", "user=", "--ppid", String(server.pid)], { encoding: "utf8" });
+    if (ps.status === 0 && ps.stdout.trim()) {
+      for (const u of ps.stdout.trim().split("\n"))
+        assert.match(u.trim(), /^(nobody|65534)$/, "workers are nobody");
+    }
+    assert.ok(fs.existsSync(path.join(runtimeDir, "nginx.pid")), "pid file in the runtime dir");
+    await server.stop();
+    assert.doesNotMatch(server.output(), /\[(emerg|alert|crit)\]/, server.output());
+  });
+
+  test("merged roots: constants + two data parts with prefixes and a variable server root", async (t) => {
+    const nginx = requireTool(t, "nginx");
+    if (!nginx || !fx) return;
+    const dir = tmpDir("nginx-merge");
+    const port = await freePort();
+    const configDir = path.join(dir, "conf");
+    const runtimeDir = path.join(dir, "run");
+    // The same images under a second root, to tell the two parts' files apart.
+    const root2 = path.join(dir, "images2");
+    fs.cpSync(fx.root, root2, { recursive: true });
+    chmodReadable(root2);
+    const constants = renderInclude(fx.inv, { part: "constants", dataInclude: "data.d/*.map" });
+    const one = renderInclude(fx.inv, { part: "data", namePrefix: "mirror/", serverRoot: "$registry_root/" });
+    const two = renderInclude(
+      { ...fx.inv, root: root2 },
+      { part: "data", namePrefix: "other/", catalog: true },
+    );
+    assert.equal(one.server.trim().startsWith("#"), true, "a data part has no server text");
+    fs.mkdirSync(path.join(configDir, "data.d"), { recursive: true });
+    fs.writeFileSync(path.join(configDir, "data.d", "1-mirror.map"), one.http);
+    fs.writeFileSync(path.join(configDir, "data.d", "2-other.map"), two.http);
+    const conf = `daemon off;
+pid ${runtimeDir}/nginx.pid;
+error_log stderr warn;
+events {}
+http {
+    client_body_temp_path ${runtimeDir}/b; proxy_temp_path ${runtimeDir}/p; fastcgi_temp_path ${runtimeDir}/f;
+    uwsgi_temp_path ${runtimeDir}/u; scgi_temp_path ${runtimeDir}/s;
+    access_log off;
+    include registry.http.conf;
+    server {
+        listen 127.0.0.1:${port};
+        set $registry_root ${fx.root};
+        include registry.server.conf;
+    }
+}
+`;
+    await start(
+      nginx,
+      { "nginx.conf": conf, "registry.http.conf": constants.http, "registry.server.conf": constants.server },
+      { configDir, runtimeDir },
+      port,
+    );
+
+    for (const prefix of ["mirror/", "other/"]) {
+      const m = await get(port, `/v2/${prefix}library/alpine/manifests/Latest`);
+      assert.equal(m.status, 200, `${prefix}: manifest`);
+      assert.ok(m.body.equals(fx.alpineUpper.bytes));
+      const b = await get(port, `/v2/${prefix}multi/blobs/${fx.bigLayer.digest}`);
+      assert.equal(sha256(b.body), fx.bigLayer.digest, `${prefix}: blob`);
+      const tags = JSON.parse((await get(port, `/v2/${prefix}library/alpine/tags/list`)).body.toString());
+      assert.deepEqual(tags, { name: `${prefix}library/alpine`, tags: ["3.19", "Latest", "latest"] });
+    }
+    assertError(await get(port, "/v2/library/alpine/manifests/3.19"), 404, "NAME_UNKNOWN", "unprefixed name");
+    // Only the second part carries a catalog.
+    const cat = JSON.parse((await get(port, "/v2/_catalog")).body.toString()) as { repositories: string[] };
+    assert.deepEqual(
+      cat.repositories,
+      fx.inv.repositories.map((r) => `other/${r.name}`),
+    );
+    // The two parts really read their own roots: remove a file from the second root only.
+    fs.rmSync(path.join(root2, "library/alpine/Latest/manifest.json"));
+    assertError(
+      await get(port, "/v2/other/library/alpine/manifests/Latest"),
+      404,
+      "MANIFEST_UNKNOWN",
+      "file gone",
+    );
+    assert.equal((await get(port, "/v2/mirror/library/alpine/manifests/Latest")).status, 200);
+  });
+
+  test("the split and the inline configs hold the same data lines, in the same order", async (t) => {
+    if (!std || !fx) return t.skip("needs the standalone test");
+    // Same data lines in both, only packaged differently.
+    const opts = { listen: "127.0.0.1:1", runtimeDir: "/run/x", configDir: "/etc/x" };
+    const inline = renderStandalone(fx.inv, opts).files["nginx.conf"];
+    const split = renderStandalone(fx.inv, { ...opts, maxFileBytes: 64 * 1024 }).files;
+    const lines = (s: string) =>
+      s
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => /^(\/v2\/|'~\^!|'~\^\/v2)/.test(l));
+    const fromSplit = Object.keys(split)
+      .filter((n) => n !== "nginx.conf")
+      .sort()
+      .flatMap((n) => lines(split[n]));
+    assert.deepEqual(fromSplit, lines(inline));
+  });
+});
+
+async function checkEverything(t: TestContext, fx: Fixture, { port, server, log }: Started) {
+  const a319 = fx.alpine319;
+
+  await t.test("/v2/ and /v2", async () => {
+    const r = await get(port, "/v2/");
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), "{}");
+    assert.equal(r.headers["content-type"], "application/json");
+    assertApi(r, "GET /v2/");
+    const h = await rawRequest(port, "HEAD", "/v2/");
+    assert.equal(h.status, 200);
+    assert.equal(h.headers["content-length"], "2");
+    assertApi(h, "HEAD /v2/");
+    const redirect = await get(port, "/v2");
+    assert.equal(redirect.status, 301);
+    assert.equal(redirect.headers.location, "/v2/");
+    assertApi(redirect, "/v2");
+  });
+
+  await t.test("manifests by tag and by digest, GET and HEAD", async () => {
+    const cases: [string, { digest: string; bytes: Buffer }, string][] = [
+      ["/v2/library/alpine/manifests/3.19", a319, MediaType.dockerManifest],
+      ["/v2/library/alpine/manifests/latest", a319, MediaType.dockerManifest],
+      ["/v2/library/alpine/manifests/Latest", fx.alpineUpper, MediaType.ociManifest],
+      [`/v2/library/alpine/manifests/${fx.alpineUpper.digest}`, fx.alpineUpper, MediaType.ociManifest],
+      ["/v2/multi/manifests/v1", fx.index, MediaType.ociIndex],
+      [`/v2/multi/manifests/${fx.index.digest}`, fx.index, MediaType.ociIndex],
+      ...fx.children.map(
+        (c) => [`/v2/multi/manifests/${c.digest}`, c, MediaType.ociManifest] as [string, typeof c, string],
+      ),
+      ["/v2/many/tags/manifests/T-upper", a319, MediaType.dockerManifest],
+      ["/v2/a.b_c-d/e__f/manifests/1.0", a319, MediaType.dockerManifest],
+      // containerd as a mirror adds ?ns=; any query is ignored.
+      ["/v2/library/alpine/manifests/3.19?ns=docker.io", a319, MediaType.dockerManifest],
+    ];
+    for (const [url, m, type] of cases) {
+      for (const method of ["GET", "HEAD"]) {
+        const r = await rawRequest(port, method, url, { Accept: "application/json" });
+        const what = `${method} ${url}`;
+        assert.equal(r.status, 200, what);
+        assertApi(r, what);
+        assert.equal(r.headers["content-type"], type, `${what}: Content-Type`);
+        assert.equal(
+          r.headerLines.filter(([k]) => k === "content-type").length,
+          1,
+          `${what}: one Content-Type`,
+        );
+        assert.equal(r.headers["content-length"], String(m.bytes.length), `${what}: Content-Length`);
+        assert.equal(r.headers["docker-content-digest"], m.digest, `${what}: digest`);
+        assert.equal(r.headers.etag, `"${m.digest}"`, `${what}: ETag`);
+        assert.equal(r.headers["last-modified"], undefined, `${what}: no Last-Modified`);
+        const byDigest = url.includes("/manifests/sha256:");
+        assert.equal(
+          r.headers["cache-control"],
+          byDigest ? "public, max-age=31536000, immutable" : undefined,
+          what,
+        );
+        if (method === "GET") assert.ok(r.body.equals(m.bytes), `${what}: exact bytes`);
+      }
+    }
+    // Tags are case-sensitive although nginx's map keys are not.
+    assertError(await get(port, "/v2/library/alpine/manifests/LATEST"), 404, "MANIFEST_UNKNOWN", "LATEST");
+    assertError(await get(port, "/v2/many/tags/manifests/t-upper"), 404, "MANIFEST_UNKNOWN", "t-upper");
+    assertError(await get(port, "/v2/many/tags/manifests/T0001"), 404, "MANIFEST_UNKNOWN", "T0001");
+    // Only this repository's manifests, by digest.
+    assertError(
+      await get(port, `/v2/library/alpine/manifests/${fx.index.digest}`),
+      404,
+      "MANIFEST_UNKNOWN",
+      "another repository's manifest",
+    );
+  });
+
+  await t.test("blobs: bytes, headers, Range, HEAD, manifests under /blobs/", async () => {
+    const big = fx.bigLayer;
+    const url = `/v2/multi/blobs/${big.digest}`;
+    const r = await get(port, url);
+    assert.equal(r.status, 200);
+    assert.equal(sha256(r.body), big.digest);
+    assert.equal(r.headers["content-type"], "application/octet-stream");
+    assert.equal(r.headers["content-length"], String(big.bytes.length));
+    assert.equal(r.headers["docker-content-digest"], big.digest);
+    assert.equal(r.headers["cache-control"], "public, max-age=31536000, immutable");
+    assert.equal(r.headers.etag, `"${big.digest}"`);
+    assert.equal(r.headers["last-modified"], undefined);
+    assertApi(r, url);
+
+    const h = await rawRequest(port, "HEAD", url);
+    assert.equal(h.status, 200);
+    assert.equal(h.headers["content-length"], String(big.bytes.length));
+    assert.equal(h.headers["docker-content-digest"], big.digest);
+
+    const range = await get(port, url, { Range: "bytes=100-199" });
+    assert.equal(range.status, 206);
+    assert.equal(range.headers["content-range"], `bytes 100-199/${big.bytes.length}`);
+    assert.ok(range.body.equals(big.bytes.subarray(100, 200)));
+    assertApi(range, "206");
+    const suffix = await get(port, url, { Range: "bytes=-10" });
+    assert.equal(suffix.status, 206);
+    assert.ok(suffix.body.equals(big.bytes.subarray(big.bytes.length - 10)));
+    const past = await get(port, url, { Range: `bytes=1000-${big.bytes.length + 5000}` });
+    assert.equal(past.status, 206);
+    assert.equal(past.headers["content-range"], `bytes 1000-${big.bytes.length - 1}/${big.bytes.length}`);
+    const bad = await get(port, url, { Range: `bytes=${big.bytes.length}-` });
+    assertError(bad, 416, "RANGE_INVALID", "416");
+    assert.equal(bad.headers["content-range"], `bytes */${big.bytes.length}`);
+
+    // A manifest digest under /blobs/: the manifest's bytes, as a blob.
+    const mb = await get(port, `/v2/multi/blobs/${fx.index.digest}`);
+    assert.equal(mb.status, 200);
+    assert.ok(mb.body.equals(fx.index.bytes));
+    assert.equal(mb.headers["content-type"], "application/octet-stream");
+    assert.equal(mb.headers["docker-content-digest"], fx.index.digest);
+    // A blob whose file is not named by its digest.
+    const odd = await get(port, `/v2/a.b_c-d/e__f/blobs/${fx.oddBlob.digest}`);
+    assert.equal(odd.status, 200);
+    assert.ok(odd.body.equals(fx.oddBlob.bytes));
+    // Only this repository's blobs.
+    assertError(
+      await get(port, `/v2/library/alpine/blobs/${big.digest}`),
+      404,
+      "BLOB_UNKNOWN",
+      "other repo's blob",
+    );
+    assertError(await get(port, `/v2/library/alpine/blobs/${ABSENT}`), 404, "BLOB_UNKNOWN", "absent blob");
+    const he = await rawRequest(port, "HEAD", `/v2/library/alpine/blobs/${ABSENT}`);
+    assert.equal(he.status, 404);
+    assertApi(he, "HEAD 404");
+    assert.equal(he.body.length, 0);
+  });
+
+  await t.test("tags/list: full list, pages with n and last, Link headers", async () => {
+    const r = await get(port, "/v2/library/alpine/tags/list");
+    assert.equal(r.status, 200);
+    assert.equal(r.headers["content-type"], "application/json");
+    assertApi(r, "tags/list");
+    assert.deepEqual(JSON.parse(r.body.toString()), {
+      name: "library/alpine",
+      tags: ["3.19", "Latest", "latest"],
+    });
+    assert.equal(r.headers.link, undefined);
+
+    const all = fx.manyTags;
+    const blocks = listBlocks(all);
+    for (const n of [undefined, 1, 7, 10, 55, 100, 999, 1000, 5000]) {
+      for (const start of ["", "t0004", "t0999"]) {
+        const got: string[] = [];
+        let target = `/v2/many/tags/tags/list?${n === undefined ? "" : `n=${n}`}${start ? `&last=${start}` : ""}`;
+        let pages = 0;
+        for (;;) {
+          const res = await get(port, target);
+          assert.equal(res.status, 200, target);
+          const doc = JSON.parse(res.body.toString()) as { name: string; tags: string[] };
+          assert.equal(doc.name, "many/tags");
+          if (n !== undefined) assert.ok(doc.tags.length <= n, `${target}: at most n`);
+          const last = new URL(target, "http://x").searchParams.get("last") ?? "";
+          const expected = servePage(blocks, n, last)!;
+          assert.deepEqual(doc.tags, expected.entries, `${target}: the page the model predicts`);
+          got.push(...doc.tags);
+          pages++;
+          const link = res.headers.link;
+          if (!link) {
+            assert.equal(expected.next, undefined, `${target}: no Link only at the end`);
+            break;
+          }
+          const m = /^<(\/v2\/many\/tags\/tags\/list\?last=([^&>]+)(?:&n=(\d+))?)>; rel="next"$/.exec(link);
+          assert.ok(m, `Link header format: ${link}`);
+          assert.equal(m[2], doc.tags[doc.tags.length - 1], "Link last = last entry");
+          assert.equal(m[3], n === undefined ? undefined : String(n), "Link keeps n");
+          target = m[1];
+          assert.ok(pages < 2000, "pagination ends");
+        }
+        const from = start ? all.indexOf(start) + 1 : 0;
+        assert.deepEqual(
+          got,
+          all.slice(from),
+          `n=${n} from ${start || "the start"}: every tag once, in order`,
+        );
+      }
+    }
+    const zero = JSON.parse((await get(port, "/v2/many/tags/tags/list?n=0")).body.toString());
+    assert.deepEqual(zero, { name: "many/tags", tags: [] });
+    assertError(await get(port, "/v2/many/tags/tags/list?n=abc"), 400, "PAGINATION_NUMBER_INVALID", "n=abc");
+    assertError(await get(port, "/v2/many/tags/tags/list?n=-1"), 400, "PAGINATION_NUMBER_INVALID", "n=-1");
+    assertError(await get(port, "/v2/many/tags/tags/list?last=nope"), 400, "UNSUPPORTED", "last not in list");
+    assertError(await get(port, "/v2/no/such/tags/list"), 404, "NAME_UNKNOWN", "unknown repo");
+    assertError(await get(port, "/v2/library/tags/list"), 404, "NAME_UNKNOWN", "a repository's parent");
+  });
+
+  await t.test("_catalog: full list, pages, last URL-encoded", async () => {
+    const names = fx.inv.repositories.map((r) => r.name);
+    const r = await get(port, "/v2/_catalog");
+    assert.equal(r.status, 200);
+    assertApi(r, "_catalog");
+    assert.deepEqual(JSON.parse(r.body.toString()), { repositories: names });
+    const p1 = await get(port, "/v2/_catalog?n=1");
+    assert.deepEqual(JSON.parse(p1.body.toString()).repositories, [names[0]]);
+    assert.equal(p1.headers.link, `</v2/_catalog?last=${names[0]}&n=1>; rel="next"`);
+    // From a `last` off the page boundaries a page may be short; the Links lead to the end.
+    for (const enc of ["library%2Falpine", "library%2falpine", "library/alpine"]) {
+      const got: string[] = [];
+      let target = `/v2/_catalog?last=${enc}`;
+      for (let i = 0; target && i < 10; i++) {
+        const res = await get(port, target);
+        assert.equal(res.status, 200, target);
+        got.push(...(JSON.parse(res.body.toString()) as { repositories: string[] }).repositories);
+        target = /^<([^>]+)>; rel="next"$/.exec(res.headers.link ?? "")?.[1] ?? "";
+      }
+      assert.deepEqual(got, names.slice(names.indexOf("library/alpine") + 1), enc);
+    }
+    assertError(await get(port, "/v2/_catalog?last=zzz"), 400, "UNSUPPORTED", "catalog last unknown");
+  });
+
+  await t.test("referrers: an OCI index of the subject's referrers, empty when none", async () => {
+    const url = `/v2/multi/referrers/${fx.index.digest}`;
+    const r = await get(port, url);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers["content-type"], MediaType.ociIndex);
+    assertApi(r, url);
+    const doc = JSON.parse(r.body.toString("utf8"));
+    assert.deepEqual(doc, {
+      schemaVersion: 2,
+      mediaType: MediaType.ociIndex,
+      manifests: fx.referrers.map((m) => ({
+        mediaType: m.mediaType,
+        digest: m.digest,
+        size: m.size,
+        artifactType: m.artifactType,
+        ...(m.annotations ? { annotations: m.annotations } : {}),
+      })),
+    });
+    assert.deepEqual(
+      (doc.manifests as { annotations?: unknown }[]).find((m) => m.annotations)?.annotations,
+      NASTY_ANNOTATIONS,
+    );
+    const none = await get(port, `/v2/multi/referrers/${fx.children[0].digest}`);
+    assert.equal(none.status, 200);
+    assert.equal(
+      none.body.toString(),
+      `{"schemaVersion":2,"mediaType":"${MediaType.ociIndex}","manifests":[]}`,
+    );
+    assertError(
+      await get(port, `/v2/no/such/referrers/${ABSENT}`),
+      404,
+      "NAME_UNKNOWN",
+      "referrers unknown repo",
+    );
+    assertError(
+      await get(port, "/v2/multi/referrers/sha256:1234"),
+      400,
+      "DIGEST_INVALID",
+      "referrers bad digest",
+    );
+  });
+
+  await t.test("errors: spec codes, JSON, API version, HEAD without body", async () => {
+    const cases: [string, number, string][] = [
+      ["/v2/no/such/manifests/latest", 404, "NAME_UNKNOWN"],
+      [`/v2/no/such/manifests/${ABSENT}`, 404, "NAME_UNKNOWN"],
+      [`/v2/no/such/blobs/${ABSENT}`, 404, "NAME_UNKNOWN"],
+      ["/v2/library/alpine/manifests/9.99", 404, "MANIFEST_UNKNOWN"],
+      [`/v2/library/alpine/manifests/${ABSENT}`, 404, "MANIFEST_UNKNOWN"],
+      ["/v2/library/alpine/manifests/-not-a-tag", 404, "MANIFEST_UNKNOWN"],
+      ["/v2/no/such/manifests/-not-a-tag", 404, "NAME_UNKNOWN"],
+      ["/v2/library/alpine/manifests/sha256:1234", 400, "DIGEST_INVALID"],
+      [`/v2/library/alpine/manifests/sha256:${"A".repeat(64)}`, 400, "DIGEST_INVALID"],
+      [`/v2/library/alpine/manifests/sha512:${"a".repeat(64)}`, 400, "DIGEST_INVALID"],
+      ["/v2/library/alpine/blobs/sha256:1234", 400, "DIGEST_INVALID"],
+      [`/v2/library/alpine/blobs/sha256:${"A".repeat(64)}`, 400, "DIGEST_INVALID"],
+      ["/v2/library/alpine/blobs/latest", 400, "DIGEST_INVALID"],
+      ["/v2/library/alpine/blobs/", 400, "DIGEST_INVALID"],
+      ["/v2/Library/Alpine/manifests/latest", 400, "NAME_INVALID"],
+      ["/v2/-bad/tags/list", 400, "NAME_INVALID"],
+      ["/v2/library/alpine/manifests/", 404, "NOT_FOUND"],
+      ["/v2/library/alpine/", 404, "NOT_FOUND"],
+      ["/v2/anything", 404, "NOT_FOUND"],
+      ["/", 404, "NOT_FOUND"],
+      ["/index.html", 404, "NOT_FOUND"],
+      ["/_static-container-registry/error", 404, "NOT_FOUND"],
+    ];
+    for (const [url, status, code] of cases) {
+      assertError(await get(port, url), status, code, `GET ${url}`);
+      const h = await rawRequest(port, "HEAD", url);
+      assert.equal(h.status, status, `HEAD ${url}`);
+      assertApi(h, `HEAD ${url}`);
+      assert.equal(h.body.length, 0);
+    }
+  });
+
+  await t.test("writes: 405 UNSUPPORTED with Allow: GET, HEAD on every URL", async () => {
+    const body = Buffer.from("{}");
+    const writes: [string, string][] = [
+      ["POST", "/v2/library/alpine/blobs/uploads/"],
+      ["POST", `/v2/library/alpine/blobs/uploads/?mount=${a319.layer}&from=multi`],
+      ["PATCH", "/v2/library/alpine/blobs/uploads/0b1c2d3e"],
+      ["PUT", `/v2/library/alpine/blobs/uploads/0b1c2d3e?digest=${a319.layer}`],
+      ["PUT", "/v2/library/alpine/manifests/3.19"],
+      ["PUT", "/v2/new/repo/manifests/latest"],
+      ["DELETE", `/v2/library/alpine/manifests/${a319.digest}`],
+      ["DELETE", `/v2/library/alpine/blobs/${a319.layer}`],
+      ["POST", "/v2/"],
+      ["OPTIONS", "/v2/"],
+      ["POST", "/"],
+      ["GET", "/v2/library/alpine/blobs/uploads/"],
+      ["GET", "/v2/library/alpine/blobs/uploads/0b1c2d3e"],
+    ];
+    for (const [method, url] of writes) {
+      const r = await rawRequest(port, method, url, {}, method === "GET" ? undefined : body);
+      assertError(r, 405, "UNSUPPORTED", `${method} ${url}`);
+      assert.equal(r.headers.allow, "GET, HEAD", `${method} ${url}: Allow`);
+    }
+    const after = await get(port, "/v2/library/alpine/manifests/3.19");
+    assert.ok(after.body.equals(a319.bytes), "nothing changed");
+    assert.match(
+      log(),
+      /"POST \/v2\/library\/alpine\/blobs\/uploads\/ HTTP\/1.1" 405 /,
+      "access log on stdout",
+    );
+  });
+
+  await t.test("crafted URLs sent raw never return a file", async () => {
+    const secrets = [
+      fs.readFileSync("/etc/passwd"),
+      fs.readFileSync(path.join(fx.root, "library/alpine/3.19/manifest.json")),
+      fx.oddBlob.bytes,
+    ];
+    const layer = a319.layer.slice(7);
+    const probes = [
+      "/v2/../../etc/passwd",
+      "/v2/%2e%2e/%2e%2e/etc/passwd",
+      "/v2/%2E%2E/%2E%2E/%2E%2E/etc/passwd",
+      "/v2/library/alpine/blobs/..%2f3.19%2fmanifest.json",
+      "/v2/library/alpine/blobs/sha256:..%2f..%2fetc%2fpasswd",
+      "/v2/library/alpine/manifests/..%2f..%2f..%2fetc%2fpasswd",
+      "/v2/library/alpine/manifests/../3.19/manifest.json",
+      "/v2/library/alpine/3.19/manifest.json",
+      `/v2/library/alpine/3.19/${layer}`,
+      "/library/alpine/3.19/manifest.json",
+      "//etc/passwd",
+      "/etc/passwd",
+      "/v2/library/alpine/manifests/3.19%00",
+      "/v2/library/alpine/manifests/3.19%00.json",
+      "/v2/library/alpine/manifests/3.19%2f..%2f..%2fetc%2fpasswd",
+      "/v2/library/alpine/manifests/3.19;/../../etc/passwd",
+      "/v2/library/alpine/manifests/3.19\\..\\..\\version",
+      "/v2/odd/not-a-hex-name.bin",
+      "/odd/not-a-hex-name.bin",
+      `/v2/library/alpine/blobs/sha256%3a${layer}%2f..%2f..%2f3.19%2fmanifest.json`,
+      "/v2/_catalog/../library/alpine/3.19/manifest.json",
+      "/v2/library/alpine/tags/list%2f..%2f..%2f3.19%2fmanifest.json",
+      "/v2/layouts/multi/blobs/sha256/" + fx.index.digest.slice(7),
+      "/v2/library/alpine/",
+      "/v2/library/",
+      "/",
+    ];
+    for (const target of probes) {
+      const r = await get(port, target);
+      assert.ok([400, 404].includes(r.status), `${target}: status ${r.status}`);
+      assertApi(r, target);
+      assert.equal(r.headers["content-type"], "application/json", `${target}: JSON`);
+      errorCodes(r.body);
+      for (const s of secrets) assert.ok(!r.body.includes(s), `${target} returned a file`);
+    }
+  });
+
+  await t.test("the error log is clean", () => {
+    assert.doesNotMatch(server.output(), /\[(emerg|alert|crit|warn)\]/, server.output());
+  });
+}
