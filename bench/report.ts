@@ -75,6 +75,8 @@ interface TargetRow {
   target: string;
   measured: string;
   ratio: string;
+  /** Same comparison by server CPU per request (capacity): other's CPU/req ÷ ours. */
+  cpuRatio?: string;
   ok?: boolean;
 }
 
@@ -88,10 +90,13 @@ export function targets(res: Results): TargetRow[] {
     const b = metricOf(s, other);
     const r = ratio(a, b);
     const fmt = s.scenario.metric === "rps" ? (x: number) => `${n0(x)} req/s` : mibs;
+    const cpuO = s.results.ours?.serverCpuUsPerReq.median ?? NaN;
+    const cpuX = s.results[other]?.serverCpuUsPerReq.median ?? NaN;
     rows.push({
       target: `${label}: ≥ ${need} × ${other === "bare" ? "bare nginx" : "reference"}`,
-      measured: `ours ${fmt(a)} vs ${fmt(b)}`,
+      measured: `ours ${fmt(a)} vs ${fmt(b)}; CPU ${f1(cpuO)} vs ${f1(cpuX)} µs/req`,
       ratio: `${f2(r)} ×`,
+      cpuRatio: `${f2(cpuX / cpuO)} ×`,
       ok: Number.isFinite(r) ? r >= need : undefined,
     });
   };
@@ -238,6 +243,11 @@ function scalingTable(sizes: ScaleResult[]): string {
       }),
     ),
     row("nginx -t ms", (s) => spread(s.nginxTestMs, n0)),
+    row("nginx -t warnings", (s) =>
+      s.nginxWarnings
+        ? s.nginxWarnings.replace(/^\S+ \S+ \[warn\] \d+#\d+: /gm, "").replace(/\n/g, "<br>")
+        : "none",
+    ),
     row("start → first 200 on /v2/ ms", (s) => spread(s.startTo200Ms, n0)),
     row(
       "worker RSS / PSS MiB",
@@ -319,10 +329,10 @@ export function renderResults(res: Results, images?: FixtureImage[]): string {
     "**Method.** Servers run on core 1 (`taskset -c 1`): nginx with `worker_processes 1`, docker-registry with " +
       "`GOMAXPROCS=1`. Load generators run on core 0: `wrk -t1` for GET (latency from wrk's histogram), " +
       "`hey` for HEAD (wrk 4.1 cannot time HEAD: it waits for a body; hey reports latency at 100 µs resolution). " +
-      "Each measurement: a warm-up run, then several runs, servers taking turns within each round; " +
+      "Each measurement: a warm-up run, then several runs, servers taking turns within each round; each run starts when the machine is quiet (other sessions share it), and a run during which other processes used more than 0.1 core is repeated (up to 4 times, the quietest kept); " +
       "tables give the median and (min–max). *Server CPU µs/req* is the CPU time the server processes spent " +
       "(from /proc) divided by requests served: it does not depend on whether client or server was the bottleneck. " +
-      "Bare nginx serves the same files from a plain `root` (sendfile, tcp_nopush, no access log). " +
+      "Bare nginx serves the same files from a plain `root` with the same generic tuning as the rendered config (sendfile, tcp_nopush, tcp_nodelay, keepalive_requests 10000, open_file_cache) and no access log. " +
       "The reference is Debian's docker-registry 2.8 with filesystem storage, the same images pushed with " +
       "`skopeo copy --all --preserve-digests`, access log off.",
   );
@@ -330,9 +340,14 @@ export function renderResults(res: Results, images?: FixtureImage[]): string {
   out.push("## Targets (issue 4)");
   out.push(
     table(
-      ["target", "measured", "ratio", ""],
-      targets(res).map((t) => [t.target, t.measured, t.ratio, check(t.ok)]),
+      ["target", "measured (median)", "ratio", "ratio by server CPU/req", ""],
+      targets(res).map((t) => [t.target, t.measured, t.ratio, t.cpuRatio ?? "", check(t.ok)]),
     ),
+  );
+  out.push(
+    "*ratio* is the target's own measure (requests/s or bytes/s, medians). *ratio by server CPU/req* compares " +
+      "the CPU time each server spent per request (other ÷ ours): the capacity ratio when the server is the " +
+      "bottleneck, and robust to other load on this shared machine.",
   );
 
   if (res.serving) {

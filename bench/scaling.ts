@@ -31,6 +31,8 @@ export interface ScaleResult {
   bytesPerBlob: number;
   configMaps: GenChildResult["configMaps"];
   nginxTestMs: Stat;
+  /** What `nginx -t -q` printed (warnings), if anything. */
+  nginxWarnings: string;
   startTo200Ms: Stat;
   memory: { masterRssKiB: number; workerRssKiB: number; workerPssKiB?: number; masterPssKiB?: number };
   latency?: Record<string, LoadResult>;
@@ -74,13 +76,20 @@ export async function runScaling(work: string, o: ScalingOptions): Promise<Scale
     const main = path.join(configDir, "nginx.conf");
     const args = ["-c", main, "-p", runtimeDir, "-e", "stderr"];
 
+    // stdout/stderr to a file: the config logs requests to /dev/stdout, which
+    // nginx cannot open when stdout is a socket (node's default pipes).
+    const testLog = path.join(dir, "nginx-t.log");
     const tests: number[] = [];
     for (let i = 0; i < o.repeats; i++) {
+      const fd = fs.openSync(testLog, "w");
       const t0 = performance.now();
-      const r = spawnSync(NGINX, ["-t", "-q", ...args], { encoding: "utf8" });
+      const r = spawnSync(NGINX, ["-t", "-q", ...args], { stdio: ["ignore", fd, fd] });
       tests.push(performance.now() - t0);
-      if (r.status !== 0) throw new Error(`nginx -t failed for ${tags} tags:\n${r.stderr}`);
+      fs.closeSync(fd);
+      if (r.status !== 0)
+        throw new Error(`nginx -t failed for ${tags} tags:\n${fs.readFileSync(testLog, "utf8")}`);
     }
+    const warnings = fs.readFileSync(testLog, "utf8").trim();
 
     const starts: number[] = [];
     let proc: Proc | undefined;
@@ -109,6 +118,7 @@ export async function runScaling(work: string, o: ScalingOptions): Promise<Scale
       bytesPerBlob: last.totalBytes / tree.uniqueBlobs,
       configMaps: last.configMaps,
       nginxTestMs: stat(tests),
+      nginxWarnings: warnings,
       startTo200Ms: stat(starts),
       memory: { masterRssKiB: mm.rss, masterPssKiB: mm.pss, workerRssKiB: wm.rss, workerPssKiB: wm.pss },
     };

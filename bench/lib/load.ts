@@ -7,7 +7,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CLIENT_CORE, cpuSeconds, machineBusySeconds, probe, reapedChildrenCpuSeconds, sh } from "./proc";
+import {
+  CLIENT_CORE,
+  cpuSeconds,
+  machineBusySeconds,
+  probe,
+  reapedChildrenCpuSeconds,
+  sh,
+  waitForQuiet,
+} from "./proc";
 
 export interface Target {
   port: number;
@@ -94,7 +102,17 @@ export async function load(target: Target, opts: LoadOptions): Promise<LoadResul
     target.method === "HEAD" ? hey(target, opts, seconds) : wrk(target, opts, seconds);
   if (opts.warmupS > 0) once(opts.warmupS);
   const runs: RunResult[] = [];
-  for (let i = 0; i < opts.runs; i++) runs.push(once(opts.durationS));
+  for (let i = 0; i < opts.runs; i++) {
+    await waitForQuiet();
+    let best = once(opts.durationS);
+    for (let a = 2; a <= MAX_ATTEMPTS && best.otherCores > NOISY_CORES; a++) {
+      await waitForQuiet();
+      const next = once(opts.durationS);
+      if (next.otherCores < best.otherCores) best = next;
+      best.attempts = a;
+    }
+    runs.push(best);
+  }
   return {
     target,
     connections: opts.connections,

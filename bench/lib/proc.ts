@@ -164,3 +164,20 @@ export function reapedChildrenCpuSeconds(): number {
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[13]) + Number(f[14])) / CLK_TCK;
 }
+
+/**
+ * Waits (at most `maxMs`) until the machine is quiet: less than `cores` of CPU
+ * busy over a `windowMs` window. Other sessions' builds and tests share this
+ * machine; starting a run in a quiet moment keeps them out of most runs.
+ * Returns the busy cores of the last window.
+ */
+export async function waitForQuiet(maxMs = 20000, cores = 0.1, windowMs = 250): Promise<number> {
+  const deadline = performance.now() + maxMs;
+  for (;;) {
+    const b0 = machineBusySeconds();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, windowMs));
+    const busy = (machineBusySeconds() - b0) / ((performance.now() - t0) / 1000);
+    if (busy < cores || performance.now() > deadline) return busy;
+  }
+}
