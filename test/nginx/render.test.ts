@@ -1,0 +1,329 @@
+/**
+ * render's unit tests, on hand-built inventories (no nginx, no disk):
+ * determinism, the parts and how they merge, escaping and validation of user
+ * strings, case-sensitive tags, referrers bodies, file splitting.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Inventory, ManifestRecord } from "../../src/inventory/model";
+import { MediaType } from "../../src/inventory/model";
+import { RenderError, renderInclude, renderStandalone } from "../../src/nginx";
+import { MAX_TOKEN_BYTES, jsonText, token } from "../../src/nginx/escape";
+import { referrersPages } from "../../src/nginx/referrers";
+import { dataFileName, packLines } from "../../src/nginx/standalone";
+import { syntheticInventory } from "./synthetic";
+
+const STD = { listen: "127.0.0.1:5000", runtimeDir: "/run/scr", configDir: "/etc/scr" };
+const small = () => syntheticInventory({ repos: 3, tagsPerRepo: 12 });
+
+/** The lookup map's entries in a text (data lines), in order. */
+function dataLines(text: string): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /^(\/v2\/|'~\^!|'~\^\/v2)/.test(l));
+}
+
+/** Deep copy with every object's keys in reverse order. */
+function reversedKeys<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(reversedKeys) as T;
+  if (v && typeof v === "object") {
+    return Object.fromEntries(
+      Object.entries(v)
+        .reverse()
+        .map(([k, x]) => [k, reversedKeys(x)]),
+    ) as T;
+  }
+  return v;
+}
+
+describe("render", () => {
+  test("is deterministic: same inventory, byte-identical output, whatever the key order", () => {
+    const inv = small();
+    const m = Object.values(inv.manifests)[0];
+    m.subject = Object.values(inv.manifests)[1].digest;
+    m.annotations = { b: "2", a: "1", c: "$x" };
+    for (const opts of [{}, { part: "constants" as const }, { part: "data" as const, namePrefix: "m/" }]) {
+      assert.deepEqual(renderInclude(inv, opts), renderInclude(reversedKeys(inv), opts));
+      assert.equal(JSON.stringify(renderInclude(inv, opts)), JSON.stringify(renderInclude(inv, opts)));
+    }
+    assert.deepEqual(renderStandalone(inv, STD), renderStandalone(reversedKeys(inv), STD));
+  });
+
+  test('part "constants" knows nothing of the inventory; "data" is nothing but map entries; "all" is both', () => {
+    const inv = small();
+    const constants = renderInclude(inv, { part: "constants" });
+    const data = renderInclude(inv, { part: "data" });
+    const all = renderInclude(inv);
+    assert.deepEqual(
+      constants,
+      renderInclude(syntheticInventory({ repos: 1, tagsPerRepo: 1 }), { part: "constants" }),
+    );
+    assert.doesNotMatch(constants.http + constants.server, /service-0/);
+    assert.match(
+      constants.http,
+      /map \$scr_k \$scr_obj \{\n {4}default "";\n {4}include static-container-registry\.d\/\*\.map;\n\}/,
+    );
+    assert.match(
+      renderInclude(inv, { part: "constants", dataInclude: "/etc/nginx/reg d/*.map" }).http,
+      /include '\/etc\/nginx\/reg d\/\*\.map';/,
+    );
+    // data: comments and `key value;` lines only.
+    for (const l of data.http.split("\n").filter((x) => x !== "")) {
+      assert.match(l, /^(#|\S+ \S.*;$)/, l);
+      assert.doesNotMatch(l, /^\s*(map|location|server|include)\b/, l);
+    }
+    assert.equal(data.server.trim().startsWith("#"), true);
+    // all = constants with the data inline, and the same server text.
+    assert.equal(all.server, constants.server);
+    assert.deepEqual(
+      dataLines(all.http).filter((l) => !/_catalog/.test(l)),
+      dataLines(data.http),
+      "the data lines of 'all' are those of 'data' (plus the catalog)",
+    );
+  });
+
+  test("the catalog: in 'all', not in 'data' unless asked (merged data parts would collide)", () => {
+    const inv = small();
+    assert.match(renderInclude(inv).http, /^ {4}\/v2\/_catalog\? /m);
+    assert.doesNotMatch(renderInclude(inv, { part: "data" }).http, /_catalog/);
+    assert.match(renderInclude(inv, { part: "data", catalog: true }).http, /^\/v2\/_catalog\? /m);
+    assert.doesNotMatch(renderInclude(inv, { catalog: false }).http, /^\s*\/v2\/_catalog/m);
+  });
+
+  test("namePrefix is applied to every key and validated", () => {
+    const inv = small();
+    const data = renderInclude(inv, { part: "data", namePrefix: "mirror/eu/" }).http;
+    for (const l of dataLines(data))
+      assert.match(l, /^(\/v2\/mirror\/eu\/|'~\^!\?\/v2\/\(\?:mirror\\\\\/eu)/, l);
+    for (const bad of ["mirror", "Mirror/", "/mirror/", "mirror//", "a;b/", "a b/", "mirror/\n", "../"]) {
+      assert.throws(() => renderInclude(inv, { namePrefix: bad }), RenderError, bad);
+    }
+  });
+
+  test("serverRoot: quoted and escaped, variables and placeholders kept, unsafe input refused", () => {
+    const inv = small();
+    const line = (root: string) => dataLines(renderInclude(inv, { part: "data", serverRoot: root }).http)[0];
+    assert.match(line("/srv/images/"), / M[dl]\|[0-9a-f]{64}\|\/srv\/images\/team/);
+    assert.match(line("$registry_root"), / 'M[dl]\|[0-9a-f]{64}\|\$registry_root\/team/);
+    assert.match(line("${root}/x"), /\|\$\{root\}\/x\/team/);
+    assert.match(line("{{ROOT}}"), /\|\{\{ROOT\}\}\/team/);
+    // Quotes, backslashes, ; { } # and spaces all end up inside one quoted token.
+    assert.match(line(`/a b/it's "x" \\ y;{z}#`), /\|\/a b\/it\\'s "x" \\\\ y;\{z\}#\/team/);
+    for (const bad of ["/srv/\nimages", "/srv/\u0000", "/srv/$", "/srv/$1", "/srv/${x", "/srv/$(x)", ""]) {
+      assert.throws(() => renderInclude(inv, { serverRoot: bad }), RenderError, JSON.stringify(bad));
+    }
+  });
+
+  test("tags are case-sensitive: keys with upper case become regexes, never exact keys", () => {
+    const inv = small();
+    const repo = inv.repositories[0];
+    const d = repo.tags[0].digest;
+    repo.tags.push({ name: "Latest", digest: d, source: "" }, { name: "LATEST", digest: d, source: "" });
+    const lines = dataLines(renderInclude(inv, { part: "data" }).http);
+    for (const l of lines.filter((x) => x.startsWith("/v2/")))
+      assert.doesNotMatch(l.split(" ")[0], /[A-Z]/, l);
+    const exactValue = lines
+      .find((l) => l.startsWith(`/v2/${repo.name}/manifests/${repo.tags[0].name} `))!
+      .split(" ")[1];
+    for (const t of ["Latest", "LATEST"]) {
+      const re = lines.find((l) => l.startsWith("'~^!") && l.includes(`manifests\\\\/${t}$'`));
+      assert.ok(re, `a regex key for ${t}`);
+      assert.equal(re.split(" ")[1], exactValue, `${t}: same record`);
+    }
+  });
+
+  test("refuses an inventory it cannot render safely", () => {
+    const cases: [string, (inv: Inventory) => void][] = [
+      ["a tag outside the grammar", (inv) => (inv.repositories[0].tags[0].name = "bad tag")],
+      ["a name outside the grammar", (inv) => (inv.repositories[0].name = "Bad/Name")],
+      ["a path leaving the root", (inv) => (Object.values(inv.blobs)[0].path = "../../etc/passwd")],
+      ["an absolute path", (inv) => (Object.values(inv.blobs)[0].path = "/etc/passwd")],
+      ["a path with a $", (inv) => (Object.values(inv.blobs)[0].path = "a/$x")],
+      [
+        "a tag without its manifest",
+        (inv) => (inv.repositories[0].tags[0].digest = `sha256:${"0".repeat(64)}`),
+      ],
+      ["a blob not in the inventory", (inv) => inv.repositories[0].blobs.push(`sha256:${"1".repeat(64)}`)],
+      ["a digest that is not sha256", (inv) => inv.repositories[0].blobs.push("md5:abc")],
+      ["a strange media type", (inv) => (Object.values(inv.manifests)[0].mediaType = 'x/y"; z')],
+    ];
+    for (const [what, spoil] of cases) {
+      const inv = small();
+      spoil(inv);
+      assert.throws(() => renderInclude(inv), RenderError, what);
+    }
+  });
+
+  test("standalone: validated options, read-only layout, the data split into files of at most maxFileBytes", () => {
+    const inv = syntheticInventory({ repos: 20, tagsPerRepo: 40 });
+    const one = renderStandalone(inv, { ...STD, maxFileBytes: 4 * 1024 * 1024 });
+    assert.deepEqual(Object.keys(one.files), ["nginx.conf"]);
+    assert.equal(one.main, "nginx.conf");
+    const conf = one.files["nginx.conf"];
+    for (const re of [
+      /^daemon off;$/m,
+      /^pid \/run\/scr\/nginx\.pid;$/m,
+      /^error_log stderr warn;$/m,
+      /^ {4}access_log \/dev\/stdout;$/m,
+      /^ {4}client_body_temp_path \/run\/scr\/client_body_temp;$/m,
+      /^ {4}(proxy|fastcgi|uwsgi|scgi)_temp_path \/run\/scr\//m,
+      /^ {8}listen 127\.0\.0\.1:5000;$/m,
+      /^worker_processes auto;$/m,
+    ]) {
+      assert.match(conf, re);
+    }
+    assert.doesNotMatch(conf, /^\s*include .*mime\.types|\/etc\/nginx|^user /m);
+
+    const limit = 64 * 1024;
+    const split = renderStandalone(inv, { ...STD, maxFileBytes: limit });
+    const names = Object.keys(split.files).sort();
+    assert.ok(names.length > 3, `${names.length} files`);
+    for (const n of names) {
+      assert.doesNotMatch(n, /\//);
+      assert.ok(
+        Buffer.byteLength(split.files[n]) <= limit,
+        `${n}: ${Buffer.byteLength(split.files[n])} bytes`,
+      );
+    }
+    const dataFiles = names.filter((n) => n !== "nginx.conf");
+    assert.deepEqual(
+      dataFiles,
+      dataFiles.map((_, i) => dataFileName(i)),
+    );
+    const includes = [...split.files["nginx.conf"].matchAll(/include (\S+);/g)].map((m) => m[1]);
+    assert.deepEqual(
+      includes,
+      dataFiles.map((n) => `/etc/scr/${n}`),
+      "each data file included once, in order",
+    );
+    assert.deepEqual(
+      dataFiles.flatMap((n) => dataLines(split.files[n])),
+      dataLines(conf),
+      "same data, same order",
+    );
+
+    const opts = { ...STD, workerProcesses: 4, user: "registry registry", accessLog: false as const };
+    const custom = renderStandalone(inv, opts).files["nginx.conf"];
+    assert.match(custom, /^worker_processes 4;$/m);
+    assert.match(custom, /^user registry registry;$/m);
+    assert.match(custom, /^ {4}access_log off;$/m);
+
+    for (const bad of [
+      { listen: "localhost" },
+      { listen: "70000" },
+      { listen: "1.2.3.4:80; evil" },
+      { runtimeDir: "run" },
+      { configDir: "etc/x" },
+      { configDir: "/etc/$x" },
+      { maxFileBytes: 1000 },
+      { workerProcesses: 0 },
+      { user: "root; daemon on" },
+      { part: "data" as const },
+    ]) {
+      assert.throws(() => renderStandalone(inv, { ...STD, ...bad }), RenderError, JSON.stringify(bad));
+    }
+    for (const listen of ["5000", "0.0.0.0:8080", "[::1]:5000", "[::]:80", "localhost:5000"]) {
+      assert.match(
+        renderStandalone(inv, { ...STD, listen }).files["nginx.conf"],
+        new RegExp(`listen ${listen.replace(/[[\].]/g, "\\$&")};`),
+      );
+    }
+  });
+
+  test("packLines keeps whole lines in order and refuses a line that cannot fit", () => {
+    assert.deepEqual(packLines(["aa\n", "bb\n", "cc\n"], 6), ["aa\nbb\n", "cc\n"]);
+    assert.deepEqual(packLines([], 6), [""]);
+    assert.throws(() => packLines(["toolong\n"], 4), RenderError);
+  });
+
+  test("no token is longer than nginx's parser takes", () => {
+    const inv = syntheticInventory({ repos: 2, tagsPerRepo: 300 });
+    // Long tags make long list blocks.
+    inv.repositories[0].tags.forEach((t, i) => (t.name = `${"x".repeat(120)}${String(i).padStart(4, "0")}`));
+    const text = renderInclude(inv).http;
+    for (const l of text.split("\n")) {
+      for (const tok of l.match(/'(?:[^'\\]|\\.)*'|\S+/g) ?? []) {
+        assert.ok(
+          Buffer.byteLength(tok) <= MAX_TOKEN_BYTES,
+          `${Buffer.byteLength(tok)} bytes: ${tok.slice(0, 80)}…`,
+        );
+      }
+    }
+  });
+});
+
+describe("referrers", () => {
+  const manifest = (i: number, annotations?: Record<string, string>): ManifestRecord => ({
+    digest: `sha256:${i.toString(16).padStart(64, "0")}`,
+    size: 100 + i,
+    mediaType: MediaType.ociManifest,
+    kind: "image",
+    path: `x/${i}`,
+    children: [],
+    blobs: [],
+    subject: `sha256:${"f".repeat(64)}`,
+    artifactType: "application/vnd.example",
+    annotations,
+  });
+
+  test("descriptors: fields, sorted annotations, $ escaped for nginx, one page when small", () => {
+    const pages = referrersPages([manifest(1, { z: "$host", a: "it's" }), manifest(2)]);
+    assert.equal(pages.length, 1);
+    assert.equal(pages[0].last, "");
+    assert.equal(pages[0].next, undefined);
+    assert.doesNotMatch(pages[0].json, /\$/);
+    assert.deepEqual(JSON.parse(`[${pages[0].json}]`), [
+      {
+        mediaType: MediaType.ociManifest,
+        digest: manifest(1).digest,
+        size: 101,
+        artifactType: "application/vnd.example",
+        annotations: { a: "it's", z: "$host" },
+      },
+      {
+        mediaType: MediaType.ociManifest,
+        digest: manifest(2).digest,
+        size: 102,
+        artifactType: "application/vnd.example",
+      },
+    ]);
+    assert.deepEqual(Object.keys(JSON.parse(`[${pages[0].json}]`)[0].annotations), ["a", "z"]);
+  });
+
+  test("many referrers: pages that fit one token each, chained by the last digest", () => {
+    const all = Array.from({ length: 60 }, (_, i) =>
+      manifest(i + 1, { note: "n".repeat(200), i: String(i) }),
+    );
+    const pages = referrersPages(all);
+    assert.ok(pages.length > 1);
+    const seen: string[] = [];
+    let last = "";
+    for (const p of pages) {
+      assert.equal(p.last, last);
+      const items = JSON.parse(`[${p.json}]`) as { digest: string }[];
+      seen.push(...items.map((x) => x.digest));
+      assert.ok(Buffer.byteLength(token(`R${p.next ? p.next.slice(7) : ""}|${p.json}`)) <= MAX_TOKEN_BYTES);
+      if (p.next) {
+        assert.equal(p.next, items[items.length - 1].digest);
+        last = p.next;
+      }
+    }
+    assert.equal(pages[pages.length - 1].next, undefined);
+    assert.deepEqual(
+      seen,
+      all.map((m) => m.digest),
+    );
+  });
+
+  test("a descriptor too long for one value loses its annotations, not its place", () => {
+    const pages = referrersPages([manifest(1, { huge: "h".repeat(10000) })]);
+    assert.deepEqual(Object.keys(JSON.parse(pages[0].json)), ["mediaType", "digest", "size", "artifactType"]);
+  });
+
+  test("jsonText: nginx sees no variables, JSON sees the same string", () => {
+    const s = { a: "$x ${y} $ \\ ' \" \n" };
+    assert.doesNotMatch(jsonText(s), /\$/);
+    assert.deepEqual(JSON.parse(jsonText(s)), s);
+  });
+});
