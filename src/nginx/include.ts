@@ -100,7 +100,8 @@ export function hashSizes(
   const elt = 8 + Math.ceil((longest + 2) / 8) * 8;
   return {
     mapHashMaxSize: maxSizeOverride ?? Math.max(2048, nextPow2(data.exact.length * 2)),
-    mapHashBucketSize: Math.max(256, nextPow2(2 * (elt + 8))),
+    // Room for the fullest bucket (a handful of keys when max_size is twice their number).
+    mapHashBucketSize: Math.max(1024, nextPow2(8 * (elt + 8))),
   };
 }
 

@@ -112,13 +112,14 @@ map $arg_last $scr_bang_last {
     default "";
 }
 
-# Manifest records: M<type>|<hex>|<file>.
+# Manifest records: M<type>|<hex>|<file>, the hex empty when the URL has the digest.
 map $scr_obj $scr_mfile {
-    '~^M[^|]*+\\|[0-9a-f]{64}\\|(?<scr_mf>.++)$' $scr_mf;
+    '~^M[^|]*+\\|(?:[0-9a-f]{64})?\\|(?<scr_mf>.++)$' $scr_mf;
     default "";
 }
 map $scr_obj $scr_mdigest {
     '~^M[^|]*+\\|(?<scr_md>[0-9a-f]{64})\\|' sha256:$scr_md;
+    '~^M[^|]*+\\|\\|' $scr_ref;
     default "";
 }
 map $scr_obj $scr_mcode {

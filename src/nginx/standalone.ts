@@ -108,8 +108,13 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
   const hash = hashSizes(data, o.mapHashMaxSize);
   const lines = [...data.exact, ...data.regex].map((l) => `${l}\n`);
 
-  const inline = main(hash, lines.join(""));
-  if (Buffer.byteLength(inline) <= maxFileBytes) return { files: { [MAIN_FILE]: inline }, main: MAIN_FILE };
+  // Inline when it all fits in one file (indentation adds 8 bytes a line).
+  let dataBytes = 0;
+  for (const l of lines) dataBytes += Buffer.byteLength(l) + 8;
+  if (dataBytes < maxFileBytes) {
+    const inline = main(hash, lines.join(""));
+    if (Buffer.byteLength(inline) <= maxFileBytes) return { files: { [MAIN_FILE]: inline }, main: MAIN_FILE };
+  }
 
   const header = dataHeader(inv);
   const chunks = packLines(lines, maxFileBytes - Buffer.byteLength(header));
