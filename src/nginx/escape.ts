@@ -63,9 +63,9 @@ export function jsonText(value: unknown): string {
   return JSON.stringify(value).replace(/\$/g, "\\u0024");
 }
 
-/** `s` as a literal inside a PCRE regex. */
+/** `s` as a literal inside a PCRE regex (outside a character class). */
 export function regexLiteral(s: string): string {
-  return s.replace(/[\\^$.|?*+()[\]{}\/-]/g, "\\$&");
+  return s.replace(/[\\^$.|?*+()[\]{}]/g, "\\$&");
 }
 
 /**

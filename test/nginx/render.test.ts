@@ -95,7 +95,7 @@ describe("render", () => {
     const inv = small();
     const data = renderInclude(inv, { part: "data", namePrefix: "mirror/eu/" }).http;
     for (const l of dataLines(data))
-      assert.match(l, /^(\/v2\/mirror\/eu\/|'~\^!\?\/v2\/\(\?:mirror\\\\\/eu)/, l);
+      assert.match(l, /^(\/v2\/mirror\/eu\/|'~\^!\?\/v2\/\(\?:mirror\/eu\/)/, l);
     for (const bad of ["mirror", "Mirror/", "/mirror/", "mirror//", "a;b/", "a b/", "mirror/\n", "../"]) {
       assert.throws(() => renderInclude(inv, { namePrefix: bad }), RenderError, bad);
     }
@@ -127,7 +127,7 @@ describe("render", () => {
       .find((l) => l.startsWith(`/v2/${repo.name}/manifests/${repo.tags[0].name} `))!
       .split(" ")[1];
     for (const t of ["Latest", "LATEST"]) {
-      const re = lines.find((l) => l.startsWith("'~^!") && l.includes(`manifests\\\\/${t}$'`));
+      const re = lines.find((l) => l.startsWith("'~^!") && l.includes(`/manifests/${t}$'`));
       assert.ok(re, `a regex key for ${t}`);
       assert.equal(re.split(" ")[1], exactValue, `${t}: same record`);
     }

@@ -243,6 +243,31 @@ http {
     assert.equal((await get(port, "/v2/mirror/library/alpine/manifests/Latest")).status, 200);
   });
 
+  test("paths with quotes, spaces, ; { } # and backslashes are quoted correctly", async (t) => {
+    const nginx = requireTool(t, "nginx");
+    if (!nginx || !fx) return;
+    const dir = path.join(tmpDir("nginx-quote"), `it's a "dir" ;{x}# \\ end`);
+    const root = path.join(dir, "images root");
+    fs.cpSync(fx.root, root, { recursive: true });
+    chmodReadable(dir);
+    const port = await freePort();
+    const configDir = path.join(dir, "conf dir");
+    const runtimeDir = path.join(dir, "run dir");
+    const rendered = renderStandalone(
+      { ...fx.inv, root },
+      { listen: `127.0.0.1:${port}`, runtimeDir, configDir, maxFileBytes: 64 * 1024 },
+    );
+    assert.ok(Object.keys(rendered.files).length > 1, "includes of quoted paths too");
+    await start(nginx, rendered.files, { configDir, runtimeDir }, port);
+    const m = await get(port, "/v2/library/alpine/manifests/Latest");
+    assert.equal(m.status, 200);
+    assert.ok(m.body.equals(fx.alpineUpper.bytes));
+    const b = await get(port, `/v2/a.b_c-d/e__f/blobs/${fx.oddBlob.digest}`);
+    assert.ok(b.body.equals(fx.oddBlob.bytes));
+    const l = await get(port, `/v2/multi/blobs/${fx.bigLayer.digest}`);
+    assert.equal(sha256(l.body), fx.bigLayer.digest);
+  });
+
   test("the split and the inline configs hold the same data lines, in the same order", async (t) => {
     if (!std || !fx) return t.skip("needs the standalone test");
     // Same data lines in both, only packaged differently.
