@@ -4,8 +4,9 @@
  * `ctr content fetch`, and through a `hosts.toml` mirror for a fake upstream
  * host (containerd then adds `?ns=<upstream>` to every request).
  *
- * Each case pulls into its own containerd namespace, so what a namespace's
- * content store holds is exactly what that pull fetched.
+ * Each test has its own containerd (a fresh content store: what it holds came
+ * from our registry in that test), and each case pulls into its own namespace,
+ * so what a namespace lists is exactly what that pull fetched.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -15,21 +16,27 @@ import type { FixtureImage } from "../fixtures/build";
 import {
   buildFixtures,
   hostPlatform,
-  logSince,
+  logMark,
   once,
   scratch,
   startContainerd,
   startRegistry,
   stopAll,
   tools,
+  waitLog,
 } from "./harness";
 
-const env = once(async () => {
+const shared = once(async () => {
   const fx = await buildFixtures();
   const reg = await startRegistry(fx.root);
-  const cd = await startContainerd();
-  return { fx, reg, cd };
+  return { fx, reg };
 });
+/**
+ * The fixtures, our registry, and a containerd of the test's own: containerd
+ * shares content between namespaces, so a second pull of a blob in the same
+ * containerd never reaches the registry.
+ */
+const env = async () => ({ ...(await shared()), cd: await startContainerd() });
 after(stopAll);
 
 let nsCounter = 0;
@@ -185,9 +192,9 @@ describe("containerd ctr", () => {
       (i) => i.reference === "busybox:1.36" || i.kind === "oci-index" || i.features.includes("no-media-type"),
     );
     for (const img of picks) {
-      await t.test(`registry.invalid/${img.reference} (${img.kind})`, () => {
+      await t.test(`registry.invalid/${img.reference} (${img.kind})`, async () => {
         const ns = freshNs(img.reference + "-mirror");
-        const mark = reg.log().length;
+        const mark = await logMark(reg);
         const ref = `registry.invalid/${img.reference}`;
         cd.ctr(["images", "pull", "--hosts-dir", hostsDir, ref], ns);
         const row = images(cd.ctr, ns).find((r) => r.ref === ref);
@@ -195,7 +202,9 @@ describe("containerd ctr", () => {
         assert.equal(row.digest, img.digest);
         assertContent(contentDigests(cd.ctr, ns), img, hostPlatform(), ref);
 
-        const lines = logSince(reg, mark).filter((l) => l.includes(`/v2/${img.repo}/`));
+        const lines = (await waitLog(reg, mark, new RegExp(`/v2/${img.repo}/blobs/`))).filter((l) =>
+          l.includes(`/v2/${img.repo}/`),
+        );
         const manifestReqs = lines.filter((l) => l.includes(`/v2/${img.repo}/manifests/`));
         const blobReqs = lines.filter((l) => l.includes(`/v2/${img.repo}/blobs/`));
         assert.ok(manifestReqs.length > 0, `manifest requests logged:\n${lines.join("\n")}`);

@@ -72,7 +72,12 @@ export interface Fixtures {
 }
 
 export async function buildFixtures(): Promise<Fixtures> {
-  const root = path.join(scratch("e2e-images"), "images");
+  const dir = scratch("e2e-images");
+  // mkdtemp makes the dir 0700. `serve` run as root starts nginx whose workers
+  // drop to `nobody`, which could then not read the images (403 DENIED); an
+  // images dir in the field is world-readable, so make this one so too.
+  fs.chmodSync(dir, 0o755);
+  const root = path.join(dir, "images");
   const images = await buildFixtureTree(root);
   return { root, images };
 }
@@ -123,6 +128,39 @@ async function waitForOutput(server: Server, re: RegExp, timeoutMs: number, what
       throw new Error(`${what} not ready after ${timeoutMs} ms:\n${server.output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Waits (up to `timeoutMs`) until the output after `mark` matches `re`, then
+ * returns its lines. Needed after a synchronous client run: serve's output is
+ * only read when the event loop turns.
+ */
+export async function waitLog(reg: Registry, mark: number, re: RegExp, timeoutMs = 3000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (!re.test(reg.log().slice(mark)) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 25));
+  // A little longer, for lines of the same burst still in the pipe.
+  await new Promise((r) => setTimeout(r, 100));
+  return logSince(reg, mark);
+}
+
+/**
+ * A mark for logSince/waitLog, taken once serve's output has been quiet for
+ * `quietMs` (so lines of earlier requests that were still in the pipe do not
+ * count as later ones).
+ */
+export async function logMark(reg: Registry, quietMs = 200): Promise<number> {
+  let len = reg.log().length;
+  let since = Date.now();
+  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 25));
+    const now = reg.log().length;
+    if (now !== len) {
+      len = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) break;
+  }
+  return reg.log().length;
 }
 
 /** Lines of the access log written after `mark` (a length of log() taken earlier). */

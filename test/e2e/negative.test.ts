@@ -16,12 +16,14 @@ import {
   ACCEPT_ALL_MANIFESTS,
   buildFixtures,
   errorCodes,
+  logMark,
   once,
   rawRequest,
   request,
   startRegistry,
   stopAll,
   tools,
+  waitLog,
   type RawResponse,
 } from "./harness";
 
@@ -173,8 +175,8 @@ describe("negative", () => {
     const { fx, reg } = await env();
     const src = fx.images.find((i) => i.reference === "busybox:1.36")!;
     for (const dest of ["busybox:pushed", "brand/new:1"]) {
-      await t.test(`dir:${src.reference} -> docker://${reg.host}/${dest}`, () => {
-        const mark = reg.log().length;
+      await t.test(`dir:${src.reference} -> docker://${reg.host}/${dest}`, async () => {
+        const mark = await logMark(reg);
         const r = runAny("skopeo", [
           "--insecure-policy",
           "copy",
@@ -188,7 +190,7 @@ describe("negative", () => {
         // What the user reads: the registry's "unsupported" error (405), not a timeout or a 404.
         assert.match(r.stderr, /unsupported|405|method not allowed/i, r.stderr);
         assert.doesNotMatch(r.stderr, /connection refused|timeout|404|not found/i, r.stderr);
-        const logged = reg.log().slice(mark);
+        const logged = (await waitLog(reg, mark, / 405 /)).join("\n");
         assert.match(logged, /"(POST|PUT|PATCH) \/v2\/[^"]+" 405 /, `405 in the access log:\n${logged}`);
       });
     }

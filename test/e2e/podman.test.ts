@@ -24,7 +24,11 @@ const env = once(async () => {
     CONTAINERS_REGISTRIES_CONF: path.join(dir, "registries.conf"),
     CONTAINERS_CONF: path.join(dir, "containers.conf"),
   };
-  /** podman with its storage in its own dir (one per `store`, so pulls do not see each other's layers). */
+  /**
+   * podman with its storage in its own dir (one per `store`, so pulls do not
+   * see each other's layers). Keep `store` short: podman refuses a runroot
+   * longer than 50 characters.
+   */
   const podman = (store: string, args: string[]) =>
     run(
       "podman",
@@ -46,6 +50,7 @@ const env = once(async () => {
   return { fx, reg, podman, policy };
 });
 after(stopAll);
+let stores = 0;
 
 interface PodmanImage {
   Id: string;
@@ -73,7 +78,7 @@ describe("podman", () => {
       await t.test(
         `${img.reference} (${img.kind}${img.source === "oci-layout" ? ", OCI layout" : ""})`,
         () => {
-          const store = img.reference.replace(/[^a-z0-9]+/gi, "-");
+          const store = `t${++stores}`;
           const ref = `${reg.host}/${img.reference}`;
           podman(store, ["pull", "--quiet", "--tls-verify=false", "--signature-policy", policy, ref]);
           const [info] = JSON.parse(podman(store, ["image", "inspect", ref]).stdout) as PodmanImage[];
@@ -106,7 +111,7 @@ describe("podman", () => {
     const { fx, reg, podman, policy } = await env();
     for (const img of fx.images.filter((i) => i.kind === "oci-index" || i.kind === "docker-manifest-list")) {
       await t.test(`${img.reference} --arch arm64`, () => {
-        const store = "arm64-" + img.reference.replace(/[^a-z0-9]+/gi, "-");
+        const store = `a${++stores}`;
         const ref = `${reg.host}/${img.reference}`;
         podman(store, [
           "pull",
@@ -127,7 +132,7 @@ describe("podman", () => {
         );
       });
       await t.test(`${img.repo}@${img.digest}`, () => {
-        const store = "digest-" + img.reference.replace(/[^a-z0-9]+/gi, "-");
+        const store = `d${++stores}`;
         const ref = `${reg.host}/${img.repo}@${img.digest}`;
         podman(store, ["pull", "--quiet", "--tls-verify=false", "--signature-policy", policy, ref]);
         const [info] = JSON.parse(podman(store, ["image", "inspect", ref]).stdout) as PodmanImage[];
