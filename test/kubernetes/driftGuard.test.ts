@@ -128,7 +128,22 @@ function shells(): Shell[] {
   if (busybox) {
     // Only busybox applets on PATH, as in an alpine image.
     const bin = tmpDir("k8s-busybox");
-    for (const applet of ["sh", "sha256sum", "stat", "wc", "tr", "id", "cat", "sleep"]) {
+    const applets = [
+      "sh",
+      "sha256sum",
+      "stat",
+      "wc",
+      "tr",
+      "id",
+      "sed",
+      "grep",
+      "sort",
+      "uniq",
+      "cut",
+      "xargs",
+      "head",
+    ];
+    for (const applet of applets) {
       fs.symlinkSync(busybox, path.join(bin, applet));
     }
     list.push({
@@ -245,6 +260,33 @@ for (const shell of shells()) {
     });
   });
 }
+
+test("an image without one of the tools it needs fails loudly instead of passing", () => {
+  const { root, inv } = makeTree();
+  const g = renderDriftGuard(inv, { imagesRoot: "/srv/images", configDir: "/etc/scr", maxFileBytes: 100000 });
+  const cfg = writeConfig(g.files);
+  // Every tool but sort, from the host.
+  const bin = tmpDir("k8s-nosort");
+  for (const tool of [
+    "sh",
+    "sha256sum",
+    "stat",
+    "wc",
+    "tr",
+    "id",
+    "sed",
+    "grep",
+    "uniq",
+    "cut",
+    "xargs",
+    "head",
+  ]) {
+    fs.symlinkSync(which(tool)!, path.join(bin, tool));
+  }
+  const r = runAny(path.join(bin, "sh"), [path.join(cfg, g.main), root, cfg], { env: { PATH: bin } });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /drift-guard: the image has no sort: the drift guard needs sh, sha256sum, stat/);
+});
 
 test("defaults baked into the script are the pod paths; rendering is deterministic", () => {
   const { inv } = makeTree();

@@ -346,6 +346,15 @@ describe("pod simulation", () => {
       path.join(other, editedRel),
       fs.readFileSync(edited.manifestPath, "utf8").replace(/}\s*$/, " }"),
     );
+    // A blob only root can read (nginx, UID 101, could not serve it).
+    const locked = e.fx.images.find(
+      (i) => i !== victim && i !== edited && i.source === "dir" && i.blobs.length > 0,
+    )!;
+    const lockedBlob = locked.blobs[0];
+    const lockedRel = path.relative(e.fx.root, path.join(locked.path, hex(lockedBlob.digest)));
+    fs.rmSync(path.join(other, lockedRel));
+    fs.copyFileSync(path.join(e.fx.root, lockedRel), path.join(other, lockedRel));
+    fs.chmodSync(path.join(other, lockedRel), 0o600);
 
     const layout = layoutVolumes(e.pod, e.configMaps, path.join(e.work, "other-node"), (p) =>
       p === e.fx.root ? other : p,
@@ -364,7 +373,13 @@ describe("pod simulation", () => {
         `drift-guard: different manifest ${edited.digest} at ${editedRel}: its sha256 is [a-f0-9]{64}`,
       ),
     );
-    assert.match(r.stderr, /drift-guard: FAILED: 2 problem\(s\)/);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `drift-guard: unreadable blob ${lockedBlob.digest} at ${lockedRel} \\(not a regular file readable by uid 101\\)`,
+      ),
+    );
+    assert.match(r.stderr, /drift-guard: FAILED: 3 problem\(s\)/);
   });
 
   test("a config split over many ConfigMaps is projected into one dir and served", async (t) => {
