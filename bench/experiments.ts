@@ -9,33 +9,43 @@ export interface Variant {
   edit: (files: Record<string, string>, main: string) => Record<string, string>;
 }
 
-/** Applies `f` to every rendered file. */
-const eachFile = (f: (text: string, name: string) => string) => (files: Record<string, string>) =>
-  Object.fromEntries(Object.entries(files).map(([k, v]) => [k, f(v, k)]));
+/** Replaces a directive in every rendered file; fails loudly when no file has it any more. */
+const replaceDirective =
+  (re: RegExp, by: string) =>
+  (files: Record<string, string>): Record<string, string> => {
+    if (!Object.values(files).some((t) => new RegExp(re.source, re.flags).test(t))) {
+      throw new Error(`experiment edit ${re} matches nothing in the rendered config`);
+    }
+    return Object.fromEntries(Object.entries(files).map(([k, v]) => [k, v.replace(re, by)]));
+  };
 
 export function experimentVariants(): Variant[] {
   return [
     {
       name: "as rendered",
-      description: "The rendered config, unchanged (one worker).",
+      description:
+        "The rendered config, unchanged (one worker): `access_log /dev/stdout;` unbuffered, open_file_cache on.",
       edit: (files) => files,
     },
     {
       name: "access_log off",
-      description: "Every `access_log …;` directive replaced by `access_log off;`.",
-      edit: eachFile((t) => t.replace(/^(\s*)access_log\s+[^;]+;/gm, "$1access_log off;")),
+      description: "`access_log /dev/stdout;` → `access_log off;`.",
+      edit: replaceDirective(/^(\s*)access_log\s+[^;]+;/gm, "$1access_log off;"),
     },
     {
-      name: "open_file_cache",
+      name: "access_log buffered",
       description:
-        "`open_file_cache max=20000 inactive=60s; open_file_cache_valid 60s; open_file_cache_errors on;` added to the http block.",
-      edit: (files, main) => ({
-        ...files,
-        [main]: files[main].replace(
-          /^(\s*)http\s*\{/m,
-          "$&\n    open_file_cache max=20000 inactive=60s;\n    open_file_cache_valid 60s;\n    open_file_cache_errors on;",
-        ),
-      }),
+        "`access_log /dev/stdout;` → `access_log /dev/stdout combined buffer=64k flush=1s;` (one write per 64 KiB or per second instead of one per request).",
+      edit: replaceDirective(
+        /^(\s*)access_log\s+\/dev\/stdout\s*;/gm,
+        "$1access_log /dev/stdout combined buffer=64k flush=1s;",
+      ),
+    },
+    {
+      name: "open_file_cache off",
+      description:
+        "The three `open_file_cache*` directives removed (what the rendered config gains from them).",
+      edit: replaceDirective(/^\s*open_file_cache(?:_valid|_errors)?\s+[^;]+;\n/gm, ""),
     },
   ];
 }

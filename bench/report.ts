@@ -16,6 +16,8 @@ export interface Meta {
   options: Record<string, unknown>;
   loadavg: { start: string; end: string };
   runtimeS: number;
+  /** Seconds spent waiting for quiet / repeating disturbed runs. */
+  noiseSpentS?: number;
 }
 
 export interface Experiment {
@@ -313,7 +315,10 @@ export function renderResults(res: Results, images?: FixtureImage[]): string {
   );
   out.push(
     [
-      `- **Date**: ${m.date}; total runtime ${n0(m.runtimeS)} s`,
+      `- **Date**: ${m.date}; total runtime ${n0(m.runtimeS)} s` +
+        (m.noiseSpentS
+          ? ` (of which ${n0(m.noiseSpentS)} s waiting for a quiet machine or repeating disturbed runs)`
+          : ""),
       `- **Command**: \`${m.command}\``,
       ...Object.entries(m.machine).map(
         ([k, v]) => `- **${k}**: ${v.includes("\n") ? "\n\n```\n" + v + "\n```\n" : v}`,
@@ -329,7 +334,7 @@ export function renderResults(res: Results, images?: FixtureImage[]): string {
     "**Method.** Servers run on core 1 (`taskset -c 1`): nginx with `worker_processes 1`, docker-registry with " +
       "`GOMAXPROCS=1`. Load generators run on core 0: `wrk -t1` for GET (latency from wrk's histogram), " +
       "`hey` for HEAD (wrk 4.1 cannot time HEAD: it waits for a body; hey reports latency at 100 µs resolution). " +
-      "Each measurement: a warm-up run, then several runs, servers taking turns within each round; each run starts when the machine is quiet (other sessions share it), and a run during which other processes used more than 0.1 core is repeated (up to 4 times, the quietest kept); " +
+      "Each measurement: a warm-up run, then several runs, servers taking turns within each round; each run starts when the machine is quiet (other sessions share it), and a run during which other processes used more than 0.1 core is repeated (up to 3 attempts in all, the quietest kept; waiting at most 3 s for quiet); " +
       "tables give the median and (min–max). *Server CPU µs/req* is the CPU time the server processes spent " +
       "(from /proc) divided by requests served: it does not depend on whether client or server was the bottleneck. " +
       "Bare nginx serves the same files from a plain `root` with the same generic tuning as the rendered config (sendfile, tcp_nopush, tcp_nodelay, keepalive_requests 10000, open_file_cache) and no access log. " +

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { scan } from "../src/inventory";
 import { experimentVariants } from "./experiments";
 import { buildServingFixtures } from "./fixtures";
+import { noise } from "./lib/load";
 import { featureScenarios } from "./features";
 import { ctrFetch, pullable, skopeoFullPull, startContainerd } from "./pull";
 import { renderResults, type Results } from "./report";
@@ -31,6 +32,7 @@ interface Options {
   warmupS: number;
   pullRuns: number;
   sizes: number[];
+  noiseBudgetS: number;
   keep: boolean;
 }
 
@@ -40,6 +42,8 @@ const USAGE = `usage: node dist/bench/run.js [${SECTIONS.join("|")}...] [options
   --warmup S      warm-up seconds before each measurement (default 1)
   --pull-runs N   hyperfine runs per whole pull (default 5)
   --sizes LIST    synthetic tree sizes in tags (default 100,1000,10000)
+  --noise-budget S  seconds the run may spend waiting for a quiet machine and
+                  repeating runs disturbed by other processes (default 120)
   --keep          keep the scratch dir (servers' logs, configs, trees)
 Default sections: serving pulls features scaling.`;
 
@@ -51,6 +55,7 @@ function parseArgs(argv: string[]): Options {
     warmupS: 1,
     pullRuns: 5,
     sizes: [100, 1000, 10000],
+    noiseBudgetS: 120,
     keep: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -69,6 +74,7 @@ function parseArgs(argv: string[]): Options {
         .split(",")
         .map(Number)
         .filter((n) => n > 0);
+    else if (a === "--noise-budget") o.noiseBudgetS = num();
     else if (a === "--keep") o.keep = true;
     else if (a === "-h" || a === "--help") {
       process.stdout.write(USAGE + "\n");
@@ -119,6 +125,7 @@ const log = (m: string) => process.stderr.write(m + "\n");
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  noise.budgetS = opts.noiseBudgetS;
   const t0 = performance.now();
   const started = new Date().toISOString();
   const startLoad = loadavg();
@@ -278,6 +285,7 @@ async function main() {
 
   res.meta.loadavg.end = loadavg();
   res.meta.runtimeS = (performance.now() - t0) / 1000;
+  res.meta.noiseSpentS = noise.spentS;
   const stamp = started.replace(/[:.]/g, "-");
   fs.writeFileSync(path.join(OUT, `results-${stamp}.json`), JSON.stringify(res, null, 1));
   const merged = mergeWithLatest(res);

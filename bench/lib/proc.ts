@@ -171,7 +171,7 @@ export function reapedChildrenCpuSeconds(): number {
  * machine; starting a run in a quiet moment keeps them out of most runs.
  * Returns the busy cores of the last window.
  */
-export async function waitForQuiet(maxMs = 20000, cores = 0.1, windowMs = 250): Promise<number> {
+export async function waitForQuiet(maxMs = 3000, cores = 0.1, windowMs = 250): Promise<number> {
   const deadline = performance.now() + maxMs;
   for (;;) {
     const b0 = machineBusySeconds();
