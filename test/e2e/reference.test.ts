@@ -13,6 +13,7 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import type { FixtureImage } from "../fixtures/build";
 import { run } from "../support/tools";
@@ -67,6 +68,14 @@ interface Probe {
   headers?: Record<string, string>;
   body?: Buffer;
   kind: BodyKind;
+  /** What we must answer, whatever the reference does: the tree's bytes, digest and media type. */
+  expect?: Expected;
+}
+
+interface Expected {
+  bytes: Buffer;
+  digest: string;
+  contentType: string;
 }
 
 /** A difference between the two answers to one probe. */
@@ -215,15 +224,28 @@ function probes(images: FixtureImage[]): Probe[] {
   const seenBlob = new Set<string>();
   for (const img of images) {
     const m = `/v2/${img.repo}/manifests`;
+    const man: Expected = {
+      bytes: fs.readFileSync(img.manifestPath),
+      digest: img.digest,
+      contentType: img.mediaType,
+    };
     const k = `${img.reference} (${img.kind})`;
     out.push(
-      { id: `manifest GET tag ${k}`, method: "GET", path: `${m}/${img.tag}`, headers: accept, kind: "bytes" },
+      {
+        id: `manifest GET tag ${k}`,
+        method: "GET",
+        path: `${m}/${img.tag}`,
+        headers: accept,
+        kind: "bytes",
+        expect: man,
+      },
       {
         id: `manifest HEAD tag ${k}`,
         method: "HEAD",
         path: `${m}/${img.tag}`,
         headers: accept,
         kind: "none",
+        expect: man,
       },
       {
         id: `manifest GET digest ${k}`,
@@ -231,6 +253,7 @@ function probes(images: FixtureImage[]): Probe[] {
         path: `${m}/${img.digest}`,
         headers: accept,
         kind: "bytes",
+        expect: man,
       },
       {
         id: `manifest HEAD digest ${k}`,
@@ -238,6 +261,7 @@ function probes(images: FixtureImage[]): Probe[] {
         path: `${m}/${img.digest}`,
         headers: accept,
         kind: "none",
+        expect: man,
       },
       {
         id: `manifest GET tag, Accept: own type only ${k}`,
@@ -245,8 +269,9 @@ function probes(images: FixtureImage[]): Probe[] {
         path: `${m}/${img.tag}`,
         headers: { accept: img.mediaType },
         kind: "bytes",
+        expect: man,
       },
-      { id: `accept-less GET tag ${k}`, method: "GET", path: `${m}/${img.tag}`, kind: "bytes" },
+      { id: `accept-less GET tag ${k}`, method: "GET", path: `${m}/${img.tag}`, kind: "bytes", expect: man },
       {
         id: `manifest GET tag, several Accept headers ${k}`,
         method: "GET",
@@ -258,6 +283,7 @@ function probes(images: FixtureImage[]): Probe[] {
           Accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json",
         },
         kind: "bytes",
+        expect: man,
       },
     );
     if (img.children.length) {
@@ -270,6 +296,7 @@ function probes(images: FixtureImage[]): Probe[] {
             "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json",
         },
         kind: "bytes",
+        expect: man,
       });
     }
     for (const c of img.children) {
@@ -279,6 +306,7 @@ function probes(images: FixtureImage[]): Probe[] {
         path: `${m}/${c.digest}`,
         headers: accept,
         kind: "bytes",
+        expect: { bytes: fs.readFileSync(c.manifestPath), digest: c.digest, contentType: c.mediaType },
       });
     }
     for (const b of img.blobs) {
@@ -286,9 +314,29 @@ function probes(images: FixtureImage[]): Probe[] {
       if (seenBlob.has(key)) continue;
       seenBlob.add(key);
       const p = `/v2/${img.repo}/blobs/${b.digest}`;
+      const hex = b.digest.slice("sha256:".length);
+      const file =
+        img.source === "dir" ? path.join(img.path, hex) : path.join(img.path, "blobs", "sha256", hex);
+      const blob: Expected = {
+        bytes: fs.readFileSync(file),
+        digest: b.digest,
+        contentType: "application/octet-stream",
+      };
       out.push(
-        { id: `blob GET ${img.repo} ${b.mediaType} ${b.digest}`, method: "GET", path: p, kind: "bytes" },
-        { id: `blob HEAD ${img.repo} ${b.mediaType} ${b.digest}`, method: "HEAD", path: p, kind: "none" },
+        {
+          id: `blob GET ${img.repo} ${b.mediaType} ${b.digest}`,
+          method: "GET",
+          path: p,
+          kind: "bytes",
+          expect: blob,
+        },
+        {
+          id: `blob HEAD ${img.repo} ${b.mediaType} ${b.digest}`,
+          method: "HEAD",
+          path: p,
+          kind: "none",
+          expect: blob,
+        },
       );
     }
   }
@@ -448,6 +496,25 @@ function compare(p: Probe, ours: RawResponse, theirs: RawResponse): Diff[] {
   return diffs;
 }
 
+/** Our answer against the images tree (independent of the reference). */
+function checkExpected(p: Probe, ours: RawResponse, e: Expected): string[] {
+  const bad: string[] = [];
+  const where = `${p.id} [${p.method} ${p.path}] vs the images tree`;
+  if (ours.status !== 200) bad.push(`${where}: status ${ours.status}`);
+  if (ours.headers["docker-content-digest"] !== e.digest) {
+    bad.push(`${where}: Docker-Content-Digest ${ours.headers["docker-content-digest"]}, want ${e.digest}`);
+  }
+  if (ours.headers["content-type"] !== e.contentType) {
+    bad.push(`${where}: Content-Type ${ours.headers["content-type"]}, want ${e.contentType}`);
+  }
+  if (ours.headers["content-length"] !== String(e.bytes.length)) {
+    bad.push(`${where}: Content-Length ${ours.headers["content-length"]}, want ${e.bytes.length}`);
+  }
+  if (p.method === "GET" && !ours.body.equals(e.bytes)) bad.push(`${where}: body is not the file's bytes`);
+  if (p.method === "HEAD" && ours.body.length) bad.push(`${where}: HEAD sent a body`);
+  return bad;
+}
+
 function bodyKind(r: RawResponse): string {
   if (!r.body.length) return "empty";
   try {
@@ -534,7 +601,8 @@ describe("reference registry comparison", () => {
     }
 
     const unexpected: string[] = [];
-    const intended: string[] = [];
+    const intended = new Map<Intended, string[]>();
+    let checked = 0;
     const used = new Set<Intended>();
     const all = probes(fx.images);
     for (const p of all) {
@@ -542,6 +610,10 @@ describe("reference registry comparison", () => {
         await rawRequest(reg.port, p.method, p.path, p.headers, p.body),
         await rawRequest(ref.port, p.method, p.path, p.headers, p.body),
       ];
+      if (p.expect) {
+        checked++;
+        unexpected.push(...checkExpected(p, ours, p.expect));
+      }
       for (const d of compare(p, ours, theirs)) {
         const rule = INTENDED.find(
           (r) => r.probe.test(p.id) && r.field.test(d.field) && (!r.when || r.when(d)),
@@ -549,12 +621,17 @@ describe("reference registry comparison", () => {
         const line = `${p.id} [${p.method} ${p.path}] ${d.field}: ours=${clip(d.ours)} reference=${clip(d.theirs)}`;
         if (rule) {
           used.add(rule);
-          intended.push(`${line}\n      (intended: ${rule.reason})`);
+          intended.set(rule, [...(intended.get(rule) ?? []), line]);
         } else unexpected.push(line);
       }
     }
-    t.diagnostic(`${all.length} requests compared; ${intended.length} intended differences`);
-    for (const l of intended) t.diagnostic(l);
+    const count = [...intended.values()].reduce((a, l) => a + l.length, 0);
+    t.diagnostic(
+      `${all.length} requests compared (${checked} of ours also against the tree's bytes); ${count} intended differences:`,
+    );
+    for (const [rule, lines] of intended) {
+      t.diagnostic(`intended x${lines.length}: ${rule.reason}; e.g. ${lines[0]}`);
+    }
     const stale = INTENDED.filter((r) => !used.has(r)).map((r) => `${r.probe} ${r.field}: ${r.reason}`);
     assert.deepEqual(
       unexpected,
