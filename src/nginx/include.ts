@@ -25,6 +25,8 @@
  *  A data part is nothing but map entries, so any number of them merge into
  *  the one map. Two roots must not serve the same repository (nginx then
  *  refuses to start: "conflicting parameter").
+ *  The constants set map_hash_max_size and map_hash_bucket_size: an http {}
+ *  that sets them too must drop its own (nginx refuses duplicates).
  *  Known limit: `_catalog` pages are precomputed per inventory, and each data
  *  part would define the first page. So data parts carry no catalog unless
  *  asked (`catalog: true`, for at most one of them); without one, `_catalog`
