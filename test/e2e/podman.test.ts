@@ -16,7 +16,12 @@ const env = once(async () => {
   const reg = await startRegistry(fx.root);
   const dir = scratch("podman");
   fs.writeFileSync(path.join(dir, "registries.conf"), "unqualified-search-registries = []\n");
-  fs.writeFileSync(path.join(dir, "containers.conf"), "");
+  // Blobs are staged in image_copy_tmp_dir (default /var/tmp) while pulling: keep them in our dir.
+  fs.mkdirSync(path.join(dir, "copy-tmp"));
+  fs.writeFileSync(
+    path.join(dir, "containers.conf"),
+    `[engine]\nimage_copy_tmp_dir = "${path.join(dir, "copy-tmp")}"\n`,
+  );
   const policy = path.join(dir, "policy.json");
   fs.writeFileSync(policy, JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
   const podmanEnv = {
