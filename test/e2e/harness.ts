@@ -14,7 +14,16 @@ import * as net from "node:net";
 import * as path from "node:path";
 import type { TestContext } from "node:test";
 import { buildFixtureTree, type FixtureImage } from "../fixtures/build";
-import { freePort, requireTool, run, startProcess, tmpDir, waitForPort, type Server } from "../support/tools";
+import {
+  freePort,
+  requireTool,
+  run,
+  runAny,
+  startProcess,
+  tmpDir,
+  waitForPort,
+  type Server,
+} from "../support/tools";
 
 /** The repository root (this file runs from dist/test/e2e/). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -61,6 +70,24 @@ export function once<T>(fn: () => Promise<T>): () => Promise<T> {
 export function tools(t: TestContext, ...names: string[]): boolean {
   for (const n of names) if (!requireTool(t, n)) return false;
   return true;
+}
+
+/** How long one client command may take before it is killed (a hung pull must fail, not hang the suite). */
+export const CLIENT_TIMEOUT_MS = 120_000;
+
+/**
+ * support/tools' run() with a timeout: spawnSync blocks the event loop, so
+ * node:test's own timeouts could not stop a hung client.
+ */
+export function runClient(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
+  const withTimeout = { ...opts, timeout: CLIENT_TIMEOUT_MS, killSignal: "SIGKILL" as const };
+  return run(cmd, args, withTimeout);
+}
+
+/** runAny() with the same timeout. */
+export function runClientAny(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
+  const withTimeout = { ...opts, timeout: CLIENT_TIMEOUT_MS, killSignal: "SIGKILL" as const };
+  return runAny(cmd, args, withTimeout);
 }
 
 // ---------------------------------------------------------------------------
@@ -261,7 +288,7 @@ export async function startContainerd(): Promise<Containerd> {
     await new Promise((r) => setTimeout(r, 50));
   }
   const ctr = (args: string[], namespace = "e2e") => {
-    const r = run("ctr", ["-a", socket, "-n", namespace, ...args], {
+    const r = runClient("ctr", ["-a", socket, "-n", namespace, ...args], {
       env: { ...process.env, CONTAINERD_SNAPSHOTTER: "native" },
     });
     return { stdout: r.stdout, stderr: r.stderr };

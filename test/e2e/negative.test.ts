@@ -10,7 +10,6 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { runAny } from "../support/tools";
 import {
   ABSENT_DIGEST,
   ACCEPT_ALL_MANIFESTS,
@@ -25,6 +24,7 @@ import {
   tools,
   waitLog,
   type RawResponse,
+  runClientAny,
 } from "./harness";
 
 const env = once(async () => {
@@ -177,7 +177,7 @@ describe("negative", () => {
     for (const dest of ["busybox:pushed", "brand/new:1"]) {
       await t.test(`dir:${src.reference} -> docker://${reg.host}/${dest}`, async () => {
         const mark = await logMark(reg);
-        const r = runAny("skopeo", [
+        const r = runClientAny("skopeo", [
           "--insecure-policy",
           "copy",
           "--retry-times",

@@ -8,8 +8,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import type { FixtureImage } from "../fixtures/build";
-import { run } from "../support/tools";
-import { buildFixtures, hostPlatform, once, scratch, startRegistry, stopAll, tools } from "./harness";
+import {
+  buildFixtures,
+  hostPlatform,
+  once,
+  scratch,
+  startRegistry,
+  stopAll,
+  tools,
+  runClient,
+} from "./harness";
 
 const env = once(async () => {
   const fx = await buildFixtures();
@@ -35,7 +43,7 @@ const env = once(async () => {
    * longer than 50 characters.
    */
   const podman = (store: string, args: string[]) =>
-    run(
+    runClient(
       "podman",
       [
         "--root",

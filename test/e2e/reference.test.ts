@@ -16,7 +16,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import type { FixtureImage } from "../fixtures/build";
-import { run } from "../support/tools";
 import {
   ABSENT_DIGEST,
   ACCEPT_ALL_MANIFESTS,
@@ -29,6 +28,7 @@ import {
   stopAll,
   tools,
   type RawResponse,
+  runClient,
 } from "./harness";
 
 const env = once(async () => {
@@ -38,7 +38,7 @@ const env = once(async () => {
   // reference does not inherit our mistakes.
   for (const img of fx.images) {
     const src = img.source === "dir" ? `dir:${img.path}` : `oci:${img.path}:${img.tag}`;
-    run("skopeo", [
+    runClient("skopeo", [
       "--insecure-policy",
       "copy",
       "--all",

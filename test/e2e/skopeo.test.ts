@@ -10,8 +10,17 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import type { FixtureImage } from "../fixtures/build";
-import { run, runAny } from "../support/tools";
-import { buildFixtures, hostPlatform, once, scratch, startRegistry, stopAll, tools } from "./harness";
+import {
+  buildFixtures,
+  hostPlatform,
+  once,
+  scratch,
+  startRegistry,
+  stopAll,
+  tools,
+  runClient,
+  runClientAny,
+} from "./harness";
 
 const env = once(async () => {
   const fx = await buildFixtures();
@@ -31,7 +40,7 @@ function sourceBlob(img: FixtureImage, digest: string): string {
 }
 
 function skopeo(args: string[]) {
-  return run("skopeo", ["--insecure-policy", ...args]);
+  return runClient("skopeo", ["--insecure-policy", ...args]);
 }
 
 interface Inspect {
@@ -123,7 +132,7 @@ describe("skopeo", () => {
           );
         }
         if (img.kind === "oci-artifact") {
-          const r = runAny("skopeo", [
+          const r = runClientAny("skopeo", [
             "inspect",
             "--tls-verify=false",
             `docker://${reg.host}/${img.reference}`,
