@@ -63,6 +63,7 @@ function program(): Command {
     .option("--listen <host:port>", "address to listen on", "127.0.0.1:5000")
     .option("--name-prefix <prefix>", "serve every repository as PREFIX/<name>", "")
     .option("--nginx <path>", "nginx binary (default: nginx on PATH or /usr/sbin/nginx)")
+    .option("--user <user [group]>", "when run as root: user for nginx workers (default: owner of ROOT)")
     .action(async (root: string, opts) => {
       process.exitCode = await runServe(root, opts);
     });

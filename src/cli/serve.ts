@@ -12,6 +12,7 @@ export interface ServeOptions {
   listen: string;
   namePrefix?: string;
   nginx?: string;
+  user?: string;
 }
 
 /** nginx on PATH, then the sbin dirs Debian puts it in. */
@@ -65,6 +66,7 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
       configDir,
       namePrefix: normalizePrefix(opts.namePrefix),
       accessLog: accessLogFor(work),
+      user: workerUser(inv.root, opts.user),
     });
     for (const [name, text] of Object.entries(rendered.files))
       fs.writeFileSync(path.join(configDir, name), text);
@@ -102,6 +104,39 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
   } finally {
     cleanup();
   }
+}
+
+/**
+ * Started as root, nginx runs its workers as `nobody`, who often cannot read
+ * the images (a home directory, a 0700 temp dir): every pull would be a 403.
+ * So, as root, the workers run as the owner of the images root instead.
+ */
+function workerUser(root: string, explicit: string | undefined): string | undefined {
+  if (explicit) return explicit;
+  if (process.getuid?.() !== 0) return undefined; // nginx cannot switch users anyway
+  const st = fs.statSync(root);
+  const user = nameOf("/etc/passwd", st.uid);
+  const group = nameOf("/etc/group", st.gid);
+  if (!user || !group) {
+    process.stderr.write(
+      `note: ${root} is owned by uid ${st.uid} without a name; nginx workers run as nobody and need to read it (or pass --user)\n`,
+    );
+    return undefined;
+  }
+  return `${user} ${group}`;
+}
+
+/** The name of a numeric id in /etc/passwd or /etc/group (name:x:id:...). */
+function nameOf(file: string, id: number): string | undefined {
+  try {
+    for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+      const f = line.split(":");
+      if (f.length > 2 && Number(f[2]) === id) return f[0];
+    }
+  } catch {
+    /* no such file: fall through */
+  }
+  return undefined;
 }
 
 /**

@@ -80,6 +80,10 @@ location ~ "^/v2/${name}/blobs/sha256:(?<scr_hex>[a-f0-9]{64})$" {
     if ($scr_bfile = "") {
         return 404;
     }
+    # Conditional GET: the ETag is the digest, so a match means "unchanged".
+    if ($http_if_none_match = '"sha256:$scr_hex"') {
+        return 304;
+    }
     alias $scr_bfile;
     types {}
     default_type application/octet-stream;
@@ -100,6 +104,9 @@ location ~ "^/v2/${name}/manifests/(?<scr_ref>${TAG}|${digest})$" {
     }
     if ($scr_mfile = "") {
         return 404;
+    }
+    if ($http_if_none_match = '"$scr_mdigest"') {
+        return 304;
     }
     alias $scr_mfile;
     # No type from file extensions: the header below is the only Content-Type.

@@ -100,10 +100,8 @@ export interface Fixtures {
 
 export async function buildFixtures(): Promise<Fixtures> {
   const dir = scratch("e2e-images");
-  // mkdtemp makes the dir 0700. `serve` run as root starts nginx whose workers
-  // drop to `nobody`, which could then not read the images (403 DENIED); an
-  // images dir in the field is world-readable, so make this one so too.
-  fs.chmodSync(dir, 0o755);
+  // mkdtemp makes the dir 0700, readable by its owner only: `serve` run as
+  // root must run nginx's workers as that owner, not as nobody (else 403).
   const root = path.join(dir, "images");
   const images = await buildFixtureTree(root);
   return { root, images };
