@@ -10,7 +10,6 @@
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
-import * as net from "node:net";
 import * as path from "node:path";
 import type { TestContext } from "node:test";
 import { buildFixtureTree, type FixtureImage } from "../fixtures/build";
@@ -344,85 +343,7 @@ export function request(
   });
 }
 
-export interface RawResponse {
-  status: number;
-  /** Lower-cased header names; repeated headers joined with ", ". */
-  headers: Record<string, string>;
-  body: Buffer;
-  raw: Buffer;
-}
-
-/**
- * Sends `METHOD TARGET HTTP/1.1` exactly as written (for traversal probes, and
- * for servers whose answers node's client refuses), with `Connection: close`,
- * and parses the answer (chunked, or whatever arrived before the close).
- */
-export function rawRequest(
-  port: number,
-  method: string,
-  target: string,
-  headers: Record<string, string> = {},
-  body?: Buffer,
-): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    sock.setTimeout(30000, () => sock.destroy(new Error(`${method} ${target}: timeout`)));
-    sock.on("connect", () => {
-      const lines = [`${method} ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, "Connection: close"];
-      for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
-      if (body) lines.push(`Content-Length: ${body.length}`);
-      sock.write(
-        Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1"), body ?? Buffer.alloc(0)]),
-      );
-    });
-    sock.on("data", (c: Buffer) => chunks.push(c));
-    sock.on("error", reject);
-    sock.on("end", () => {
-      try {
-        resolve(parseRaw(Buffer.concat(chunks)));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
-}
-
-function parseRaw(raw: Buffer): RawResponse {
-  const sep = raw.indexOf("\r\n\r\n");
-  if (sep < 0) throw new Error(`no complete HTTP response: ${JSON.stringify(raw.toString("latin1"))}`);
-  const head = raw.subarray(0, sep).toString("latin1").split("\r\n");
-  const m = /^HTTP\/1\.[01] (\d{3})/.exec(head[0]);
-  if (!m) throw new Error(`bad status line: ${head[0]}`);
-  const headers: Record<string, string> = {};
-  for (const line of head.slice(1)) {
-    const i = line.indexOf(":");
-    const k = line.slice(0, i).trim().toLowerCase();
-    const v = line.slice(i + 1).trim();
-    headers[k] = headers[k] !== undefined ? `${headers[k]}, ${v}` : v;
-  }
-  let body = raw.subarray(sep + 4);
-  if (/chunked/i.test(headers["transfer-encoding"] ?? "")) {
-    const out: Buffer[] = [];
-    let rest = body;
-    for (;;) {
-      const eol = rest.indexOf("\r\n");
-      const size = parseInt(rest.subarray(0, eol).toString("latin1"), 16);
-      if (!size) break;
-      out.push(rest.subarray(eol + 2, eol + 2 + size));
-      rest = rest.subarray(eol + 2 + size + 2);
-    }
-    body = Buffer.concat(out);
-  }
-  return { status: Number(m[1]), headers, body, raw };
-}
-
-/** The `errors[].code` values of a registry JSON error body (throws when it is not one). */
-export function errorCodes(body: Buffer): string[] {
-  const doc = JSON.parse(body.toString("utf8")) as { errors?: { code: string }[] };
-  if (!Array.isArray(doc.errors)) throw new Error(`not a registry error body: ${body.toString("utf8")}`);
-  return doc.errors.map((e) => e.code);
-}
+export { rawRequest, errorCodes, type RawResponse } from "../support/http";
 
 // ---------------------------------------------------------------------------
 // Misc

@@ -21,7 +21,7 @@ import { renderInclude, renderStandalone } from "../../src/nginx";
 import { listBlocks, servePage } from "../../src/nginx/pagination";
 import { freePort, requireTool, startProcess, tmpDir, waitForPort, type Server } from "../support/tools";
 import { NASTY_ANNOTATIONS, buildFixture, chmodReadable, sha256, type Fixture } from "./fixture";
-import { errorCodes, rawRequest, type RawResponse } from "./http";
+import { errorCodes, rawRequest, type RawResponse } from "../support/http";
 
 const API = "registry/2.0";
 const ABSENT = `sha256:${"0".repeat(64)}`;
