@@ -5,7 +5,7 @@
 import type { FixtureImage } from "../test/fixtures/build";
 import { NOISY_CORES, type LoadResult, type Stat } from "./lib/load";
 import type { TimedCommand } from "./pull";
-import type { ScaleResult } from "./scaling";
+import { isFailure, type ScaleFailure, type ScaleResult } from "./scaling";
 import type { ScenarioResult, ServerName } from "./serving";
 
 export interface Meta {
@@ -18,6 +18,8 @@ export interface Meta {
   runtimeS: number;
   /** Seconds spent waiting for quiet / repeating disturbed runs. */
   noiseSpentS?: number;
+  /** Set when a section failed; the sections before it are still reported. */
+  failure?: string;
 }
 
 export interface Experiment {
@@ -43,7 +45,7 @@ export interface Results {
     ctr: TimedCommand[];
   };
   features?: { at: string; scenarios: ScenarioResult[] };
-  scaling?: { at: string; sizes: ScaleResult[] };
+  scaling?: { at: string; sizes: (ScaleResult | ScaleFailure)[] };
   experiments?: { at: string; variants: Experiment[] };
   notes?: string[];
 }
@@ -125,7 +127,16 @@ export function targets(res: Results): TargetRow[] {
   };
   pull("full pull, skopeo copy --all of every fixture image", res.pulls?.skopeo);
   pull(`ctr content fetch --all-platforms ${res.pulls?.ctrRef ?? ""}`, res.pulls?.ctr);
-  const sizes = res.scaling?.sizes ?? [];
+  const all = res.scaling?.sizes ?? [];
+  for (const f of all.filter(isFailure)) {
+    rows.push({
+      target: `${n0(f.tags)} tags: every scaling target`,
+      measured: `could not be measured: ${f.error.split("\n")[0]}`,
+      ratio: "–",
+      ok: false,
+    });
+  }
+  const sizes = all.filter((s): s is ScaleResult => !isFailure(s));
   const big = sizes.find((s) => s.tags === 10000) ?? sizes[sizes.length - 1];
   const small = sizes.find((s) => s.tags === 100) ?? sizes[0];
   if (big) {
@@ -220,7 +231,9 @@ function pullTable(list: TimedCommand[]): string {
   );
 }
 
-function scalingTable(sizes: ScaleResult[]): string {
+function scalingTable(all: (ScaleResult | ScaleFailure)[]): string {
+  const sizes = all.filter((s): s is ScaleResult => !isFailure(s));
+  const failed = all.filter(isFailure);
   const head = ["", ...sizes.map((s) => `${n0(s.tags)} tags`)];
   const row = (label: string, f: (s: ScaleResult) => string) => [label, ...sizes.map(f)];
   const rows = [
@@ -268,6 +281,12 @@ function scalingTable(sizes: ScaleResult[]): string {
   }
   return (
     table(head, rows) +
+    failed
+      .map(
+        (f) =>
+          `\n\n**${n0(f.tags)} tags could not be measured**:\n\n\`\`\`\n${f.error.split("\n").slice(0, 8).join("\n")}\n\`\`\``,
+      )
+      .join("") +
     (latRows.length
       ? "\n\nRequest latency by tree size (ours, one worker):\n\n" +
         table(["request", "req/s median (min–max)", "p50", "p99", "server CPU µs/req", "load"], latRows)
@@ -342,6 +361,10 @@ export function renderResults(res: Results, images?: FixtureImage[]): string {
       "`skopeo copy --all --preserve-digests`, access log off.",
   );
 
+  if (m.failure)
+    out.push(
+      "**This run failed part-way; the sections it finished are below.**\n\n```\n" + m.failure + "\n```",
+    );
   out.push("## Targets (issue 4)");
   out.push(
     table(

@@ -155,6 +155,7 @@ async function main() {
   const at = () => new Date().toISOString();
   const loadOpts = { durationS: opts.durationS, runs: opts.runs, warmupS: opts.warmupS, workDir: work };
 
+  let failure: unknown;
   try {
     const want = (s: Section) => opts.sections.includes(s);
     if (want("serving") || want("pulls") || want("features") || want("experiments")) {
@@ -241,13 +242,24 @@ async function main() {
         log("experiments: hand-edited copies of the rendered config");
         const variants = [];
         const scenarios = servingScenarios(fx, inv).filter((s) =>
-          ["small-blob", "manifest-head-tag", "manifest-get-digest", "blob-64mib"].includes(s.id),
+          ["small-blob", "manifest-get-tag", "blob-64mib"].includes(s.id),
         );
         for (const v of experimentVariants()) {
-          const server = await startOurs(root, work, `variant-${v.name.replace(/[^a-z0-9]+/gi, "-")}`, {
-            inventory: inv,
-            edit: v.edit,
-          });
+          let server;
+          try {
+            server = await startOurs(root, work, `variant-${v.name.replace(/[^a-z0-9]+/gi, "-")}`, {
+              inventory: inv,
+              edit: v.edit,
+            });
+          } catch (e) {
+            log(`  ${v.name}: skipped: ${(e as Error).message.split("\n")[0]}`);
+            variants.push({
+              name: v.name,
+              description: `${v.description}\n\n**Skipped**: ${(e as Error).message.split("\n")[0]}`,
+              scenarios: [],
+            });
+            continue;
+          }
           servers.push(server);
           log(`  ${v.name}`);
           try {
@@ -277,9 +289,12 @@ async function main() {
       });
       res.scaling = { at: at(), sizes };
     }
+  } catch (e) {
+    failure = e;
+    res.meta.failure = (e as Error).stack ?? String(e);
   } finally {
     await stopAll();
-    if (opts.keep) log(`kept ${work}`);
+    if (opts.keep || failure) log(`kept ${work}`);
     else fs.rmSync(work, { recursive: true, force: true });
   }
 
@@ -296,6 +311,7 @@ async function main() {
   log(
     `bench: done in ${Math.round(res.meta.runtimeS)} s; wrote bench/RESULTS.md and bench/out/results-${stamp}.json`,
   );
+  if (failure) throw failure;
 }
 
 /** Sections not run this time come from the previous latest.json. */

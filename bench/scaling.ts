@@ -47,118 +47,141 @@ export interface ScalingOptions {
   log: (m: string) => void;
 }
 
-export async function runScaling(work: string, o: ScalingOptions): Promise<ScaleResult[]> {
-  const out: ScaleResult[] = [];
+/** A size that could not be measured (e.g. render refused the tree): what failed. */
+export interface ScaleFailure {
+  tags: number;
+  tree: Omit<SyntheticTree, "root">;
+  error: string;
+}
+
+export function isFailure(r: ScaleResult | ScaleFailure): r is ScaleFailure {
+  return "error" in r;
+}
+
+const treeInfo = ({ root: _root, ...rest }: SyntheticTree): Omit<SyntheticTree, "root"> => (void _root, rest);
+
+export async function runScaling(work: string, o: ScalingOptions): Promise<(ScaleResult | ScaleFailure)[]> {
+  const out: (ScaleResult | ScaleFailure)[] = [];
   for (const tags of o.sizes) {
     const dir = path.join(work, `synthetic-${tags}`);
     const tree = generateTree(dir, tags);
     o.log(
       `  ${tags} tags: tree written in ${Math.round(tree.writeMs)} ms (${tree.uniqueBlobs} unique blobs)`,
     );
-    const configDir = path.join(dir, "conf");
-    const runtimeDir = path.join(dir, "run");
-    fs.mkdirSync(runtimeDir, { recursive: true });
-    const port = await freePort();
-
-    const children: (GenChildResult & { wallMs: number })[] = [];
-    for (let i = 0; i < o.repeats; i++) {
-      const t0 = performance.now();
-      const r = spawnSync(
-        process.execPath,
-        [path.join(__dirname, "gen-child.js"), tree.root, configDir, runtimeDir, `127.0.0.1:${port}`],
-        { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
-      );
-      const wallMs = performance.now() - t0;
-      if (r.status !== 0) throw new Error(`gen-child failed for ${tags} tags:\n${r.stderr}`);
-      children.push({ ...(JSON.parse(r.stdout) as GenChildResult), wallMs });
+    try {
+      out.push(await measureSize(dir, tree, o));
+    } catch (e) {
+      const error = (e as Error).message;
+      o.log(`  ${tags} tags: FAILED: ${error.split("\n").slice(0, 3).join(" | ")}`);
+      out.push({ tags, tree: treeInfo(tree), error });
     }
-    const last = children[children.length - 1];
-    const main = path.join(configDir, "nginx.conf");
-    const args = ["-c", main, "-p", runtimeDir, "-e", "stderr"];
-
-    // stdout/stderr to a file: the config logs requests to /dev/stdout, which
-    // nginx cannot open when stdout is a socket (node's default pipes).
-    const testLog = path.join(dir, "nginx-t.log");
-    const tests: number[] = [];
-    for (let i = 0; i < o.repeats; i++) {
-      const fd = fs.openSync(testLog, "w");
-      const t0 = performance.now();
-      const r = spawnSync(NGINX, ["-t", "-q", ...args], { stdio: ["ignore", fd, fd] });
-      tests.push(performance.now() - t0);
-      fs.closeSync(fd);
-      if (r.status !== 0)
-        throw new Error(`nginx -t failed for ${tags} tags:\n${fs.readFileSync(testLog, "utf8")}`);
-    }
-    const warnings = fs.readFileSync(testLog, "utf8").trim();
-
-    const starts: number[] = [];
-    let proc: Proc | undefined;
-    for (let i = 0; i < o.repeats; i++) {
-      const t0 = performance.now();
-      proc = startPinned(NGINX, args, { logFile: path.join(dir, "nginx.log") });
-      starts.push(await waitFor200(port, "/v2/", t0, 30000, proc));
-      if (i < o.repeats - 1) await proc.stop();
-    }
-    const master = proc!.pid;
-    const workers = childrenOf(master);
-    const wm = memoryKiB(workers[0]);
-    const mm = memoryKiB(master);
-
-    const result: ScaleResult = {
-      tags,
-      tree: { ...tree, root: undefined } as unknown as ScaleResult["tree"],
-      childWallMs: stat(children.map((c) => c.wallMs)),
-      scanMs: stat(children.map((c) => c.scanMs)),
-      renderMs: stat(children.map((c) => c.renderMs)),
-      scanRenderMs: stat(children.map((c) => c.scanMs + c.renderMs)),
-      maxRssMiB: stat(children.map((c) => c.maxRssKiB / 1024)),
-      files: last.files,
-      totalBytes: last.totalBytes,
-      bytesPerTag: last.totalBytes / tags,
-      bytesPerBlob: last.totalBytes / tree.uniqueBlobs,
-      configMaps: last.configMaps,
-      nginxTestMs: stat(tests),
-      nginxWarnings: warnings,
-      startTo200Ms: stat(starts),
-      memory: { masterRssKiB: mm.rss, masterPssKiB: mm.pss, workerRssKiB: wm.rss, workerPssKiB: wm.pss },
-    };
-    delete (result.tree as { root?: string }).root;
-
-    if (o.latencySizes.includes(tags)) {
-      const lo = { ...o.load, connections: 16, serverPids: workers };
-      const probeTag = tree.last;
-      result.latency = {
-        "manifest GET by tag (last repository)": await load(
-          {
-            port,
-            method: "GET",
-            path: `/v2/${probeTag.repo}/manifests/${probeTag.tag}`,
-            headers: { Accept: ACCEPT_MANIFESTS },
-          },
-          lo,
-        ),
-        "blob GET (last repository)": await load(
-          { port, method: "GET", path: `/v2/${probeTag.repo}/blobs/${probeTag.blobDigest}` },
-          lo,
-        ),
-        "manifest GET by digest (first repository)": await load(
-          {
-            port,
-            method: "GET",
-            path: `/v2/${tree.first.repo}/manifests/${tree.first.manifestDigest}`,
-            headers: { Accept: ACCEPT_MANIFESTS },
-          },
-          lo,
-        ),
-      };
-    }
-    await proc!.stop();
-    o.log(
-      `  ${tags} tags: scan+render ${Math.round(result.scanRenderMs.median)} ms, peak ${Math.round(result.maxRssMiB.median)} MiB, ` +
-        `${(result.totalBytes / 1048576).toFixed(2)} MiB config, nginx -t ${Math.round(result.nginxTestMs.median)} ms, ` +
-        `start ${Math.round(result.startTo200Ms.median)} ms, worker RSS ${(wm.rss / 1024).toFixed(1)} MiB`,
-    );
-    out.push(result);
   }
   return out;
+}
+
+async function measureSize(dir: string, tree: SyntheticTree, o: ScalingOptions): Promise<ScaleResult> {
+  const tags = tree.tags;
+  const configDir = path.join(dir, "conf");
+  const runtimeDir = path.join(dir, "run");
+  fs.mkdirSync(runtimeDir, { recursive: true });
+  const port = await freePort();
+
+  const children: (GenChildResult & { wallMs: number })[] = [];
+  for (let i = 0; i < o.repeats; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(
+      process.execPath,
+      [path.join(__dirname, "gen-child.js"), tree.root, configDir, runtimeDir, `127.0.0.1:${port}`],
+      { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+    );
+    const wallMs = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`gen-child failed for ${tags} tags:\n${r.stderr}`);
+    children.push({ ...(JSON.parse(r.stdout) as GenChildResult), wallMs });
+  }
+  const last = children[children.length - 1];
+  const main = path.join(configDir, "nginx.conf");
+  const args = ["-c", main, "-p", runtimeDir, "-e", "stderr"];
+
+  // stdout/stderr to a file: the config logs requests to /dev/stdout, which
+  // nginx cannot open when stdout is a socket (node's default pipes).
+  const testLog = path.join(dir, "nginx-t.log");
+  const tests: number[] = [];
+  for (let i = 0; i < o.repeats; i++) {
+    const fd = fs.openSync(testLog, "w");
+    const t0 = performance.now();
+    const r = spawnSync(NGINX, ["-t", "-q", ...args], { stdio: ["ignore", fd, fd] });
+    tests.push(performance.now() - t0);
+    fs.closeSync(fd);
+    if (r.status !== 0)
+      throw new Error(`nginx -t failed for ${tags} tags:\n${fs.readFileSync(testLog, "utf8")}`);
+  }
+  const warnings = fs.readFileSync(testLog, "utf8").trim();
+
+  const starts: number[] = [];
+  let proc: Proc | undefined;
+  for (let i = 0; i < o.repeats; i++) {
+    const t0 = performance.now();
+    proc = startPinned(NGINX, args, { logFile: path.join(dir, "nginx.log") });
+    starts.push(await waitFor200(port, "/v2/", t0, 30000, proc));
+    if (i < o.repeats - 1) await proc.stop();
+  }
+  const master = proc!.pid;
+  const workers = childrenOf(master);
+  const wm = memoryKiB(workers[0]);
+  const mm = memoryKiB(master);
+
+  const result: ScaleResult = {
+    tags,
+    tree: treeInfo(tree),
+    childWallMs: stat(children.map((c) => c.wallMs)),
+    scanMs: stat(children.map((c) => c.scanMs)),
+    renderMs: stat(children.map((c) => c.renderMs)),
+    scanRenderMs: stat(children.map((c) => c.scanMs + c.renderMs)),
+    maxRssMiB: stat(children.map((c) => c.maxRssKiB / 1024)),
+    files: last.files,
+    totalBytes: last.totalBytes,
+    bytesPerTag: last.totalBytes / tags,
+    bytesPerBlob: last.totalBytes / tree.uniqueBlobs,
+    configMaps: last.configMaps,
+    nginxTestMs: stat(tests),
+    nginxWarnings: warnings,
+    startTo200Ms: stat(starts),
+    memory: { masterRssKiB: mm.rss, masterPssKiB: mm.pss, workerRssKiB: wm.rss, workerPssKiB: wm.pss },
+  };
+
+  if (o.latencySizes.includes(tags)) {
+    const lo = { ...o.load, connections: 16, serverPids: workers };
+    const probeTag = tree.last;
+    result.latency = {
+      "manifest GET by tag (last repository)": await load(
+        {
+          port,
+          method: "GET",
+          path: `/v2/${probeTag.repo}/manifests/${probeTag.tag}`,
+          headers: { Accept: ACCEPT_MANIFESTS },
+        },
+        lo,
+      ),
+      "blob GET (last repository)": await load(
+        { port, method: "GET", path: `/v2/${probeTag.repo}/blobs/${probeTag.blobDigest}` },
+        lo,
+      ),
+      "manifest GET by digest (first repository)": await load(
+        {
+          port,
+          method: "GET",
+          path: `/v2/${tree.first.repo}/manifests/${tree.first.manifestDigest}`,
+          headers: { Accept: ACCEPT_MANIFESTS },
+        },
+        lo,
+      ),
+    };
+  }
+  await proc!.stop();
+  o.log(
+    `  ${tags} tags: scan+render ${Math.round(result.scanRenderMs.median)} ms, peak ${Math.round(result.maxRssMiB.median)} MiB, ` +
+      `${(result.totalBytes / 1048576).toFixed(2)} MiB config, nginx -t ${Math.round(result.nginxTestMs.median)} ms, ` +
+      `start ${Math.round(result.startTo200Ms.median)} ms, worker RSS ${(wm.rss / 1024).toFixed(1)} MiB`,
+  );
+  return result;
 }

@@ -44,7 +44,10 @@ async function startNginx(
   if (extraGlobal.length) args.push("-g", extraGlobal.join(" "));
   const t0 = performance.now();
   const proc = startPinned(NGINX, args, { logFile: path.join(runtimeDir, "..", `${name}.log`) });
-  const startMs = await waitFor200(port, readyPath, t0, 30000, proc);
+  const startMs = await waitFor200(port, readyPath, t0, 30000, proc).catch(async (e: Error) => {
+    await proc.stop();
+    throw e;
+  });
   const cpuPids = childrenOf(proc.pid);
   if (cpuPids.length === 0) throw new Error(`${name}: nginx has no worker processes`);
   return { name, port, proc, cpuPids, startMs, stop: proc.stop };

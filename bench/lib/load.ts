@@ -109,7 +109,12 @@ export function stat(xs: number[]): Stat {
 
 export async function load(target: Target, opts: LoadOptions): Promise<LoadResult> {
   const want = target.expectStatus ?? 200;
-  const check = await probe(target.port, target.method, target.path, target.headers);
+  const check = await probe(target.port, target.method, target.path, target.headers).catch((e: Error) => {
+    throw new Error(
+      `${target.method} :${target.port}${target.path}: ${e.message} — the server is gone ` +
+        "(stopped by something else on this machine? e.g. a `pkill -x nginx`)",
+    );
+  });
   if (check.status !== want) {
     throw new Error(`${target.method} :${target.port}${target.path} answers ${check.status}, not ${want}`);
   }
