@@ -27,7 +27,7 @@
 import { isSha256Digest, isValidName, isValidTag } from "../inventory/grammar";
 import type { Digest, Inventory, ManifestRecord, RepositoryRecord } from "../inventory/model";
 import { MediaType, byteOrder, referrersOf } from "../inventory/model";
-import { MAX_TOKEN_BYTES, RenderError, quoted, regexLiteral, token } from "./escape";
+import { MAX_TOKEN_BYTES, RenderError, quoted, quotedLength, regexLiteral, token } from "./escape";
 import type { ResolvedRenderOptions } from "./options";
 import { encodeBlock, listBlocks } from "./pagination";
 import { encodePage, referrersPages } from "./referrers";
@@ -219,11 +219,7 @@ class Emitter {
     };
     for (const n of names) {
       const alt = regexLiteral(n);
-      if (
-        group.length &&
-        Buffer.byteLength(quoted(head + [...group, alt].join("|") + tail)) > MAX_TOKEN_BYTES
-      )
-        flush();
+      if (group.length && quotedLength(head + [...group, alt].join("|") + tail) > MAX_TOKEN_BYTES) flush();
       group.push(alt);
     }
     flush();

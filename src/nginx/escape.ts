@@ -31,11 +31,21 @@ export function token(s: string): string {
   if (/[\u0000-\u001f\u007f]/.test(s)) {
     throw new RenderError(`cannot put control characters into the nginx config: ${JSON.stringify(s)}`);
   }
-  const t = s !== "" && BARE.test(s) && !s.startsWith("~") ? s : `'${s.replace(/[\\']/g, "\\$&")}'`;
+  const t = unchecked(s);
   if (Buffer.byteLength(t) > MAX_TOKEN_BYTES) {
     throw new RenderError(`a value of ${Buffer.byteLength(t)} bytes is too long for nginx's config parser`);
   }
   return t;
+}
+
+function unchecked(s: string): string {
+  return s !== "" && BARE.test(s) && !s.startsWith("~") ? s : `'${s.replace(/[\\']/g, "\\$&")}'`;
+}
+
+/** Bytes {@link quoted} would write for `s`, without refusing long ones (for packing). */
+export function quotedLength(s: string): number {
+  const t = unchecked(s);
+  return Buffer.byteLength(t) + (t.startsWith("'") ? 0 : 2);
 }
 
 /** Always single quoted (for regexes and values that read better quoted). */

@@ -238,6 +238,13 @@ describe("render", () => {
   });
 
   test("no token is longer than nginx's parser takes", () => {
+    // Many repositories: their names no longer fit one known-repository regex.
+    const many = renderInclude(syntheticInventory({ repos: 600, tagsPerRepo: 1 })).http;
+    const regexes = many.split("\n").filter((l) => l.includes("(?:manifests|blobs|tags|referrers)"));
+    assert.ok(regexes.length > 1, "names are split over several regexes");
+    for (const l of regexes)
+      assert.ok(Buffer.byteLength(l) <= MAX_TOKEN_BYTES + 64, `${Buffer.byteLength(l)} bytes`);
+
     const inv = syntheticInventory({ repos: 2, tagsPerRepo: 300 });
     // Long tags make long list blocks.
     inv.repositories[0].tags.forEach((t, i) => (t.name = `${"x".repeat(120)}${String(i).padStart(4, "0")}`));
