@@ -10,6 +10,7 @@ export interface GenerateOptions {
   serverRoot?: string;
   omitConstants?: boolean;
   onlyConstants?: boolean;
+  dataInclude?: string;
   http?: boolean;
   standalone?: boolean;
   listen: string;
@@ -29,6 +30,7 @@ export async function runGenerate(root: string, opts: GenerateOptions): Promise<
     namePrefix: normalizePrefix(opts.namePrefix),
     serverRoot: opts.serverRoot,
     part: opts.onlyConstants ? "constants" : opts.omitConstants ? "data" : "all",
+    dataInclude: opts.dataInclude,
   };
 
   if (opts.standalone) {

@@ -32,6 +32,10 @@ function program(): Command {
     .option("--server-root <root>", "images root as nginx sees it: a path, $variable or placeholder")
     .addOption(new Option("--omit-constants", "print only the per-image data").conflicts("onlyConstants"))
     .addOption(new Option("--only-constants", "print only the parts shared by every images root"))
+    .option(
+      "--data-include <glob>",
+      "with --only-constants: where the map takes its entries from (the --omit-constants outputs)",
+    )
     .option("--http", "print the http-context part (the maps) instead of the server-context part")
     .option("--standalone", "print a complete nginx.conf that runs with a read-only root filesystem")
     .option("--listen <host:port>", "with --standalone: address to listen on", "127.0.0.1:5000")

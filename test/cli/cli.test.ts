@@ -84,6 +84,25 @@ describe("static-container-registry CLI", () => {
     assert.match(http.stdout, /library\/app/);
     const prefixed = cli("generate", root, "--http", "--name-prefix", "mirror");
     assert.match(prefixed.stdout, /\/v2\/mirror\/library\/app\/manifests\/1\.0/);
+    // Several images roots in one server: shared constants include the data parts.
+    const constants = cli(
+      "generate",
+      root,
+      "--http",
+      "--only-constants",
+      "--data-include",
+      "/etc/nginx/registry.d/*.map",
+    );
+    assert.equal(constants.status, 0, constants.stderr);
+    assert.match(constants.stdout, /include \/etc\/nginx\/registry\.d\/\*\.map;/);
+    assert.doesNotMatch(constants.stdout, /library\/app/);
+    const data = cli("generate", root, "--http", "--omit-constants", "--server-root", "/srv/a");
+    assert.equal(data.status, 0, data.stderr);
+    assert.doesNotMatch(data.stdout, /^map /m);
+    assert.match(
+      data.stdout,
+      /^\/v2\/library\/app\/manifests\/1\.0 .*\/srv\/a\/library\/app\/1\.0\/manifest\.json;$/m,
+    );
     const conflict = cli("generate", root, "--omit-constants", "--only-constants");
     assert.notEqual(conflict.status, 0);
     assert.match(conflict.stderr, /cannot be used with/);
