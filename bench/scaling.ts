@@ -175,6 +175,16 @@ async function measureSize(dir: string, tree: SyntheticTree, o: ScalingOptions):
         },
         lo,
       ),
+      // Misses take another path than hits (whatever tells "unknown tag" from
+      // "unknown repository"), which may grow with the number of repositories.
+      "404 unknown tag (last repository)": await load(
+        { port, method: "GET", path: `/v2/${probeTag.repo}/manifests/no-such-tag`, expectStatus: 404 },
+        lo,
+      ),
+      "404 unknown repository": await load(
+        { port, method: "GET", path: "/v2/zz-no-such/repo/manifests/latest", expectStatus: 404 },
+        lo,
+      ),
     };
   }
   await proc!.stop();
