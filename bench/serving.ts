@@ -175,6 +175,7 @@ export function merge(rs: LoadResult[]): LoadResult {
     p99us: st((r) => r.p99us),
     serverCpuUsPerReq: st((r) => r.serverCpuUsPerReq),
     otherCores: st((r) => r.otherCores),
+    clientCore: st((r) => r.clientCore),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors, 0),
   };

@@ -58,6 +58,8 @@ export interface RunResult {
    * and the quietest attempt kept.
    */
   otherCores: number;
+  /** Share of its core the load generator used (≈ 1: the client, not the server, was the bottleneck). */
+  clientCore: number;
   attempts: number;
 }
 
@@ -96,6 +98,7 @@ export interface LoadResult {
   p99us: Stat;
   serverCpuUsPerReq: Stat;
   otherCores: Stat;
+  clientCore: Stat;
   non2xx: number;
   errors: number;
 }
@@ -145,6 +148,7 @@ export async function load(target: Target, opts: LoadOptions): Promise<LoadResul
     p99us: stat(runs.map((r) => r.p99us)),
     serverCpuUsPerReq: stat(runs.map((r) => r.serverCpuUsPerReq)),
     otherCores: stat(runs.map((r) => r.otherCores)),
+    clientCore: stat(runs.map((r) => r.clientCore)),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors, 0),
   };
@@ -157,7 +161,11 @@ function serverCpu(pids: number[]): number {
 }
 
 /** Runs the load generator `f`; its output, the server's CPU seconds, and the cores others used meanwhile. */
-function measured<T>(pids: number[], seconds: number, f: () => T): { value: T; cpu: number; other: number } {
+function measured<T>(
+  pids: number[],
+  seconds: number,
+  f: () => T,
+): { value: T; cpu: number; other: number; client: number } {
   const server0 = serverCpu(pids);
   const client0 = reapedChildrenCpuSeconds();
   const busy0 = machineBusySeconds();
@@ -165,7 +173,7 @@ function measured<T>(pids: number[], seconds: number, f: () => T): { value: T; c
   const cpu = serverCpu(pids) - server0;
   const client = reapedChildrenCpuSeconds() - client0;
   const other = Math.max(0, machineBusySeconds() - busy0 - cpu - client) / seconds;
-  return { value, cpu, other };
+  return { value, cpu, other, client: client / seconds };
 }
 
 /** The Lua script: method, headers, and a machine-readable summary line. */
@@ -198,6 +206,7 @@ function wrk(t: Target, o: LoadOptions, seconds: number): RunResult {
     value: out,
     cpu,
     other,
+    client,
   } = measured(o.serverPids, seconds, () =>
     sh("taskset", [
       "-c",
@@ -228,6 +237,7 @@ function wrk(t: Target, o: LoadOptions, seconds: number): RunResult {
     errors: j.connect + j.read + j.write + j.timeout,
     serverCpuUsPerReq: j.requests ? (cpu * 1e6) / j.requests : NaN,
     otherCores: other,
+    clientCore: client,
     attempts: 1,
   };
 }
@@ -236,7 +246,7 @@ function hey(t: Target, o: LoadOptions, seconds: number): RunResult {
   const args = ["-c", CLIENT_CORE, "hey", "-z", `${seconds}s`, "-c", String(o.connections), "-m", t.method];
   for (const [k, v] of Object.entries(t.headers ?? {})) args.push("-H", `${k}: ${v}`);
   args.push(url(t));
-  const { value: out, cpu, other } = measured(o.serverPids, seconds, () => sh("taskset", args));
+  const { value: out, cpu, other, client } = measured(o.serverPids, seconds, () => sh("taskset", args));
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
   const total = num(/Total:\s+([\d.]+) secs/);
   let requests = 0;
@@ -259,6 +269,7 @@ function hey(t: Target, o: LoadOptions, seconds: number): RunResult {
     errors,
     serverCpuUsPerReq: requests ? (cpu * 1e6) / requests : NaN,
     otherCores: other,
+    clientCore: client,
     attempts: 1,
   };
 }
