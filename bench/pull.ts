@@ -7,6 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { quietStart, stat } from "./lib/load";
 import { CLIENT_CORE, sh, startPinned, type Proc } from "./lib/proc";
 import type { Running } from "./servers";
 
@@ -34,29 +35,47 @@ interface HyperfineJson {
   }[];
 }
 
-function hyperfine(
+/**
+ * hyperfine, one round at a time: each round times every command once (the
+ * order alternating between rounds), so that a burst of other work on this
+ * shared machine hits all servers alike instead of one server's whole batch.
+ * Each round starts when the machine is quiet (within the noise budget).
+ */
+async function hyperfine(
   work: string,
   label: string,
   commands: { name: string; command: string }[],
   opts: { runs: number; warmup: number; prepare: string },
-): TimedCommand[] {
+): Promise<TimedCommand[]> {
+  const times = new Map<string, number[]>(commands.map((c) => [c.name, []]));
   const json = path.join(work, `hyperfine-${label}.json`);
-  const args = [
-    "-c",
-    CLIENT_CORE,
-    "hyperfine",
-    "--style",
-    "none",
-    "--runs",
-    String(opts.runs),
-    "--warmup",
-    String(opts.warmup),
-  ];
-  args.push("--prepare", opts.prepare, "--export-json", json);
-  for (const c of commands) args.push("-n", c.name, c.command);
-  sh("taskset", args);
-  const doc = JSON.parse(fs.readFileSync(json, "utf8")) as HyperfineJson;
-  return doc.results.map((r, i) => ({ name: commands[i].name, ...r }));
+  for (let round = 0; round < opts.warmup + opts.runs; round++) {
+    const order = round % 2 ? [...commands].reverse() : commands;
+    await quietStart();
+    const args = ["-c", CLIENT_CORE, "hyperfine", "--style", "none", "--runs", "1"];
+    args.push("--prepare", opts.prepare, "--export-json", json);
+    for (const c of order) args.push("-n", c.name, c.command);
+    sh("taskset", args);
+    if (round < opts.warmup) continue;
+    const doc = JSON.parse(fs.readFileSync(json, "utf8")) as HyperfineJson;
+    doc.results.forEach((r, i) => times.get(order[i].name)!.push(...r.times));
+  }
+  return commands.map((c) => {
+    const t = times.get(c.name)!;
+    const st = stat(t);
+    const mean = t.reduce((a, b) => a + b, 0) / t.length;
+    const stddev = Math.sqrt(t.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, t.length - 1));
+    return {
+      name: c.name,
+      command: c.command,
+      mean,
+      stddev,
+      median: st.median,
+      min: st.min,
+      max: st.max,
+      times: t,
+    };
+  });
 }
 
 /** The fixture images that both servers serve to skopeo (anything else is listed as excluded). */
@@ -79,12 +98,12 @@ export function pullable(images: { repo: string; tag: string }[], servers: Runni
   return { ok, excluded };
 }
 
-export function skopeoFullPull(
+export async function skopeoFullPull(
   work: string,
   images: { repo: string; tag: string }[],
   servers: Running[],
   runs: number,
-): TimedCommand[] {
+): Promise<TimedCommand[]> {
   const dest = path.join(work, "pulled");
   const script = path.join(work, "pull-all.sh");
   fs.writeFileSync(
@@ -173,13 +192,13 @@ export async function startContainerd(work: string): Promise<Containerd> {
 }
 
 /** hyperfine of `ctr content fetch --plain-http --all-platforms` against each server. */
-export function ctrFetch(
+export async function ctrFetch(
   work: string,
   cd: Containerd,
   ref: string,
   servers: Running[],
   runs: number,
-): TimedCommand[] {
+): Promise<TimedCommand[]> {
   const blobs = path.join(cd.root, "io.containerd.content.v1.content", "blobs", "sha256");
   const clean = path.join(work, "ctr-clean.sh");
   fs.writeFileSync(

@@ -41,8 +41,7 @@ export interface Results {
     images: string[];
     excluded: { ref: string; why: string }[];
     skopeo: TimedCommand[];
-    ctrRef: string;
-    ctr: TimedCommand[];
+    ctr: { ref: string; results: TimedCommand[] }[];
   };
   features?: { at: string; scenarios: ScenarioResult[] };
   scaling?: { at: string; sizes: (ScaleResult | ScaleFailure)[] };
@@ -149,7 +148,8 @@ export function targets(res: Results): TargetRow[] {
     });
   };
   pull("full pull, skopeo copy --all of every fixture image", res.pulls?.skopeo);
-  pull(`ctr content fetch --all-platforms ${res.pulls?.ctrRef ?? ""}`, res.pulls?.ctr);
+  for (const c of (res.pulls?.ctr ?? []).filter((x) => Array.isArray(x?.results)))
+    pull(`ctr content fetch --all-platforms ${c.ref}`, c.results);
   const all = res.scaling?.sizes ?? [];
   for (const f of all.filter(isFailure)) {
     rows.push({
@@ -440,10 +440,12 @@ export function renderResults(res: Results, images?: FixtureImage[]): string {
         "\n\n" +
         pullTable(res.pulls.skopeo),
     );
-    out.push(
-      `### ctr content fetch --all-platforms ${res.pulls.ctrRef} (private containerd, content removed and garbage-collected before each run)\n\n` +
-        pullTable(res.pulls.ctr),
-    );
+    for (const c of res.pulls.ctr.filter((x) => Array.isArray(x?.results))) {
+      out.push(
+        `### ctr content fetch --all-platforms ${c.ref}\n\nPrivate containerd (own root and socket, CRI off); before each run its content is removed and garbage-collected.\n\n` +
+          pullTable(c.results),
+      );
+    }
   }
   if (res.scaling) {
     out.push(

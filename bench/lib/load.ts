@@ -73,7 +73,7 @@ export const MAX_ATTEMPTS = 3;
  */
 export const noise = { budgetS: 120, spentS: 0 };
 
-async function quietStart(): Promise<void> {
+export async function quietStart(): Promise<void> {
   const left = noise.budgetS - noise.spentS;
   if (left <= 0) return;
   const t0 = performance.now();
