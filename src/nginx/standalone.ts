@@ -88,7 +88,11 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
   }
 
   const accessLog =
-    opts.accessLog === false ? "off" : token(checkAbsoluteDir("accessLog", opts.accessLog ?? "/dev/stdout"));
+    opts.accessLog === false
+      ? "off"
+      : // Buffered: one write(2) per 64 KiB of log lines instead of one per request
+        // (bench/RESULTS.md: small blob GET 90.6k → 105.3k req/s); at most 1 s late.
+        `${token(checkAbsoluteDir("accessLog", opts.accessLog ?? "/dev/stdout"))} combined buffer=64k flush=1s`;
   const main = (hash: { mapHashMaxSize: number; mapHashBucketSize: number }, lookupBody: string) =>
     mainConfig({ listen, runtimeDir, workers, user: opts.user, accessLog }, httpConstants(hash, lookupBody));
 
@@ -160,7 +164,7 @@ interface MainOptions {
   runtimeDir: string;
   workers: number | "auto";
   user?: string;
-  /** A token: "off" or a quoted path. */
+  /** "off", or a quoted path and its format and buffering. */
   accessLog: string;
 }
 

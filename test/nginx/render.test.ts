@@ -165,7 +165,6 @@ describe("render", () => {
       /^daemon off;$/m,
       /^pid \/run\/scr\/nginx\.pid;$/m,
       /^error_log stderr warn;$/m,
-      /^ {4}access_log \/dev\/stdout;$/m,
       /^ {4}client_body_temp_path \/run\/scr\/client_body_temp;$/m,
       /^ {4}(proxy|fastcgi|uwsgi|scgi)_temp_path \/run\/scr\//m,
       /^ {8}listen 127\.0\.0\.1:5000;$/m,
@@ -203,6 +202,8 @@ describe("render", () => {
       "same data, same order",
     );
 
+    // Requests are logged to stdout, buffered (one write per 64 KiB, at most 1 s late).
+    assert.match(conf, /^ {4}access_log \/dev\/stdout combined buffer=64k flush=1s;$/m);
     const opts = { ...STD, workerProcesses: 4, user: "registry registry", accessLog: false as const };
     const custom = renderStandalone(inv, opts).files["nginx.conf"];
     assert.match(custom, /^worker_processes 4;$/m);
