@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { scan, type Inventory } from "../src/inventory";
 import { freePort, waitForPort } from "../test/support/tools";
 import { childrenOf, sh, startPinned, waitFor200, type Proc } from "./lib/proc";
-import { renderer, type Rendered } from "./render";
+import { renderStandalone, type Rendered } from "./render";
 
 export interface Running {
   name: "ours" | "bare" | "reference";
@@ -123,13 +123,12 @@ export async function startOurs(
   if (inv.problems.length)
     throw new Error(`${root} has problems: ${JSON.stringify(inv.problems.slice(0, 5))}`);
   const port = opts.port ?? (await freePort());
-  const render = renderer();
-  const rendered = render(inv, {
+  const rendered = renderStandalone(inv, {
     listen: `127.0.0.1:${port}`,
     runtimeDir,
     configDir,
     workerProcesses: 1,
-  } as Parameters<typeof render>[1]);
+  });
   const files = opts.edit ? opts.edit({ ...rendered.files }, rendered.main) : rendered.files;
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(configDir, name), text);
   const main = files[rendered.main];
