@@ -1,8 +1,11 @@
 /**
  * Before/after experiments on a COPY of the rendered config (the product is
  * not changed): each variant is one edit to the rendered files, measured
- * against bare nginx with the same requests.
+ * against bare nginx with the same requests, after checking that it answers
+ * a set of requests exactly as the rendered config does.
  */
+import type { FixtureImage } from "../test/fixtures/build";
+import { probe } from "./lib/proc";
 export interface Variant {
   name: string;
   description: string;
@@ -106,3 +109,52 @@ const replaceText =
     if (!name) throw new Error(`experiment edit ${re} matches nothing in the rendered config`);
     return { ...files, [name]: files[name].replace(re, () => by) };
   };
+
+/** Requests whose answers (status, body length, headers but Date) a variant must not change. */
+export function answerProbes(
+  images: FixtureImage[],
+): { method: string; path: string; headers?: Record<string, string> }[] {
+  const bb = images.find((i) => i.reference === "busybox:1.36");
+  const multi = images.find((i) => i.reference === "multi/oci-index:1.0");
+  if (!bb?.config || !multi) throw new Error("fixture tree lacks busybox:1.36 or multi/oci-index:1.0");
+  const accept = {
+    Accept:
+      "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+  };
+  return [
+    { method: "GET", path: "/v2/busybox/manifests/1.36", headers: accept },
+    { method: "HEAD", path: "/v2/busybox/manifests/1.36", headers: accept },
+    { method: "GET", path: `/v2/busybox/manifests/${bb.digest}`, headers: accept },
+    { method: "GET", path: "/v2/multi/oci-index/manifests/1.0", headers: accept },
+    { method: "GET", path: `/v2/multi/oci-index/manifests/${multi.children[0].digest}`, headers: accept },
+    {
+      method: "GET",
+      path: "/v2/busybox/manifests/1.36",
+      headers: { ...accept, "If-None-Match": `"${bb.digest}"` },
+    },
+    { method: "GET", path: "/v2/busybox/manifests/no-such-tag" },
+    { method: "GET", path: "/v2/no/such/manifests/1" },
+    { method: "GET", path: `/v2/busybox/blobs/${bb.config.digest}` },
+    { method: "GET", path: "/v2/busybox/tags/list" },
+  ];
+}
+
+/** The first probe on which two servers answer differently, or undefined. */
+export async function firstDifference(
+  a: number,
+  b: number,
+  probes: ReturnType<typeof answerProbes>,
+): Promise<string | undefined> {
+  const answer = async (port: number, p: (typeof probes)[number]) => {
+    const r = await probe(port, p.method, p.path, p.headers);
+    const headers = Object.entries(r.headers)
+      .filter(([k]) => !["date", "connection", "keep-alive"].includes(k))
+      .sort();
+    return JSON.stringify({ status: r.status, bytes: r.bytes, headers });
+  };
+  for (const p of probes) {
+    const [x, y] = [await answer(a, p), await answer(b, p)];
+    if (x !== y) return `${p.method} ${p.path}: ${x} vs ${y}`;
+  }
+  return undefined;
+}

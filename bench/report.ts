@@ -461,7 +461,7 @@ export function renderResults(res: Results, images?: FixtureImage[]): string {
   }
   if (res.experiments) {
     out.push(
-      `## Experiments: hand-edited copies of the rendered config\n\nMeasured ${res.experiments.at}. Each variant is the rendered config with one edit (the product is unchanged).`,
+      `## Experiments: hand-edited copies of the rendered config\n\nMeasured ${res.experiments.at}. Each variant is the rendered config with one edit (the product is unchanged), checked first to answer a set of requests (manifests by tag and digest, HEAD, 304, 404s, a blob, a tag list) exactly as the rendered config does; ratios are against bare nginx measured in the same rounds.`,
     );
     for (const v of res.experiments.variants) {
       out.push(

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { scan } from "../src/inventory";
-import { experimentVariants } from "./experiments";
+import { answerProbes, experimentVariants, firstDifference } from "./experiments";
 import { buildServingFixtures } from "./fixtures";
 import { noise } from "./lib/load";
 import { featureScenarios } from "./features";
@@ -259,6 +259,18 @@ async function main() {
             continue;
           }
           servers.push(server);
+          const diff = await firstDifference(ours.port, server.port, answerProbes(fx.images));
+          if (diff) {
+            log(`  ${v.name}: skipped, answers differently: ${diff}`);
+            variants.push({
+              name: v.name,
+              description: `${v.description}\n\n**Skipped**: answers differently from the rendered config: ${diff}`,
+              scenarios: [],
+            });
+            await server.stop();
+            servers.splice(servers.indexOf(server), 1);
+            continue;
+          }
           log(`  ${v.name}`);
           try {
             variants.push({
