@@ -20,6 +20,8 @@ export interface Meta {
   noiseSpentS?: number;
   /** Set when a section failed; the sections before it are still reported. */
   failure?: string;
+  /** Sections kept from earlier runs, and the run that measured them. */
+  earlier?: { date: string; command: string; runtimeS: number; sections: string[] }[];
 }
 
 export interface Experiment {
@@ -374,7 +376,12 @@ export function renderResults(res: Results, images?: FixtureImage[]): string {
         (m.noiseSpentS
           ? ` (of which ${n0(m.noiseSpentS)} s waiting for a quiet machine or repeating disturbed runs)`
           : ""),
-      `- **Command**: \`${m.command}\``,
+      `- **Command**: \`${m.command}\`` +
+        (m.earlier?.length
+          ? ` — sections kept from earlier runs: ${m.earlier
+              .map((e) => `${e.sections.join(", ")} from \`${e.command}\` (${e.date}, ${n0(e.runtimeS)} s)`)
+              .join("; ")}`
+          : ""),
       ...Object.entries(m.machine).map(
         ([k, v]) => `- **${k}**: ${v.includes("\n") ? "\n\n```\n" + v + "\n```\n" : v}`,
       ),

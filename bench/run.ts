@@ -34,6 +34,7 @@ interface Options {
   sizes: number[];
   noiseBudgetS: number;
   keep: boolean;
+  reportOnly: boolean;
 }
 
 const USAGE = `usage: node dist/bench/run.js [${SECTIONS.join("|")}...] [options]
@@ -45,6 +46,7 @@ const USAGE = `usage: node dist/bench/run.js [${SECTIONS.join("|")}...] [options
   --noise-budget S  seconds the run may spend waiting for a quiet machine and
                   repeating runs disturbed by other processes (default 120)
   --keep          keep the scratch dir (servers' logs, configs, trees)
+  --report-only   measure nothing: rewrite RESULTS.md from bench/out/latest.json and bench/notes.md
 Default sections: serving pulls features scaling.`;
 
 function parseArgs(argv: string[]): Options {
@@ -57,6 +59,7 @@ function parseArgs(argv: string[]): Options {
     sizes: [100, 1000, 10000],
     noiseBudgetS: 120,
     keep: false,
+    reportOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -76,6 +79,7 @@ function parseArgs(argv: string[]): Options {
         .filter((n) => n > 0);
     else if (a === "--noise-budget") o.noiseBudgetS = num();
     else if (a === "--keep") o.keep = true;
+    else if (a === "--report-only") o.reportOnly = true;
     else if (a === "-h" || a === "--help") {
       process.stdout.write(USAGE + "\n");
       process.exit(0);
@@ -125,6 +129,11 @@ const log = (m: string) => process.stderr.write(m + "\n");
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.reportOnly) {
+    writeReport(JSON.parse(fs.readFileSync(path.join(OUT, "latest.json"), "utf8")) as Results);
+    log("bench: rewrote bench/RESULTS.md from bench/out/latest.json");
+    return;
+  }
   noise.budgetS = opts.noiseBudgetS;
   const t0 = performance.now();
   const started = new Date().toISOString();
@@ -315,13 +324,21 @@ async function main() {
   fs.writeFileSync(path.join(OUT, `results-${stamp}.json`), JSON.stringify(res, null, 1));
   const merged = mergeWithLatest(res);
   fs.writeFileSync(path.join(OUT, "latest.json"), JSON.stringify(merged, null, 1));
-  const notesFile = path.join(REPO, "bench", "notes.md");
-  if (fs.existsSync(notesFile)) merged.notes = [fs.readFileSync(notesFile, "utf8").trim()];
-  fs.writeFileSync(path.join(REPO, "bench", "RESULTS.md"), renderResults(merged));
+  writeReport(merged);
   log(
     `bench: done in ${Math.round(res.meta.runtimeS)} s; wrote bench/RESULTS.md and bench/out/results-${stamp}.json`,
   );
   if (failure) throw failure;
+}
+
+/** RESULTS.md from the results and the hand-written analysis in bench/notes.md. */
+function writeReport(res: Results) {
+  const notesFile = path.join(REPO, "bench", "notes.md");
+  const withNotes = {
+    ...res,
+    notes: fs.existsSync(notesFile) ? [fs.readFileSync(notesFile, "utf8").trim()] : [],
+  };
+  fs.writeFileSync(path.join(REPO, "bench", "RESULTS.md"), renderResults(withNotes));
 }
 
 /** Sections not run this time come from the previous latest.json. */
@@ -329,10 +346,26 @@ function mergeWithLatest(res: Results): Results {
   const file = path.join(OUT, "latest.json");
   if (!fs.existsSync(file)) return res;
   const prev = JSON.parse(fs.readFileSync(file, "utf8")) as Results;
-  const merged: Results = { ...res };
+  const merged: Results = { ...res, meta: { ...res.meta, earlier: [] } };
+  const kept: Record<string, string[]> = {};
   for (const k of ["serving", "pulls", "features", "scaling", "experiments"] as const) {
-    if (!merged[k] && prev[k]) (merged as unknown as Record<string, unknown>)[k] = prev[k];
+    if (merged[k] || !prev[k]) continue;
+    (merged as unknown as Record<string, unknown>)[k] = prev[k];
+    // Which run measured it: the previous run, or one that run had kept in turn.
+    const from =
+      prev.meta.earlier?.find((e) => e.sections.includes(k)) ??
+      ({
+        date: prev.meta.date,
+        command: prev.meta.command,
+        runtimeS: prev.meta.runtimeS,
+        sections: [],
+      } as const);
+    (kept[`${from.date}|${from.command}|${from.runtimeS}`] ??= []).push(k);
   }
+  merged.meta.earlier = Object.entries(kept).map(([key, sections]) => {
+    const [date, command, runtimeS] = key.split("|");
+    return { date, command, runtimeS: Number(runtimeS), sections };
+  });
   return merged;
 }
 
