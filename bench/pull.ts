@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { quietStart, stat } from "./lib/load";
 import { CLIENT_CORE, sh, startPinned, type Proc } from "./lib/proc";
 import type { Running } from "./servers";
+import { writeContainerdConfig } from "../test/support/containerd";
 
 export interface TimedCommand {
   name: string;
@@ -141,35 +142,7 @@ export interface Containerd {
  */
 export async function startContainerd(work: string): Promise<Containerd> {
   const dir = path.join(work, "containerd");
-  fs.mkdirSync(dir, { recursive: true });
-  const socket = path.join(dir, "containerd.sock");
-  const config = path.join(dir, "config.toml");
-  fs.writeFileSync(
-    config,
-    [
-      "version = 2",
-      `root = "${dir}/root"`,
-      `state = "${dir}/state"`,
-      `plugin_dir = ""`,
-      `disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]`,
-      "[grpc]",
-      `  address = "${socket}"`,
-      "[ttrpc]",
-      `  address = "${socket}.ttrpc"`,
-      "[debug]",
-      `  address = "${dir}/debug.sock"`,
-      `  level = "warn"`,
-      "[metrics]",
-      `  address = ""`,
-      `[plugins."io.containerd.internal.v1.opt"]`,
-      `  path = "${dir}/opt"`,
-      `[plugins."io.containerd.gc.v1.scheduler"]`,
-      `  deletion_threshold = 1`,
-      `  schedule_delay = "0s"`,
-      `  startup_delay = "0s"`,
-      "",
-    ].join("\n"),
-  );
+  const { config, socket } = writeContainerdConfig(dir, { eagerGc: true });
   const proc = startPinned("containerd", ["--config", config], {
     core: CLIENT_CORE,
     logFile: path.join(work, "containerd.log"),

@@ -23,6 +23,7 @@ import {
   waitForPort,
   type Server,
 } from "../support/tools";
+import { writeContainerdConfig } from "../support/containerd";
 
 /** The repository root (this file runs from dist/test/e2e/). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -251,32 +252,7 @@ export interface Containerd {
  */
 export async function startContainerd(): Promise<Containerd> {
   const dir = scratch("e2e-containerd");
-  const socket = path.join(dir, "containerd.sock");
-  const config = path.join(dir, "config.toml");
-  fs.writeFileSync(
-    config,
-    [
-      "version = 2",
-      `root = "${dir}/root"`,
-      `state = "${dir}/state"`,
-      `plugin_dir = ""`,
-      `disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]`,
-      "[grpc]",
-      `  address = "${socket}"`,
-      "[ttrpc]",
-      `  address = "${socket}.ttrpc"`,
-      "[debug]",
-      `  address = "${dir}/debug.sock"`,
-      `  level = "info"`,
-      "[metrics]",
-      `  address = ""`,
-      `[plugins."io.containerd.internal.v1.opt"]`,
-      `  path = "${dir}/opt"`,
-      `[plugins."io.containerd.service.v1.diff-service"]`,
-      `  default = ["walking"]`,
-      "",
-    ].join("\n"),
-  );
+  const { config, socket } = writeContainerdConfig(dir, { level: "info", walkingDiff: true });
   const server = track("containerd", startProcess("containerd", ["--config", config]));
   const deadline = Date.now() + 20000;
   while (!fs.existsSync(socket)) {
