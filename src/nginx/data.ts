@@ -51,10 +51,28 @@ export interface DataEntries {
   exact: string[];
   /** `"~regex" value;` lines, in the order nginx must try them. */
   regex: string[];
+  /** With `exactRepositories`: `name "?";` lines for the repository map. */
+  repositories: string[];
+}
+
+export interface DataEntriesOptions {
+  /**
+   * Tell known repositories by an exact lookup in a map of their own (the
+   * lookup map's default) instead of regexes in the lookup map: a miss then
+   * costs one hash lookup whatever the number of repositories (bench: a 404
+   * at 1,000 repositories took 9.4 µs of CPU with the regexes, 8.0 µs
+   * exact). Only where all data is in one place: a data part merged with
+   * other roots (part "data") keeps the regexes, so it stays one map's lines.
+   */
+  exactRepositories?: boolean;
 }
 
 /** The data lines of an inventory: exact keys first, then regexes. */
-export function dataEntries(inv: Inventory, o: ResolvedRenderOptions): DataEntries {
+export function dataEntries(
+  inv: Inventory,
+  o: ResolvedRenderOptions,
+  eo: DataEntriesOptions = {},
+): DataEntries {
   const out = new Emitter();
   const names: string[] = [];
   for (const repo of inv.repositories) {
@@ -65,8 +83,12 @@ export function dataEntries(inv: Inventory, o: ResolvedRenderOptions): DataEntri
     repositoryEntries(inv, repo, name, o, out);
   }
   if (o.catalog) catalogEntries([...names].sort(byteOrder), out);
-  out.repositoryRegexes(names);
-  return out.result();
+  if (!eo.exactRepositories) {
+    out.repositoryRegexes(names);
+    return { ...out.result(), repositories: [] };
+  }
+  const repositories = [...names].sort(byteOrder).map((n) => `${token(n)} ${token(KNOWN_REPO)};`);
+  return { ...out.result(), repositories };
 }
 
 function repositoryEntries(
@@ -225,7 +247,7 @@ class Emitter {
     flush();
   }
 
-  result(): DataEntries {
+  result(): Omit<DataEntries, "repositories"> {
     // Upper-case keys before the "repository exists" regexes: the first matching regex wins.
     return { exact: this.exact, regex: [...this.upper, ...this.regex] };
   }

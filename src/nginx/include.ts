@@ -65,7 +65,7 @@ export function renderInclude(inv: Inventory, opts: RenderOptions = {}): Include
       server: serverConstants({ catchAll: false }),
     };
   }
-  const data = dataEntries(inv, o);
+  const data = dataEntries(inv, o, { exactRepositories: o.part === "all" });
   if (o.part === "data") {
     return {
       http: dataHeader(inv) + [...data.exact, ...data.regex].map((l) => `${l}\n`).join(""),
@@ -73,7 +73,11 @@ export function renderInclude(inv: Inventory, opts: RenderOptions = {}): Include
     };
   }
   return {
-    http: httpConstants(hashSizes(data, o.mapHashMaxSize), [...data.exact, ...data.regex].join("\n")),
+    http: httpConstants(
+      hashSizes(data, o.mapHashMaxSize),
+      [...data.exact, ...data.regex].join("\n"),
+      data.repositories.join("\n"),
+    ),
     server: serverConstants({ catchAll: false }),
   };
 }

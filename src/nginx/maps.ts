@@ -82,10 +82,29 @@ export interface HttpConstantsOptions {
 }
 
 /**
+ * The known repositories, by exact name (the lookup map's default): a miss in
+ * the lookup map costs one more hash lookup, however many repositories.
+ * $scr_name is captured by the registry locations.
+ */
+function repositoryMap(body: string): string {
+  return `
+# "?" when the repository in the URL exists: the lookup map's answer when it
+# has no entry for the object itself.
+map $scr_name $scr_repo {
+    default "";
+${indent(body, 4)}}
+`;
+}
+
+/**
  * The http-context text. `lookupBody` is the inside of the lookup map: the
  * data lines themselves, or an `include` of the files that hold them.
  */
-export function httpConstants(o: HttpConstantsOptions, lookupBody: string): string {
+export function httpConstants(
+  o: HttpConstantsOptions,
+  lookupBody: string,
+  repositoriesBody?: string,
+): string {
   const classRegexes = PAGE_CLASSES.map((c, i) => ({ code: String(i + 1), size: c }));
   const link = (lastVar: string) => quoted(`<$uri?last=${lastVar}$scr_nsuffix>; rel="next"`);
   const item = `"[^"]*+"`;
@@ -98,9 +117,9 @@ map_hash_bucket_size ${o.mapHashBucketSize};
 # registry locations; "" means the repository is unknown, "?" that the
 # repository exists but the object does not.
 map $scr_k $scr_obj {
-    default "";
+    default ${repositoriesBody === undefined ? '""' : "$scr_repo"};
 ${indent(lookupBody, 4)}}
-
+${repositoriesBody === undefined ? "" : repositoryMap(repositoriesBody)}
 # Tags are case-sensitive but exact map keys are not: keys with upper case
 # are regexes on "!" + key.
 map $scr_ref $scr_bang {

@@ -63,6 +63,10 @@ export function dataFileName(i: number): string {
   return `registry-data-${String(i + 1).padStart(4, "0")}.conf`;
 }
 
+export function repositoriesFileName(i: number): string {
+  return `registry-repositories-${String(i + 1).padStart(4, "0")}.conf`;
+}
+
 export function renderStandalone(inv: Inventory, opts: StandaloneOptions): RenderedConfig {
   const o = resolveRenderOptions(inv, opts);
   if (o.part === "data")
@@ -93,8 +97,15 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
       : // Buffered: one write(2) per 64 KiB of log lines instead of one per request
         // (bench/RESULTS.md: small blob GET 90.6k → 105.3k req/s); at most 1 s late.
         `${token(checkAbsoluteDir("accessLog", opts.accessLog ?? "/dev/stdout"))} combined buffer=64k flush=1s`;
-  const main = (hash: { mapHashMaxSize: number; mapHashBucketSize: number }, lookupBody: string) =>
-    mainConfig({ listen, runtimeDir, workers, user: opts.user, accessLog }, httpConstants(hash, lookupBody));
+  const main = (
+    hash: { mapHashMaxSize: number; mapHashBucketSize: number },
+    lookupBody: string,
+    repositoriesBody?: string,
+  ) =>
+    mainConfig(
+      { listen, runtimeDir, workers, user: opts.user, accessLog },
+      httpConstants(hash, lookupBody, repositoriesBody),
+    );
 
   if (o.part === "constants") {
     // Entries from elsewhere (several roots): the glob is relative to configDir, nginx's config dir.
@@ -108,24 +119,35 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
     return checked({ [MAIN_FILE]: text }, maxFileBytes);
   }
 
-  const data = dataEntries(inv, o);
+  const data = dataEntries(inv, o, { exactRepositories: true });
   const hash = hashSizes(data, o.mapHashMaxSize);
   const lines = [...data.exact, ...data.regex].map((l) => `${l}\n`);
+  const repoLines = data.repositories.map((l) => `${l}\n`);
 
   // Inline when it all fits in one file (indentation adds 8 bytes a line).
   let dataBytes = 0;
-  for (const l of lines) dataBytes += Buffer.byteLength(l) + 8;
+  for (const l of [...lines, ...repoLines]) dataBytes += Buffer.byteLength(l) + 8;
   if (dataBytes < maxFileBytes) {
-    const inline = main(hash, lines.join(""));
+    const inline = main(hash, lines.join(""), repoLines.join(""));
     if (Buffer.byteLength(inline) <= maxFileBytes) return { files: { [MAIN_FILE]: inline }, main: MAIN_FILE };
   }
 
-  const header = dataHeader(inv);
-  const chunks = packLines(lines, maxFileBytes - Buffer.byteLength(header));
+  // Split: the lookup entries, then the repository names, each in files of their own.
   const files: Record<string, string> = {};
-  chunks.forEach((c, i) => (files[dataFileName(i)] = header + c));
-  const includes = chunks.map((_, i) => `include ${token(`${configDir}/${dataFileName(i)}`)};`).join("\n");
-  files[MAIN_FILE] = main(hash, includes);
+  const spill = (body: string[], name: (i: number) => string, header: string) =>
+    packLines(body, maxFileBytes - Buffer.byteLength(header))
+      .map((c, i) => {
+        files[name(i)] = header + c;
+        return `include ${token(`${configDir}/${name(i)}`)};`;
+      })
+      .join("\n");
+  const lookupIncludes = spill(lines, dataFileName, dataHeader(inv));
+  const repositoryIncludes = spill(
+    repoLines,
+    repositoriesFileName,
+    "# static-container-registry: known repositories, inside map $scr_name $scr_repo. Generated; do not edit.\n",
+  );
+  files[MAIN_FILE] = main(hash, lookupIncludes, repositoryIncludes);
   return checked(files, maxFileBytes);
 }
 

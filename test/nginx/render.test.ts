@@ -76,10 +76,20 @@ describe("render", () => {
     assert.equal(data.server.trim().startsWith("#"), true);
     // all = constants with the data inline, and the same server text.
     assert.equal(all.server, constants.server);
+    const knownRepoRegex = (l: string) => l.includes("(?:manifests|blobs|tags|referrers)");
     assert.deepEqual(
       dataLines(all.http).filter((l) => !/_catalog/.test(l)),
-      dataLines(data.http),
+      dataLines(data.http).filter((l) => !knownRepoRegex(l)),
       "the data lines of 'all' are those of 'data' (plus the catalog)",
+    );
+    // Known repositories: 'all' has them in an exact map (the lookup's default);
+    // a data part, merged with others into one lookup map, as regexes there.
+    assert.ok(dataLines(data.http).some(knownRepoRegex));
+    assert.ok(!dataLines(all.http).some(knownRepoRegex));
+    assert.match(all.http, /default \$scr_repo;/);
+    assert.match(
+      all.http,
+      /map \$scr_name \$scr_repo \{\n {4}default "";\n {4}team0\/service-0000 \?;\n {4}team1\/service-0001 \?;\n {4}team2\/service-0002 \?;\n\}/,
     );
   });
 
@@ -185,15 +195,19 @@ describe("render", () => {
         `${n}: ${Buffer.byteLength(split.files[n])} bytes`,
       );
     }
-    const dataFiles = names.filter((n) => n !== "nginx.conf");
+    const dataFiles = names.filter((n) => n.startsWith("registry-data-"));
+    const repoFiles = names.filter((n) => n.startsWith("registry-repositories-"));
+    assert.deepEqual(names, ["nginx.conf", ...dataFiles, ...repoFiles]);
     assert.deepEqual(
       dataFiles,
       dataFiles.map((_, i) => dataFileName(i)),
     );
+    assert.deepEqual(repoFiles, ["registry-repositories-0001.conf"]);
+    assert.equal(split.files[repoFiles[0]].split("\n").filter((l) => l.endsWith(" ?;")).length, 20);
     const includes = [...split.files["nginx.conf"].matchAll(/include (\S+);/g)].map((m) => m[1]);
     assert.deepEqual(
       includes,
-      dataFiles.map((n) => `/etc/scr/${n}`),
+      [...dataFiles, ...repoFiles].map((n) => `/etc/scr/${n}`),
       "each data file included once, in order",
     );
     assert.deepEqual(
@@ -240,7 +254,7 @@ describe("render", () => {
 
   test("no token is longer than nginx's parser takes", () => {
     // Many repositories: their names no longer fit one known-repository regex.
-    const many = renderInclude(syntheticInventory({ repos: 600, tagsPerRepo: 1 })).http;
+    const many = renderInclude(syntheticInventory({ repos: 600, tagsPerRepo: 1 }), { part: "data" }).http;
     const regexes = many.split("\n").filter((l) => l.includes("(?:manifests|blobs|tags|referrers)"));
     assert.ok(regexes.length > 1, "names are split over several regexes");
     for (const l of regexes)
