@@ -102,13 +102,14 @@ location ~ "^/v2/${name}/manifests/(?<scr_ref>${TAG}|${digest})$" {
         set $scr_err NAME_UNKNOWN;
         return 404;
     }
-    if ($scr_mfile = "") {
+    # Not a manifest record ("?": the repository exists); else split it (see maps).
+    if ($scr_obj !~ "^M(?<scr_mc>[^|]*+)\\|(?<scr_md>(?:[0-9a-f]{64})?)\\|(?<scr_mf>.++)$") {
         return 404;
     }
     if ($http_if_none_match = '"$scr_mdigest"') {
         return 304;
     }
-    alias $scr_mfile;
+    alias $scr_mf;
     # No type from file extensions: the header below is the only Content-Type.
     types {}
     default_type "";
