@@ -24,6 +24,7 @@
  * can be split across ConfigMaps like the nginx config.
  */
 import type { Inventory } from "../inventory/model";
+import { shQuote } from "../shell";
 
 /** Script file name in the config dir. */
 export const DRIFT_GUARD_SCRIPT = "drift-guard.sh";
@@ -75,10 +76,6 @@ function owners(inv: Inventory): Map<string, string> {
     for (const d of repo.manifests) visit(d, `${repo.name}@${d}`, 0);
   }
   return owner;
-}
-
-function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

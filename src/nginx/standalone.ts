@@ -20,6 +20,7 @@ import { DEFAULT_MAP_HASH_BUCKET_SIZE, DEFAULT_MAP_HASH_MAX_SIZE, dataHeader, ha
 import { serverConstants } from "./locations";
 import { httpConstants } from "./maps";
 import { checkAbsoluteDir, checkListen, resolveRenderOptions, type RenderOptions } from "./options";
+import { indent } from "../shell";
 
 export interface StandaloneOptions extends RenderOptions {
   /** "127.0.0.1:5000", "5000", "[::1]:5000", "0.0.0.0:8080". */
@@ -243,10 +244,3 @@ ${indent(serverConstants({ catchAll: true }), 8)}    }
 `;
 }
 
-function indent(text: string, n: number): string {
-  const pad = " ".repeat(n);
-  return text
-    .split("\n")
-    .map((l) => (l === "" ? l : pad + l))
-    .join("\n");
-}
