@@ -7,3 +7,4 @@
 export * from "./inventory";
 export * from "./nginx";
 export * from "./kubernetes";
+export * from "./mirror";

@@ -24,9 +24,15 @@ export { renderDriftGuard, type DriftGuard, type DriftGuardOptions } from "./dri
 export { shardFiles, filesHash, type Shard } from "./configMaps";
 export {
   containerdHostsToml,
+  containerdHostsTomls,
+  hostsTomlFor,
   registriesYaml,
+  registriesYamlAll,
+  upstreamRoutes,
   localRegistryHostingV1,
   type NodeWiringOptions,
+  type UpstreamRoute,
+  type UpstreamWiringOptions,
   type LocalRegistryHostingOptions,
 } from "./nodeWiring";
 export { POD_PATHS } from "./workload";
