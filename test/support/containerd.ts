@@ -16,20 +16,26 @@ export interface ContainerdConfigOptions {
   walkingDiff?: boolean;
 }
 
+/**
+ * Plugins a test containerd runs without: CRI (it would manage pods of its
+ * own), snapshotters that need special filesystems, tracing.
+ */
+export const CONTAINERD_TEST_DISABLED_PLUGINS = [
+  "io.containerd.grpc.v1.cri",
+  "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.internal.v1.tracing",
+];
+
 /** Writes `dir/config.toml`; returns its path and the GRPC socket's. */
 export function writeContainerdConfig(dir: string, o: ContainerdConfigOptions = {}) {
   fs.mkdirSync(dir, { recursive: true });
   const socket = path.join(dir, "containerd.sock");
   const config = path.join(dir, "config.toml");
-  const disabled = [
-    "io.containerd.grpc.v1.cri",
-    "io.containerd.snapshotter.v1.aufs",
-    "io.containerd.snapshotter.v1.btrfs",
-    "io.containerd.snapshotter.v1.devmapper",
-    "io.containerd.snapshotter.v1.zfs",
-    "io.containerd.tracing.processor.v1.otlp",
-    "io.containerd.internal.v1.tracing",
-  ];
+  const disabled = CONTAINERD_TEST_DISABLED_PLUGINS;
   const lines = [
     "version = 2",
     `root = "${dir}/root"`,
