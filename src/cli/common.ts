@@ -1,4 +1,6 @@
+import { parseHostPort } from "../hostPort";
 import type { Inventory, ScanOptions } from "../inventory";
+import { problemList, problemText } from "../problemList";
 import { UsageError } from "./errors";
 
 export function formatBytes(n: number): string {
@@ -44,21 +46,19 @@ export async function loadInventory(
 /** Refuses to go on with a broken tree: no partial output. */
 export function requireClean(inv: Inventory): void {
   if (!inv.problems.length) return;
-  const lines = inv.problems.map((p) => `  ${p.file}: ${p.message}`);
   throw new UsageError(
-    `${inv.root} has ${inv.problems.length} problem(s); nothing was written:\n${lines.join("\n")}\n` +
+    `${inv.root} has ${inv.problems.length} problem(s); nothing was written:\n${problemList(inv.problems.map(problemText), "")}\n` +
       `(run \`static-container-registry check ${inv.root}\` after fixing them)`,
     1,
   );
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(?:(\[[0-9a-fA-F:]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(listen);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 1 || port > 65535) {
+  const hp = parseHostPort(listen, { port: true });
+  if (!hp) {
     throw new UsageError(`--listen ${JSON.stringify(listen)} is not HOST:PORT or PORT (e.g. 127.0.0.1:5000)`);
   }
-  return { host: m[1] ?? "0.0.0.0", port };
+  return { host: hp.host ?? "0.0.0.0", port: hp.port! };
 }
 
 /** `--name-prefix mirror` and `--name-prefix mirror/` both serve `mirror/<name>`. */

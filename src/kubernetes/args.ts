@@ -10,7 +10,9 @@
 import * as fs from "node:fs";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { parseHostPort } from "../hostPort";
 import { NAME } from "../inventory/grammar";
+import { problemList } from "../problemList";
 
 type Input<T> = pulumi.Input<T>;
 
@@ -250,18 +252,12 @@ export class InvalidArgsError extends pulumi.RunError {
     readonly resourceName: string,
     readonly problems: string[],
   ) {
-    super(
-      `StaticContainerRegistry "${resourceName}": invalid arguments:\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
-    );
+    super(`StaticContainerRegistry "${resourceName}": invalid arguments:\n` + problemList(problems));
     this.name = "InvalidArgsError";
   }
 }
 
 const READ_ONLY_ACCESS_MODES = new Set(["ReadOnlyMany"]);
-// RFC 1123 host name or IPv4 address, optional port; or a bracketed IPv6 address.
-const HOST_PORT_RE =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const LABEL_VALUE_RE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const QUALIFIED_NAME_RE =
   /^(?:[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -435,13 +431,13 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     }
   }
   const upstreamHost = args.upstreamHost ?? DEFAULT_UPSTREAM_HOST;
-  if (typeof upstreamHost !== "string" || !HOST_PORT_RE.test(upstreamHost)) {
+  if (typeof upstreamHost !== "string" || !parseHostPort(upstreamHost, { host: true })) {
     problems.push(
       `upstreamHost must be a host name with an optional port (e.g. docker.io), not "${upstreamHost}"`,
     );
   }
   const ne = known(args.nodeEndpoint);
-  if (typeof ne === "string" && !HOST_PORT_RE.test(ne))
+  if (typeof ne === "string" && !parseHostPort(ne, { host: true }))
     problems.push(`nodeEndpoint must be host:port, not "${ne}"`);
   const clusterDomain = args.clusterDomain ?? "cluster.local";
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(clusterDomain))

@@ -7,6 +7,7 @@ import { RunError } from "@pulumi/pulumi";
 import { scan } from "../inventory";
 import { summarize, type Inventory, type InventorySummary, type Problem } from "../inventory/model";
 import { renderStandalone } from "../nginx";
+import { problemList, problemText } from "../problemList";
 import type { ResolvedArgs } from "./args";
 import { filesHash, shardFiles, type Shard } from "./configMaps";
 import { renderDriftGuard } from "./driftGuard";
@@ -28,7 +29,7 @@ export class ImagesTreeError extends RunError {
     super(
       `StaticContainerRegistry "${resourceName}": the images in ${imagesDir} cannot be served ` +
         `(${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-        problems.map((p) => `  - ${p.file}: ${p.message}`).join("\n"),
+        problemList(problems.map(problemText)),
     );
     this.name = "ImagesTreeError";
   }

@@ -1,0 +1,26 @@
+/**
+ * The images volume of the pod: a hostPath, an existing claim, or a
+ * PersistentVolume and claim created here (the pods then wait for the claim).
+ */
+import { claimVolume, createVolumeAndClaim, hostPathVolume } from "../storage";
+import { need, type BuildContext } from "./context";
+
+export function storageStep(ctx: BuildContext): void {
+  const a = ctx.args;
+  if (a.storage === "hostPath") {
+    ctx.imagesVolume = hostPathVolume(a.hostPath!);
+  } else if (a.storage === "existingClaim") {
+    ctx.imagesVolume = claimVolume(a.existingClaim!.claimName);
+  } else {
+    const created = createVolumeAndClaim(
+      ctx.name,
+      a.persistentVolume!,
+      a,
+      need(ctx.namespace, "the namespace", "storage"),
+      ctx.plan.summary.bytes,
+      ctx.child,
+    );
+    ctx.imagesVolume = claimVolume(created.claim.metadata.name);
+    ctx.dependsOn.push(created.claim);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * What the nodes need to pull through the registry: the containerd
+ * `hosts.toml` and k3s/RKE2 `registries.yaml` texts (outputs), and with
+ * `localRegistryHosting` the KEP-1755 ConfigMap that tools read.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { containerdHostsToml, localRegistryHostingV1, registriesYaml } from "../nodeWiring";
+import { need, type BuildContext } from "./context";
+
+export function wiringStep(ctx: BuildContext): void {
+  const a = ctx.args;
+  const nodeEndpoint = pulumi.output(need(ctx.outputs.nodeEndpoint, "the node endpoint", "wiring"));
+  const endpoint = need(ctx.outputs.endpoint, "the endpoint", "wiring");
+  const wiring = { upstreamHost: a.upstreamHost, namePrefix: a.namePrefix };
+  ctx.outputs.upstreamHost = a.upstreamHost;
+  ctx.outputs.hostsToml = nodeEndpoint.apply((ep) => containerdHostsToml({ ...wiring, endpoint: ep }));
+  ctx.outputs.registriesYaml = nodeEndpoint.apply((ep) => registriesYaml({ ...wiring, endpoint: ep }));
+
+  if (a.localRegistryHosting) {
+    new k8s.core.v1.ConfigMap(
+      `${ctx.name}-local-registry-hosting`,
+      {
+        // KEP-1755: one well-known ConfigMap per cluster.
+        metadata: {
+          name: "local-registry-hosting",
+          namespace: "kube-public",
+          labels: ctx.labels("discovery"),
+        },
+        data: {
+          "localRegistryHosting.v1": pulumi.all([nodeEndpoint, endpoint]).apply(([ne, ep]) =>
+            localRegistryHostingV1({
+              host: ne,
+              hostFromClusterNetwork: ep,
+              hostFromContainerRuntime: ne,
+              help: "https://www.npmjs.com/package/static-container-registry (read-only: pull only)",
+            }),
+          ),
+        },
+      },
+      ctx.child,
+    );
+  }
+}
