@@ -1,11 +1,13 @@
 /**
- * The pods: a Deployment of nginx that is read-only in every sense, its drift
- * guard init container, its PodDisruptionBudget, and its Service.
+ * The pods: nginx read-only in every sense with its drift guard init
+ * container, run by a Deployment (with its PodDisruptionBudget) or by a
+ * DaemonSet (one pod per node, on the node's network, so that every node
+ * pulls from itself), and the Service in front of them.
  *
  * These are pure builders of Kubernetes specs (plain objects holding Pulumi
  * Inputs); the component registers them. Keeping them pure lets tests check
  * the specs directly and lets the pod simulation run exactly what a kubelet
- * would.
+ * would. The static pod (staticPod.ts) reuses the containers built here.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
@@ -18,6 +20,67 @@ type Container = k8s.types.input.core.v1.Container;
 type Volume = k8s.types.input.core.v1.Volume;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;
 type Probe = k8s.types.input.core.v1.Probe;
+type Toleration = k8s.types.input.core.v1.Toleration;
+
+/** What runs the registry pods. */
+export const Workload = {
+  /** `replicas` pods behind the Service, on the nodes that hold the images. */
+  Deployment: "Deployment",
+  /**
+   * One pod on every node that holds the images, on the node's network
+   * (or a hostPort): each node's container runtime pulls from its own pod at
+   * `127.0.0.1:<port>`, and the Service routes in-cluster clients to the pod
+   * on their own node (`internalTrafficPolicy: Local`).
+   */
+  DaemonSet: "DaemonSet",
+} as const;
+export type Workload = (typeof Workload)[keyof typeof Workload];
+
+/** The workload arguments, resolved: the kind, and whether the pods use the host network. */
+export interface ResolvedWorkload {
+  workload: Workload;
+  hostNetwork: boolean;
+}
+
+/**
+ * Checks `workload` (and what it rules out) and resolves it: a DaemonSet
+ * runs on the host network unless `hostNetwork` is false, in which case its
+ * container port is a hostPort. Problems are appended to `problems`.
+ */
+export function checkWorkload(
+  args: { workload?: unknown; replicas?: unknown; hostNetwork?: unknown },
+  problems: string[],
+): ResolvedWorkload {
+  const values = Object.values(Workload) as string[];
+  const w = args.workload ?? Workload.Deployment;
+  if (typeof w !== "string" || !values.includes(w)) {
+    problems.push(`workload must be one of ${values.join(", ")}, not ${JSON.stringify(w)}`);
+    return { workload: Workload.Deployment, hostNetwork: args.hostNetwork === true };
+  }
+  const workload = w as Workload;
+  if (workload === Workload.DaemonSet && args.replicas !== undefined) {
+    problems.push(
+      "replicas has no meaning with workload DaemonSet (one pod on each node that holds the images); leave it out",
+    );
+  }
+  const hostNetwork =
+    typeof args.hostNetwork === "boolean" ? args.hostNetwork : workload === Workload.DaemonSet;
+  return { workload, hostNetwork };
+}
+
+/**
+ * The arguments the pod builders read: the resolved args plus the workload
+ * kind (absent means Deployment).
+ */
+export type PodArgs = ResolvedArgs & { workload?: Workload };
+
+/**
+ * A DaemonSet's pods also belong on control-plane nodes, which pull images
+ * too: without tolerations of its own, the DaemonSet tolerates their taint.
+ */
+export const CONTROL_PLANE_TOLERATIONS: Toleration[] = [
+  { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" },
+];
 
 /**
  * Where things live inside the pod. The nginx config is rendered for these
@@ -90,7 +153,7 @@ function probe(kind: "readiness" | "liveness"): Probe {
 export interface PodInputs {
   /** Component resource name (the `app.kubernetes.io/instance` label). */
   name: string;
-  args: ResolvedArgs;
+  args: PodArgs;
   /** Names of the ConfigMaps holding the rendered files, in shard order. */
   configMapNames: pulumi.Input<string>[];
   /** The images volume (named {@link IMAGES_VOLUME}). */
@@ -118,12 +181,29 @@ export function podVolumes(p: Pick<PodInputs, "configMapNames" | "imagesVolume">
   ];
 }
 
-/** The pod template of the Deployment. */
-export function podTemplate(p: PodInputs): PodTemplateSpec {
+/** What the containers need to know: the image and user from the args, the config's file names. */
+export type ContainerInputs = {
+  args: Pick<PodArgs, "image" | "imagePullPolicy" | "runAsUser" | "runAsGroup" | "port" | "resources"> &
+    Partial<Pick<PodArgs, "hostNetwork" | "workload">>;
+} & Pick<PodInputs, "nginxMain" | "driftGuardMain">;
+
+/**
+ * The drift guard init container and the nginx container. The volumes they
+ * mount ({@link CONFIG_VOLUME}, {@link IMAGES_VOLUME}, {@link SCRATCH_VOLUME})
+ * are the pod's to define: projected ConfigMaps in a Deployment or DaemonSet,
+ * directories on the node in a static pod.
+ */
+export function registryContainers(p: ContainerInputs): {
+  initContainers: Container[];
+  containers: Container[];
+} {
   const a = p.args;
   const security = containerSecurityContext(a);
   const configMount = { name: CONFIG_VOLUME, mountPath: POD_PATHS.config, readOnly: true };
   const imagesMount = { name: IMAGES_VOLUME, mountPath: POD_PATHS.images, readOnly: true };
+  // On the host network the container port is the node's port; a DaemonSet
+  // off the host network claims it as a hostPort, so nodes still reach their own pod.
+  const onNodePort = a.hostNetwork === true || a.workload === Workload.DaemonSet;
 
   const driftGuard: Container = {
     name: DRIFT_GUARD_CONTAINER,
@@ -146,8 +226,7 @@ export function podTemplate(p: PodInputs): PodTemplateSpec {
         name: "http",
         containerPort: a.port,
         protocol: "TCP",
-        // On the host network the container port is the node's port.
-        ...(a.hostNetwork ? { hostPort: a.port } : {}),
+        ...(onNodePort ? { hostPort: a.port } : {}),
       },
     ],
     readinessProbe: probe("readiness"),
@@ -159,10 +238,31 @@ export function podTemplate(p: PodInputs): PodTemplateSpec {
     volumeMounts: [configMount, imagesMount, { name: SCRATCH_VOLUME, mountPath: POD_PATHS.runtime }],
     terminationMessagePolicy: "FallbackToLogsOnError",
   };
+  return { initContainers: [driftGuard], containers: [nginx] };
+}
+
+/** The pod-level security context: non-root with fixed IDs and the runtime's seccomp profile. */
+export function podSecurityContext(
+  a: Pick<ResolvedArgs, "runAsUser" | "runAsGroup">,
+): k8s.types.input.core.v1.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: a.runAsUser,
+    runAsGroup: a.runAsGroup,
+    seccompProfile: { type: "RuntimeDefault" },
+    // No fsGroup on purpose: it would make the kubelet chown the images
+    // volume recursively (slow on big trees, impossible when read-only).
+  };
+}
+
+/** The pod template of the Deployment or the DaemonSet. */
+export function podTemplate(p: PodInputs): PodTemplateSpec {
+  const a = p.args;
+  const daemonSet = a.workload === Workload.DaemonSet;
 
   const { nodeSelector, affinity } = pinnedScheduling(a);
   const spread: k8s.types.input.core.v1.Affinity | undefined =
-    a.replicas > 1 && affinity === undefined
+    !daemonSet && a.replicas > 1 && affinity === undefined
       ? {
           // Spread replicas over nodes so one node going away leaves the others serving.
           podAntiAffinity: {
@@ -178,6 +278,7 @@ export function podTemplate(p: PodInputs): PodTemplateSpec {
           },
         }
       : undefined;
+  const tolerations = a.tolerations ?? (daemonSet ? CONTROL_PLANE_TOLERATIONS : undefined);
 
   return {
     metadata: {
@@ -188,20 +289,12 @@ export function podTemplate(p: PodInputs): PodTemplateSpec {
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       ...(a.hostNetwork ? { hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" } : {}),
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: a.runAsUser,
-        runAsGroup: a.runAsGroup,
-        seccompProfile: { type: "RuntimeDefault" },
-        // No fsGroup on purpose: it would make the kubelet chown the images
-        // volume recursively (slow on big trees, impossible when read-only).
-      },
-      initContainers: [driftGuard],
-      containers: [nginx],
+      securityContext: podSecurityContext(a),
+      ...registryContainers(p),
       volumes: podVolumes(p),
       ...(Object.keys(nodeSelector).length > 0 ? { nodeSelector } : {}),
       ...(affinity !== undefined ? { affinity } : spread ? { affinity: spread } : {}),
-      ...(a.tolerations !== undefined ? { tolerations: a.tolerations } : {}),
+      ...(tolerations !== undefined ? { tolerations } : {}),
       ...(a.priorityClassName !== undefined ? { priorityClassName: a.priorityClassName } : {}),
       ...(a.imagePullSecrets.length > 0
         ? { imagePullSecrets: a.imagePullSecrets.map((name) => ({ name })) }
@@ -233,16 +326,46 @@ export function deploymentSpec(p: PodInputs): k8s.types.input.apps.v1.Deployment
   };
 }
 
+/**
+ * The DaemonSet spec: one registry pod per node that holds the images.
+ *
+ * Rolling updates replace one node's pod at a time, old pod first
+ * (`maxSurge: 0`): the new pod needs the node port the old one holds (a
+ * surge pod could never be scheduled next to it). While a node's pod rolls
+ * (drift guard + start, a few seconds) that node's runtime finds no registry
+ * on 127.0.0.1 and falls back to the upstream (failing in an air gap: the
+ * kubelet retries the pull); every other node keeps pulling from its own pod.
+ * `minReadySeconds` makes the roll wait until a new pod has stayed up before
+ * moving on, so a broken config stops the roll at the first node.
+ */
+export function daemonSetSpec(p: PodInputs): k8s.types.input.apps.v1.DaemonSetSpec {
+  return {
+    selector: { matchLabels: selectorLabels(p.name) },
+    updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
+    revisionHistoryLimit: 3,
+    minReadySeconds: 5,
+    template: podTemplate({ ...p, args: { ...p.args, workload: Workload.DaemonSet } }),
+  };
+}
+
 /** With more than one replica, voluntary disruptions (node drains) take at most one pod at a time. */
 export function podDisruptionBudgetSpec(name: string): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
   return { maxUnavailable: 1, selector: { matchLabels: selectorLabels(name) } };
 }
 
-/** The Service: exactly this instance's pods, port `http`. */
-export function serviceSpec(name: string, a: ResolvedArgs): k8s.types.input.core.v1.ServiceSpec {
+/**
+ * The Service: exactly this instance's pods, port `http`. With a DaemonSet,
+ * in-cluster clients are sent to the pod on their own node
+ * (`internalTrafficPolicy: Local`), like the node's runtime.
+ */
+export function serviceSpec(
+  name: string,
+  a: Pick<PodArgs, "serviceType" | "port" | "nodePort" | "workload">,
+): k8s.types.input.core.v1.ServiceSpec {
   return {
     type: a.serviceType,
     selector: selectorLabels(name),
+    ...(a.workload === Workload.DaemonSet ? { internalTrafficPolicy: "Local" } : {}),
     ports: [
       {
         name: "http",
