@@ -6,13 +6,20 @@ export interface CheckOptions {
   json?: boolean;
 }
 
-/** `check`: summary + every problem; 0 when clean, 1 when there are problems. */
+/**
+ * `check`: summary, every warning and every problem; 0 when there are no
+ * problems (warnings do not count), 1 when there are.
+ */
 export async function runCheck(root: string, opts: CheckOptions): Promise<number> {
   const inv: Inventory = await loadInventory(root, scan, { verify: opts.verify, progress: !opts.json });
   const s = summarize(inv);
   if (opts.json) {
     process.stdout.write(
-      JSON.stringify({ root: inv.root, summary: s, problems: inv.problems }, null, 2) + "\n",
+      JSON.stringify(
+        { root: inv.root, summary: s, problems: inv.problems, warnings: inv.warnings ?? [] },
+        null,
+        2,
+      ) + "\n",
     );
   } else {
     const out = [
@@ -23,6 +30,11 @@ export async function runCheck(root: string, opts: CheckOptions): Promise<number
       `  unique blobs  ${s.blobs}`,
       `  bytes         ${s.bytes} (${formatBytes(s.bytes)})`,
     ];
+    const warnings = inv.warnings ?? [];
+    if (warnings.length) {
+      out.push(`${warnings.length} warning${warnings.length === 1 ? "" : "s"}:`);
+      for (const w of warnings) out.push(`  ${w.file}: ${w.message}`);
+    }
     if (inv.problems.length) {
       out.push(`${inv.problems.length} problem${inv.problems.length === 1 ? "" : "s"}:`);
       for (const p of inv.problems) out.push(`  ${p.file}: ${p.message}`);

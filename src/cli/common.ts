@@ -43,6 +43,11 @@ export async function loadInventory(
   }
 }
 
+/** Warnings go to stderr (stdout may be the config), so a wrong ROOT is noticed. */
+export function printWarnings(inv: Inventory): void {
+  for (const w of inv.warnings ?? []) process.stderr.write(`warning: ${w.file}: ${w.message}\n`);
+}
+
 /** Refuses to go on with a broken tree: no partial output. */
 export function requireClean(inv: Inventory): void {
   if (!inv.problems.length) return;

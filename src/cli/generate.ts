@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { scan } from "../inventory";
 import { renderInclude, renderStandalone, type RenderOptions } from "../nginx";
-import { loadInventory, normalizePrefix, parseListen, requireClean } from "./common";
+import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
 import { UsageError } from "./errors";
 
 export interface GenerateOptions {
@@ -26,6 +26,7 @@ export interface GenerateOptions {
 export async function runGenerate(root: string, opts: GenerateOptions): Promise<number> {
   const inv = await loadInventory(root, scan);
   requireClean(inv);
+  printWarnings(inv);
   const base: RenderOptions = {
     namePrefix: normalizePrefix(opts.namePrefix),
     serverRoot: opts.serverRoot,

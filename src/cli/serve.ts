@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { scan } from "../inventory";
 import { renderStandalone } from "../nginx";
-import { loadInventory, normalizePrefix, parseListen, requireClean } from "./common";
+import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
 import { UsageError } from "./errors";
 
 export interface ServeOptions {
@@ -52,6 +52,7 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
   const nginx = findNginx(opts.nginx);
   const inv = await loadInventory(root, scan);
   requireClean(inv);
+  printWarnings(inv);
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "static-container-registry-"));
   const configDir = path.join(work, "conf");

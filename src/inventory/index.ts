@@ -1,4 +1,4 @@
 export * from "./model";
 export * from "./grammar";
 export { scan, type ScanOptions } from "./scan";
-export { parseManifest, sha256 } from "./manifest";
+export { MAX_MANIFEST_BYTES, parseManifest, sha256 } from "./manifest";

@@ -27,6 +27,16 @@ export interface ParsedManifest {
   annotations?: Record<string, string>;
 }
 
+/**
+ * The largest manifest clients accept: containerd, skopeo and podman
+ * (containers/image) refuse to read one over 4 MiB, so a larger one could be
+ * served but never pulled.
+ */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** Bound on an index.json or oci-layout file (read whole, never served). */
+export const MAX_METADATA_BYTES = 64 * 1024 * 1024;
+
 export function sha256(bytes: Buffer | string): Digest {
   return "sha256:" + createHash("sha256").update(bytes).digest("hex");
 }

@@ -86,6 +86,12 @@ export interface Inventory {
   blobs: Record<Digest, BlobRecord>;
   /** Empty for a valid tree. */
   problems: Problem[];
+  /**
+   * Things that do not make the tree invalid but are likely mistakes (no images
+   * at all, a tag directory without manifest.json). `check` shows them without
+   * failing; nothing refuses to serve because of them. Absent means none.
+   */
+  warnings?: Problem[];
 }
 
 /** Byte-order comparison (what the distribution spec calls lexical order). */

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isValidName, isValidTag } from "./grammar";
-import { parseManifest, sha256, type Descriptor } from "./manifest";
+import { MAX_MANIFEST_BYTES, MAX_METADATA_BYTES, parseManifest, sha256, type Descriptor } from "./manifest";
 import {
   byteOrder,
   type BlobRecord,
@@ -19,7 +19,8 @@ import {
   type RepositoryRecord,
   type TagRecord,
 } from "./model";
-import { isInside, walk, type TagDir } from "./walk";
+import { checkReadable, errorMessage, readRegular } from "./files";
+import { walk, type TagDir } from "./walk";
 
 export interface ScanOptions {
   /** Hash every blob and report those whose content does not match their digest. */
@@ -38,6 +39,7 @@ interface BlobWant {
 
 class ScanState {
   readonly problems: Problem[] = [];
+  readonly warnings: Problem[] = [];
   readonly manifests = new Map<Digest, ManifestRecord>();
   /** digest → candidate files (relative paths) in walk order. */
   readonly blobFiles = new Map<Digest, string[]>();
@@ -79,17 +81,21 @@ class ScanState {
     repoTags.set(tag.name, tag);
   }
 
-  /** Reads a file that must be a regular file inside the root; returns undefined (and a problem) if not. */
-  readInside(rel: string): Buffer | undefined {
-    const abs = path.join(this.root, rel);
-    try {
-      const st = fs.lstatSync(abs);
-      if (st.isSymbolicLink() && !isInside(this.realRoot, fs.realpathSync(abs))) return undefined; // reported by walk
-      return fs.readFileSync(abs);
-    } catch (e) {
-      this.problem(rel, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      return undefined;
-    }
+  /**
+   * Reads a manifest (or, with `metadata`, an index.json / oci-layout): a
+   * regular file inside the root, within the size clients accept. Returns
+   * undefined (and a problem) if not.
+   */
+  readInside(rel: string, what: "manifest" | "metadata" = "manifest"): Buffer | undefined {
+    const limit = what === "manifest" ? MAX_MANIFEST_BYTES : MAX_METADATA_BYTES;
+    const r = readRegular(this.realRoot, path.join(this.root, rel), limit, (size) =>
+      what === "manifest"
+        ? `is ${size} bytes; clients refuse manifests over 4 MiB (${MAX_MANIFEST_BYTES} bytes), so it could never be pulled`
+        : `is ${size} bytes, more than the ${MAX_METADATA_BYTES} bytes this file may have`,
+    );
+    if ("bytes" in r) return r.bytes;
+    if ("message" in r) this.problem(rel, r.message); // a link leaving the root is reported by walk
+    return undefined;
   }
 }
 
@@ -106,6 +112,7 @@ export async function scan(root: string, opts: ScanOptions = {}): Promise<Invent
   const state = new ScanState(absRoot, fs.realpathSync(absRoot));
   const found = walk(absRoot);
   state.problems.push(...found.problems);
+  state.warnings.push(...found.warnings);
   for (const dir of found.tagDirs) scanTagDir(state, dir);
   for (const layout of found.layouts) scanLayout(state, layout);
 
@@ -188,7 +195,7 @@ function scanLayout(state: ScanState, rel: string) {
     state.problem(rel, `repository name ${JSON.stringify(repo)} breaks the distribution name grammar`);
     return;
   }
-  const layoutBytes = state.readInside(layoutFile);
+  const layoutBytes = state.readInside(layoutFile, "metadata");
   if (!layoutBytes) return;
   try {
     const l = JSON.parse(layoutBytes.toString("utf8"));
@@ -208,7 +215,7 @@ function scanLayout(state: ScanState, rel: string) {
   }
   for (const f of names) if (/^[a-f0-9]{64}$/.test(f)) state.addBlobFile(`sha256:${f}`, `${blobDir}/${f}`);
 
-  const indexBytes = state.readInside(indexRel);
+  const indexBytes = state.readInside(indexRel, "metadata");
   if (!indexBytes) return;
   const parsed = parseManifest(indexBytes, "application/vnd.oci.image.index.v1+json");
   if (Array.isArray(parsed)) {
@@ -219,7 +226,6 @@ function scanLayout(state: ScanState, rel: string) {
   state.layoutRoots.set(repo, roots);
   const blobPath = (d: Descriptor) => `${blobDir}/${d.digest.slice(7)}`;
   parsed.children.forEach((desc, i) => {
-    const where = `${indexRel} manifests[${i}]`;
     const manifestRel = blobPath(desc);
     if (!names.includes(desc.digest.slice(7))) {
       state.problem(indexRel, `manifests[${i}] references ${desc.digest}, which is not in ${blobDir}`);
@@ -245,7 +251,7 @@ function scanLayout(state: ScanState, rel: string) {
     const ref = desc.annotations?.["org.opencontainers.image.ref.name"];
     if (ref === undefined) return; // untagged manifests are still served by digest
     const tag = tagFromRefName(ref);
-    if (!tag) state.problem(indexRel, `${where}: ref.name ${JSON.stringify(ref)} is not a valid tag`);
+    if (!tag) state.problem(indexRel, `manifests[${i}]: ref.name ${JSON.stringify(ref)} is not a valid tag`);
     else state.addTag(repo, { name: tag, digest: desc.digest, source: indexRel });
   });
 }
@@ -301,10 +307,10 @@ function addManifest(
   for (const child of parsed.children) {
     const childRel = childPath(child, rel);
     if (!childRel) continue;
+    state.hashed.add(childRel); // read (or reported) once
     const childBytes = state.readInside(childRel);
     if (!childBytes) continue;
     const actual = sha256(childBytes);
-    state.hashed.add(childRel);
     if (actual !== child.digest) {
       state.problem(childRel, `content hashes to ${actual}, not to ${child.digest} as ${rel} says`);
       continue;
@@ -343,9 +349,15 @@ function resolveBlobs(state: ScanState): Map<Digest, BlobRecord> {
     }
     const candidates = state.blobFiles.get(want.digest) ?? [];
     let wrongSize: { path: string; size: number } | undefined;
+    let unusable: { path: string; message: string } | undefined;
     for (const rel of candidates) {
-      const size = fileSizeInside(state, rel);
-      if (size === undefined) continue;
+      const c = checkReadable(state.realRoot, path.join(state.root, rel));
+      if ("outside" in c) continue; // reported by walk
+      if ("message" in c) {
+        unusable ??= { path: rel, message: c.message };
+        continue;
+      }
+      const size = c.stats.size;
       if (size === want.size) {
         out.set(want.digest, { digest: want.digest, size, path: rel });
         break;
@@ -353,7 +365,13 @@ function resolveBlobs(state: ScanState): Map<Digest, BlobRecord> {
       wrongSize ??= { path: rel, size };
     }
     if (out.has(want.digest)) continue;
-    if (wrongSize) {
+    if (unusable) {
+      // Any copy may serve a blob: only when none can is the unusable one a problem.
+      if (!reported.has(unusable.path)) {
+        reported.add(unusable.path);
+        state.problem(unusable.path, unusable.message);
+      }
+    } else if (wrongSize) {
       state.problem(
         want.from,
         `says blob ${want.digest} has size ${want.size}, but ${wrongSize.path} has ${wrongSize.size} bytes`,
@@ -363,21 +381,6 @@ function resolveBlobs(state: ScanState): Map<Digest, BlobRecord> {
     }
   }
   return out;
-}
-
-function fileSizeInside(state: ScanState, rel: string): number | undefined {
-  const abs = path.join(state.root, rel);
-  try {
-    const lst = fs.lstatSync(abs);
-    if (lst.isSymbolicLink()) {
-      if (!isInside(state.realRoot, fs.realpathSync(abs))) return undefined; // never followed
-      const st = fs.statSync(abs);
-      return st.isFile() ? st.size : undefined;
-    }
-    return lst.isFile() ? lst.size : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function verifyBlobs(
@@ -390,16 +393,23 @@ async function verifyBlobs(
   let done = 0;
   for (const b of list) {
     const hash = createHash("sha256");
-    await new Promise<void>((resolve, reject) => {
+    let read = 0;
+    // A blob that cannot be read (now) is one problem among the others, not the end of the check.
+    const failed = await new Promise<unknown>((resolve) => {
       fs.createReadStream(path.join(state.root, b.path), { highWaterMark: 1 << 20 })
         .on("data", (chunk) => {
           hash.update(chunk);
-          done += chunk.length;
-          onProgress?.(done, total);
+          read += chunk.length;
+          onProgress?.(done + read, total);
         })
-        .on("error", reject)
-        .on("end", resolve);
+        .on("error", resolve)
+        .on("end", () => resolve(undefined));
     });
+    done += b.size;
+    if (failed) {
+      state.problem(b.path, errorMessage(failed));
+      continue;
+    }
     const actual = "sha256:" + hash.digest("hex");
     if (actual !== b.digest) state.problem(b.path, `content hashes to ${actual}, not to ${b.digest}`);
   }
@@ -442,6 +452,20 @@ function assemble(state: ScanState, blobs: Map<Digest, BlobRecord>): Inventory {
     repositories,
     manifests: sortedRecord(manifests),
     blobs: sortedRecord(blobs),
-    problems: state.problems.sort((a, b) => byteOrder(a.file, b.file) || byteOrder(a.message, b.message)),
+    problems: sortProblems(state.problems),
+    warnings: sortProblems(
+      repositories.length
+        ? state.warnings
+        : [
+            ...state.warnings,
+            {
+              file: ".",
+              message: `no images found: ${state.root} holds no tag directory (<repo>/<tag>/manifest.json) and no OCI layout; is it the right directory?`,
+            },
+          ],
+    ),
   };
 }
+
+const sortProblems = (list: Problem[]) =>
+  list.sort((a, b) => byteOrder(a.file, b.file) || byteOrder(a.message, b.message));

@@ -84,6 +84,10 @@ location ~ "^/v2/${name}/blobs/sha256:(?<scr_hex>[a-f0-9]{64})$" {
     if ($http_if_none_match = '"sha256:$scr_hex"') {
         return 304;
     }
+    # Only a regular file is served: nginx would redirect a directory to ".../".
+    if (!-f $scr_bfile) {
+        return 404;
+    }
     alias $scr_bfile;
     types {}
     default_type application/octet-stream;
@@ -108,6 +112,9 @@ location ~ "^/v2/${name}/manifests/(?<scr_ref>${TAG}|${digest})$" {
     }
     if ($http_if_none_match = '"$scr_mdigest"') {
         return 304;
+    }
+    if (!-f $scr_mf) {
+        return 404;
     }
     alias $scr_mf;
     # No type from file extensions: the header below is the only Content-Type.

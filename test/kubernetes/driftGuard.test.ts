@@ -119,15 +119,32 @@ function writeConfig(files: Record<string, string>): string {
 
 interface Shell {
   name: string;
-  run: (script: string, args: string[]) => { status: number | null; stdout: string; stderr: string };
+  /** Runs the script; with `uid` (as root), as that user and group, as the pod's runAsUser would. */
+  run: (
+    script: string,
+    args: string[],
+    uid?: number,
+  ) => { status: number | null; stdout: string; stderr: string };
+}
+
+/** argv, run as `uid` when one is given and we are root (setpriv, util-linux). */
+function asUser(argv: string[], uid?: number): [string, string[]] {
+  if (uid === undefined || process.getuid?.() !== 0) return [argv[0], argv.slice(1)];
+  return [
+    which("setpriv") ?? "setpriv",
+    [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--", ...argv],
+  ];
 }
 
 function shells(): Shell[] {
-  const list: Shell[] = [{ name: "sh + coreutils", run: (s, a) => runAny("sh", [s, ...a]) }];
+  const list: Shell[] = [
+    { name: "sh + coreutils", run: (s, a, uid) => runAny(...asUser(["sh", s, ...a], uid)) },
+  ];
   const busybox = which("busybox");
   if (busybox) {
     // Only busybox applets on PATH, as in an alpine image.
     const bin = tmpDir("k8s-busybox");
+    fs.chmodSync(bin, 0o755); // also for the test that runs it as the pod's non-root user
     const applets = [
       "sh",
       "sha256sum",
@@ -148,7 +165,7 @@ function shells(): Shell[] {
     }
     list.push({
       name: "busybox",
-      run: (s, a) => runAny(path.join(bin, "sh"), [s, ...a], { env: { PATH: bin } }),
+      run: (s, a, uid) => runAny(...asUser([path.join(bin, "sh"), s, ...a], uid), { env: { PATH: bin } }),
     });
   } else {
     process.stderr.write("\n*** drift guard: busybox not installed, testing with sh + coreutils only ***\n");
@@ -213,6 +230,40 @@ for (const shell of shells()) {
         r.stderr,
         /FAILED: 3 problem\(s\): the images under .* are not the ones the registry config was generated from; not serving/,
       );
+    });
+
+    test("names the blob and the manifest the nginx user cannot read", () => {
+      const { root, inv, paths } = makeTree();
+      const g = renderDriftGuard(inv, {
+        imagesRoot: "/srv/images",
+        configDir: "/etc/scr",
+        maxFileBytes: 100000,
+      });
+      const cfg = writeConfig(g.files);
+      // Everything readable by all (as in a volume), then two files for root only.
+      for (const d of [path.dirname(root), root, cfg]) runAny("chmod", ["-R", "a+rX", d]);
+      fs.chmodSync(path.join(root, paths.layer), 0o600);
+      fs.chmodSync(path.join(root, paths.index), 0o600);
+      const nginxUid = 101; // the component's default runAsUser
+      const r = shell.run(path.join(cfg, g.main), [root, cfg], nginxUid);
+      if (process.getuid?.() === 0) {
+        assert.equal(r.status, 1, r.stderr);
+        const lh = paths.layer.split("/").pop();
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `unreadable blob sha256:${lh} at ${paths.layer} \\(not a regular file readable by uid ${nginxUid}\\), needed by library/alpine:3\\.19`,
+          ),
+        );
+        assert.match(
+          r.stderr,
+          new RegExp(`unreadable manifest sha256:[a-f0-9]{64} at ${paths.index} .*needed by multi:1\\.0`),
+        );
+        assert.match(r.stderr, /FAILED: 2 problem\(s\)/);
+      } else {
+        // Not root: the files are ours to read, so only their owner can be tested.
+        assert.equal(r.status, 0, r.stderr);
+      }
     });
 
     test("a missing images root or a missing list file fails", () => {
