@@ -42,17 +42,24 @@ export PATH
  * whose delimiter cannot occur in it.
  */
 export function shAtomicWrite(path: string, content: string, mode = "0644"): string {
+  return shAtomicWriteTo(shQuote(path), content, mode);
+}
+
+/**
+ * {@link shAtomicWrite} to a path given as shell text (`"$d/hosts.toml"`), for
+ * scripts that compute the path on the node. `pathExpr` must expand to one word.
+ */
+export function shAtomicWriteTo(pathExpr: string, content: string, mode = "0644"): string {
   let delim = "SCR_EOF";
   while (content.split("\n").includes(delim)) delim += "_";
   const body = content.endsWith("\n") ? content : content + "\n";
-  const q = shQuote(path);
-  const tmp = shQuote(`${path}.tmp.scr`);
+  const tmp = `${pathExpr}.tmp.scr`;
   return [
-    `mkdir -p "$(dirname ${q})"`,
+    `mkdir -p "$(dirname ${pathExpr})"`,
     `cat > ${tmp} <<'${delim}'`,
     `${body}${delim}`,
     `chmod ${mode} ${tmp}`,
-    `mv -f ${tmp} ${q}`,
+    `mv -f ${tmp} ${pathExpr}`,
   ].join("\n");
 }
 
