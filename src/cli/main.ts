@@ -10,6 +10,7 @@ import { UsageError } from "./errors";
 import { RenderError } from "../nginx";
 import { runGenerate } from "./generate";
 import { runServe } from "./serve";
+import { runDedupe, runMirror } from "./mirror";
 
 function program(): Command {
   // dist/src/cli → the package root; read at run time so the version is never stale.
@@ -71,7 +72,45 @@ function program(): Command {
     .action(async (root: string, opts) => {
       process.exitCode = await runServe(root, opts);
     });
+
+  cmd
+    .command("mirror")
+    .description(
+      "Copy images (every platform, digests kept) from their registries into ROOT/<host>/<path>/<tag>/ with skopeo; " +
+        "re-running changes only what changed upstream. With --archive, write one image to an oci-archive file.",
+    )
+    .argument("[refs...]", "image references (alpine:3.19, quay.io/org/app@sha256:..., host:port/path:tag)")
+    .option(
+      "--from <file>",
+      "read references from FILE, one per line (# comments); repeatable",
+      collectOption,
+      [],
+    )
+    .option("--to <root>", "the images dir to fill")
+    .option("--prune", "remove mirrored tags (under ROOT/<host>/) that are no longer listed")
+    .option("--no-dedupe", "do not hardlink identical blobs afterwards")
+    .option("--archive <file>", "write the one REF to FILE as an oci-archive (for ctr images import) instead")
+    .option(
+      "--registries-conf <file>",
+      "skopeo registries.conf to use (default: skopeo's; or $CONTAINERS_REGISTRIES_CONF)",
+    )
+    .option("--retries <n>", "retries of transient network failures (skopeo --retry-times)", String(3))
+    .action(async (refs: string[], opts) => {
+      process.exitCode = await runMirror(refs, opts);
+    });
+
+  cmd
+    .command("dedupe")
+    .description("Hardlink identical blobs under ROOT (checked by hashing) and report the bytes saved.")
+    .argument("<root>", "images directory")
+    .action(async (root: string) => {
+      process.exitCode = await runDedupe(root);
+    });
   return cmd;
+}
+
+function collectOption(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** Runs the CLI; resolves to the exit status. */

@@ -12,3 +12,16 @@ export {
   servedRepository,
   type ImageReference,
 } from "./reference";
+export { parseImageList, parseReferences, type ParsedList } from "./list";
+export { planItem, planMirror, partialDir, tagDirName, type MirrorItem } from "./plan";
+export {
+  DEFAULT_RETRIES,
+  skopeoArchiveArgv,
+  skopeoCopyArgv,
+  skopeoInspectArgv,
+  type SkopeoOptions,
+} from "./skopeo";
+export { AUTH_ENV, mirrorScript, tagDir, unmirrorScript } from "./script";
+export { dedupeTree, type DedupeResult } from "./dedupe";
+export { mirroredTagPaths, pruneTree } from "./prune";
+export { runScript, type Outcome, type Running } from "./exec";

@@ -243,4 +243,3 @@ ${indent(serverConstants({ catchAll: true }), 8)}    }
 }
 `;
 }
-
