@@ -8,7 +8,9 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import type { TestContext } from "node:test";
 
 export const inCI = process.env.CI === "true" || process.env.CI === "1";
@@ -97,26 +99,65 @@ export interface Server {
   stop: () => Promise<void>;
 }
 
-/** Start a long-running process, capture its output, and return a handle that stops it by PID. */
+let logSeq = 0;
+
+/**
+ * Start a long-running process, capture its output, and return a handle that
+ * stops it by PID.
+ *
+ * The output goes to a file, not to a pipe: tests run clients with spawnSync,
+ * which blocks this process's event loop, and a pipe is only drained when the
+ * loop turns. A server that logs while a client talks to it (docker-registry
+ * logs every 404 at level warn) would fill the pipe's buffer, block in write(),
+ * and never answer the client that the test is waiting for. How big that
+ * buffer is depends on the Node.js version (libuv's socketpair), so such a
+ * hang comes and goes with it. A file never blocks the writer. It is unlinked
+ * at once (we keep a descriptor to read it), so nothing is left behind.
+ */
 export function startProcess(
   cmd: string,
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Server {
-  const proc = spawn(cmd, args, {
-    env: opts.env ?? process.env,
-    cwd: opts.cwd,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const logPath = path.join(os.tmpdir(), `scr-server-${process.pid}-${++logSeq}.log`);
+  const writeFd = fs.openSync(logPath, "ax");
+  const readFd = fs.openSync(logPath, "r");
+  fs.unlinkSync(logPath);
+  let proc: ChildProcess;
+  try {
+    proc = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ["ignore", writeFd, writeFd],
+    });
+  } finally {
+    fs.closeSync(writeFd); // the child has its own copy
+  }
   let out = "";
-  proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  if (proc.pid === undefined) throw new Error(`could not start ${cmd}`);
+  let readFdOpen = true;
+  const decoder = new StringDecoder("utf8");
+  const output = () => {
+    if (!readFdOpen) return out;
+    const buf = Buffer.alloc(64 * 1024);
+    for (let n; (n = fs.readSync(readFd, buf, 0, buf.length, null)) > 0;)
+      out += decoder.write(buf.subarray(0, n));
+    return out;
+  };
+  const closeLog = () => {
+    output();
+    readFdOpen = false;
+    fs.closeSync(readFd);
+  };
+  if (proc.pid === undefined) {
+    closeLog();
+    throw new Error(`could not start ${cmd}`);
+  }
   const pid = proc.pid;
+  proc.once("exit", () => setImmediate(() => readFdOpen && closeLog()));
   return {
     pid,
     proc,
-    output: () => out,
+    output,
     stop: async () => {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise<void>((r) => proc.once("exit", () => r()));
