@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseHostPort } from "../hostPort";
 import { NAME } from "../inventory/grammar";
 import { problemList } from "../problemList";
+import { checkWorkload, Workload } from "./workload";
 
 type Input<T> = pulumi.Input<T>;
 
@@ -139,7 +140,15 @@ export interface StaticContainerRegistryArgs {
   /** GID nginx runs as. Must be non-zero. Default 101. */
   runAsGroup?: number;
 
-  /** Number of pods. Default 1. With more than one, a PodDisruptionBudget keeps all but one up. */
+  /**
+   * What runs the pods: `Deployment` (default; `replicas` pods) or `DaemonSet`
+   * (one pod on each node that holds the images, on the host network unless
+   * `hostNetwork` is false, when its port is a hostPort): every node pulls
+   * from its own pod at `127.0.0.1:<port>`, and the Service sends in-cluster
+   * clients to the pod on their node (`internalTrafficPolicy: Local`).
+   */
+  workload?: Workload;
+  /** Number of pods of the Deployment. Default 1. With more than one, a PodDisruptionBudget keeps all but one up. */
   replicas?: number;
   /** Container resources for nginx. Default: requests 50m CPU / 64Mi, limit 512Mi memory. */
   resources?: Input<k8s.types.input.core.v1.ResourceRequirements>;
@@ -166,7 +175,7 @@ export interface StaticContainerRegistryArgs {
    * Run the pod in the node's network namespace, for a bootstrap node whose
    * container runtime must pull before the cluster network exists. The node
    * wiring then points at `127.0.0.1:<port>`. Violates the restricted and
-   * baseline Pod Security levels.
+   * baseline Pod Security levels. Default false, but true with workload `DaemonSet`.
    */
   hostNetwork?: boolean;
 
@@ -217,6 +226,7 @@ export interface ResolvedArgs {
   imagePullSecrets: string[];
   runAsUser: number;
   runAsGroup: number;
+  workload: Workload;
   replicas: number;
   resources: Input<k8s.types.input.core.v1.ResourceRequirements>;
   nodeSelector: Record<string, string>;
@@ -386,6 +396,7 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
   }
 
   // Pods.
+  const workload = checkWorkload(args, problems);
   const replicas = args.replicas ?? 1;
   if (!isInt(replicas) || replicas < 1)
     problems.push(`replicas must be a whole number >= 1, not ${args.replicas}`);
@@ -485,6 +496,7 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     imagePullSecrets: args.imagePullSecrets ?? [],
     runAsUser,
     runAsGroup,
+    workload: workload.workload,
     replicas,
     resources: args.resources ?? DEFAULT_RESOURCES,
     nodeSelector: args.nodeSelector ?? {},
@@ -497,7 +509,7 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     port,
     nodePort: args.nodePort,
     serviceAnnotations: args.serviceAnnotations ?? {},
-    hostNetwork: args.hostNetwork ?? false,
+    hostNetwork: workload.hostNetwork,
     upstreamHost,
     nodeEndpoint: args.nodeEndpoint,
     clusterDomain,
@@ -509,10 +521,13 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
 
 /**
  * Whether the pods can meet the Pod Security "restricted" level: hostPath
- * volumes and the host network are forbidden by "baseline" already.
+ * volumes, the host network and host ports (a DaemonSet's) are forbidden by
+ * "baseline" already.
  */
 export function podSecurityLevel(
-  a: Pick<ResolvedArgs, "storage" | "hostNetwork">,
+  a: Pick<ResolvedArgs, "storage" | "hostNetwork"> & Partial<Pick<ResolvedArgs, "workload">>,
 ): "restricted" | "privileged" {
-  return a.storage === "hostPath" || a.hostNetwork ? "privileged" : "restricted";
+  return a.storage === "hostPath" || a.hostNetwork || a.workload === Workload.DaemonSet
+    ? "privileged"
+    : "restricted";
 }

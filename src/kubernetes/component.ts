@@ -5,8 +5,8 @@
  *   ├── Namespace                      (createNamespace)
  *   ├── PersistentVolume + Claim       (persistentVolume storage)
  *   ├── ConfigMap × N                  (rendered files, ≤ maxConfigMapBytes each)
- *   ├── Deployment                     (drift guard init container + nginx)
- *   ├── PodDisruptionBudget            (replicas > 1)
+ *   ├── Deployment | DaemonSet         (drift guard init container + nginx; `workload`)
+ *   ├── PodDisruptionBudget            (Deployment, replicas > 1)
  *   ├── Service
  *   └── ConfigMap kube-public/local-registry-hosting   (localRegistryHosting)
  *
@@ -25,6 +25,7 @@ import type { InventorySummary } from "../inventory/model";
 import { validateArgs, type ResolvedArgs, type StaticContainerRegistryArgs } from "./args";
 import { planRegistry } from "./plan";
 import { newContext, STEPS } from "./steps";
+import type { Workload } from "./workload";
 
 export const STATIC_CONTAINER_REGISTRY_TYPE = "static-container-registry:index:StaticContainerRegistry";
 
@@ -77,8 +78,12 @@ export class StaticContainerRegistry extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string> = this.output("namespace");
   /** Name of the Service. */
   public readonly serviceName: pulumi.Output<string> = this.output("serviceName");
-  /** Name of the Deployment. */
+  /** Name of the Deployment (with workload `DaemonSet`: of the DaemonSet, as `workloadName`). */
   public readonly deploymentName: pulumi.Output<string> = this.output("deploymentName");
+  /** What runs the pods: `Deployment` or `DaemonSet`. */
+  public readonly workload: pulumi.Output<Workload> = this.output("workload");
+  /** Name of the Deployment or DaemonSet. */
+  public readonly workloadName: pulumi.Output<string> = this.output("workloadName");
   /** In-cluster endpoint `host:port` (the Service's DNS name). */
   public readonly endpoint: pulumi.Output<string> = this.output("endpoint");
   /** `host:port` the nodes' container runtimes use (see `nodeEndpoint` in the args). */

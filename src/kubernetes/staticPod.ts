@@ -11,7 +11,7 @@
  * hardening, on the host network.
  *
  * This is a pure builder of the files to place on the node; the node steps
- * (src/nodes) place them over SSH, in the order given. The config lives in
+ * (src/nodes) place them over SSH, in the order given (`shWriteFiles`). The config lives in
  * a directory named after its content hash, written before the manifest that
  * points to it: the pod that is running keeps its own config dir until the
  * kubelet, seeing the new manifest (its content-hash annotation changed),
@@ -19,6 +19,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
+import type { NodeFile } from "../nodes/files";
 import type { ResolvedArgs } from "./args";
 import { commonLabels } from "./labels";
 import type { RegistryPlan } from "./plan";
@@ -31,14 +32,6 @@ import {
   SCRATCH_SIZE_LIMIT,
   SCRATCH_VOLUME,
 } from "./workload";
-
-/** A file to place on a node: absolute path, content, octal mode. */
-export interface NodeFile {
-  path: string;
-  content: string;
-  /** Octal permission bits, e.g. "0644" (as `chmod` takes them). */
-  mode: string;
-}
 
 /** kubeadm's manifests dir (k3s and RKE2 read `/var/lib/rancher/{k3s,rke2}/agent/pod-manifests`). */
 export const DEFAULT_MANIFESTS_DIR = "/etc/kubernetes/manifests";

@@ -69,12 +69,6 @@ export function checkWorkload(
 }
 
 /**
- * The arguments the pod builders read: the resolved args plus the workload
- * kind (absent means Deployment).
- */
-export type PodArgs = ResolvedArgs & { workload?: Workload };
-
-/**
  * A DaemonSet's pods also belong on control-plane nodes, which pull images
  * too: without tolerations of its own, the DaemonSet tolerates their taint.
  */
@@ -153,7 +147,7 @@ function probe(kind: "readiness" | "liveness"): Probe {
 export interface PodInputs {
   /** Component resource name (the `app.kubernetes.io/instance` label). */
   name: string;
-  args: PodArgs;
+  args: ResolvedArgs;
   /** Names of the ConfigMaps holding the rendered files, in shard order. */
   configMapNames: pulumi.Input<string>[];
   /** The images volume (named {@link IMAGES_VOLUME}). */
@@ -183,8 +177,8 @@ export function podVolumes(p: Pick<PodInputs, "configMapNames" | "imagesVolume">
 
 /** What the containers need to know: the image and user from the args, the config's file names. */
 export type ContainerInputs = {
-  args: Pick<PodArgs, "image" | "imagePullPolicy" | "runAsUser" | "runAsGroup" | "port" | "resources"> &
-    Partial<Pick<PodArgs, "hostNetwork" | "workload">>;
+  args: Pick<ResolvedArgs, "image" | "imagePullPolicy" | "runAsUser" | "runAsGroup" | "port" | "resources"> &
+    Partial<Pick<ResolvedArgs, "hostNetwork" | "workload">>;
 } & Pick<PodInputs, "nginxMain" | "driftGuardMain">;
 
 /**
@@ -360,7 +354,7 @@ export function podDisruptionBudgetSpec(name: string): k8s.types.input.policy.v1
  */
 export function serviceSpec(
   name: string,
-  a: Pick<PodArgs, "serviceType" | "port" | "nodePort" | "workload">,
+  a: Pick<ResolvedArgs, "serviceType" | "port" | "nodePort" | "workload">,
 ): k8s.types.input.core.v1.ServiceSpec {
   return {
     type: a.serviceType,

@@ -30,6 +30,7 @@ const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(
 const NAMESPACED = new Set([
   "ConfigMap",
   "Deployment",
+  "DaemonSet",
   "Service",
   "PersistentVolumeClaim",
   "PodDisruptionBudget",

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { formatHostPort } from "../../hostPort";
+import { Workload } from "../workload";
 import { need, type BuildContext } from "./context";
 
 export function endpointsStep(ctx: BuildContext): void {
@@ -19,7 +20,9 @@ export function endpointsStep(ctx: BuildContext): void {
 
   let nodeEndpoint: pulumi.Output<string>;
   if (a.nodeEndpoint !== undefined) nodeEndpoint = pulumi.output(a.nodeEndpoint);
-  else if (a.hostNetwork) nodeEndpoint = pulumi.output(formatHostPort("127.0.0.1", a.port));
+  // On the host network, or a DaemonSet's hostPort: each node reaches its own pod.
+  else if (a.hostNetwork || a.workload === Workload.DaemonSet)
+    nodeEndpoint = pulumi.output(formatHostPort("127.0.0.1", a.port));
   // kube-proxy answers node ports on the node's loopback too (iptables and ipvs modes).
   else if (a.serviceType === "NodePort")
     nodeEndpoint = nodePort.apply((np) => formatHostPort("127.0.0.1", np ?? a.port));

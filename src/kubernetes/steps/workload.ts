@@ -1,34 +1,45 @@
 /**
- * The pods: the Deployment (drift guard init container + nginx) and, with
- * more than one replica, its PodDisruptionBudget. The specs come from the
- * pure builders in ../workload.ts.
+ * The pods: a Deployment (with, above one replica, its PodDisruptionBudget)
+ * or a DaemonSet, both of drift guard init container + nginx. The specs
+ * come from the pure builders in ../workload.ts.
  */
 import * as k8s from "@pulumi/kubernetes";
-import { deploymentSpec, podDisruptionBudgetSpec } from "../workload";
+import {
+  daemonSetSpec,
+  deploymentSpec,
+  podDisruptionBudgetSpec,
+  Workload,
+  type PodInputs,
+} from "../workload";
 import { need, type BuildContext } from "./context";
 
 export function workloadStep(ctx: BuildContext): void {
   const { name, args: a, plan } = ctx;
   const namespace = need(ctx.namespace, "the namespace", "workload");
   const metadata = { namespace, labels: ctx.labels("registry"), annotations: ctx.annotations };
-  const deployment = new k8s.apps.v1.Deployment(
+  const pod: PodInputs = {
     name,
-    {
-      metadata,
-      spec: deploymentSpec({
-        name,
-        args: a,
-        configMapNames: need(ctx.configMapNames, "the ConfigMap names", "workload"),
-        imagesVolume: need(ctx.imagesVolume, "the images volume", "workload"),
-        contentHash: plan.contentHash,
-        nginxMain: plan.nginxMain,
-        driftGuardMain: plan.driftGuardMain,
-      }),
-    },
-    { ...ctx.child, dependsOn: ctx.dependsOn },
-  );
-  ctx.outputs.deploymentName = deployment.metadata.name;
+    args: a,
+    configMapNames: need(ctx.configMapNames, "the ConfigMap names", "workload"),
+    imagesVolume: need(ctx.imagesVolume, "the images volume", "workload"),
+    contentHash: plan.contentHash,
+    nginxMain: plan.nginxMain,
+    driftGuardMain: plan.driftGuardMain,
+  };
+  const opts = { ...ctx.child, dependsOn: ctx.dependsOn };
+  ctx.outputs.workload = a.workload;
 
+  if (a.workload === Workload.DaemonSet) {
+    // No PodDisruptionBudget: node drains leave DaemonSet pods alone.
+    const daemonSet = new k8s.apps.v1.DaemonSet(name, { metadata, spec: daemonSetSpec(pod) }, opts);
+    ctx.outputs.workloadName = daemonSet.metadata.name;
+    ctx.outputs.deploymentName = daemonSet.metadata.name;
+    return;
+  }
+
+  const deployment = new k8s.apps.v1.Deployment(name, { metadata, spec: deploymentSpec(pod) }, opts);
+  ctx.outputs.workloadName = deployment.metadata.name;
+  ctx.outputs.deploymentName = deployment.metadata.name;
   if (a.replicas > 1) {
     new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: podDisruptionBudgetSpec(name) }, ctx.child);
   }
