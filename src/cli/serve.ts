@@ -3,10 +3,12 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { scan } from "../inventory";
-import { renderStandalone } from "../nginx";
+import { scan, summarize, type Inventory } from "../inventory";
+import { renderStandalone, type RenderedConfig } from "../nginx";
+import { problemText } from "../problemList";
 import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
 import { UsageError } from "./errors";
+import { parentDeathPrefix, watchParent } from "./lifetime";
 
 export interface ServeOptions {
   listen: string;
@@ -44,8 +46,11 @@ function isExecutable(p: string): boolean {
 
 /**
  * `serve`: render the standalone config into a private temp dir, run nginx in
- * the foreground, print the URL once it accepts connections, and stop it on
- * SIGINT/SIGTERM. The exit status is nginx's (0 after a clean stop).
+ * the foreground, print the URL once it accepts connections. It stops nginx
+ * (gracefully: in-flight downloads finish) and exits 0 on SIGINT or SIGTERM,
+ * and when its parent goes away (see lifetime.ts); SIGHUP re-scans ROOT and
+ * reloads nginx with the new config, keeping the running one when the tree
+ * has problems. If nginx exits by itself, serve exits with its status.
  */
 export async function runServe(root: string, opts: ServeOptions): Promise<number> {
   const { host, port } = parseListen(opts.listen);
@@ -59,52 +64,146 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
   const runtimeDir = path.join(work, "run");
   fs.mkdirSync(configDir);
   fs.mkdirSync(runtimeDir);
-  const cleanup = () => fs.rmSync(work, { recursive: true, force: true });
+  // Once detached from a terminal or a dead parent, a write to stdout/stderr may fail: never crash on it.
+  for (const s of [process.stdout, process.stderr]) s.on("error", () => undefined);
   try {
-    const rendered = renderStandalone(inv, {
-      listen: opts.listen,
-      runtimeDir,
-      configDir,
-      namePrefix: normalizePrefix(opts.namePrefix),
-      accessLog: accessLogFor(work),
-      user: workerUser(inv.root, opts.user),
-    });
-    for (const [name, text] of Object.entries(rendered.files))
-      fs.writeFileSync(path.join(configDir, name), text);
+    const render = (i: Inventory) =>
+      renderStandalone(i, {
+        listen: opts.listen,
+        runtimeDir,
+        configDir,
+        namePrefix: normalizePrefix(opts.namePrefix),
+        accessLog,
+        user,
+      });
+    const accessLog = accessLogFor(work);
+    const user = workerUser(inv.root, opts.user);
+    const rendered = render(inv);
+    writeConfig(configDir, rendered.files);
     const args = ["-c", path.join(configDir, rendered.main), "-p", runtimeDir, "-e", "stderr"];
-
-    const child = spawn(nginx, args, { stdio: ["ignore", "inherit", "inherit"] });
+    const [cmd, ...pre] = [...parentDeathPrefix(), nginx];
+    const child = spawn(cmd, [...pre, ...args], { stdio: ["ignore", "inherit", "inherit"] });
     const exited = new Promise<number>((resolve) =>
       child.once("exit", (code, signal) =>
         resolve(code ?? (signal === "SIGTERM" || signal === "SIGQUIT" ? 0 : 1)),
       ),
     );
+
     let stopping = false;
-    const stop = () => {
-      if (stopping) return;
+    const stop = (why: string) => {
+      if (stopping) {
+        child.kill("SIGTERM"); // asked twice: do not wait for downloads
+        return;
+      }
       stopping = true;
+      process.stderr.write(`${why}: stopping nginx\n`);
       child.kill("SIGQUIT"); // graceful: finish in-flight downloads
       setTimeout(() => child.kill("SIGTERM"), 5000).unref();
+      setTimeout(() => child.kill("SIGKILL"), 15000).unref();
     };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    const onInt = () => stop("SIGINT");
+    const onTerm = () => stop("SIGTERM");
+    const reloader = serialized(() => reload(root, render, configDir, child.pid!));
+    const onHup = () => void reloader();
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
+    process.on("SIGHUP", onHup);
+    const unwatch = watchParent(() => stop("parent process gone"));
 
     const ready = await Promise.race([waitListening(host, port).then(() => true), exited.then(() => false)]);
     if (ready) {
       const shown = host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host;
       process.stderr.write(
         `serving ${inv.repositories.length} repositories from ${inv.root}\n` +
-          `registry ready at http://${shown}:${port}/v2/ (Ctrl-C to stop)\n`,
+          `registry ready at http://${shown}:${port}/v2/ (Ctrl-C to stop; SIGHUP re-scans and reloads)\n`,
       );
     }
     const code = await exited;
-    process.removeListener("SIGINT", stop);
-    process.removeListener("SIGTERM", stop);
+    unwatch();
+    process.removeListener("SIGINT", onInt);
+    process.removeListener("SIGTERM", onTerm);
+    process.removeListener("SIGHUP", onHup);
     if (!ready) process.stderr.write(`nginx exited with status ${code} before it was listening\n`);
     return stopping ? 0 : code || 1;
   } finally {
-    cleanup();
+    fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * SIGHUP: scan ROOT again; when it is clean, write the new config and tell
+ * nginx to reload it (nginx starts new workers and lets the old ones finish
+ * their downloads). A tree with problems keeps the running config.
+ */
+async function reload(
+  root: string,
+  render: (inv: Inventory) => RenderedConfig,
+  configDir: string,
+  nginxPid: number,
+): Promise<void> {
+  let inv: Inventory;
+  try {
+    inv = await scan(root);
+  } catch (e) {
+    process.stderr.write(`reload refused, still serving the previous images: ${(e as Error).message}\n`);
+    return;
+  }
+  if (inv.problems.length) {
+    process.stderr.write(
+      `reload refused, still serving the previous images: ${inv.root} has ${inv.problems.length} problem(s):\n` +
+        inv.problems.map((p) => `  ${problemText(p)}\n`).join(""),
+    );
+    return;
+  }
+  printWarnings(inv);
+  try {
+    writeConfig(configDir, render(inv).files);
+    process.kill(nginxPid, "SIGHUP");
+  } catch (e) {
+    process.stderr.write(`reload failed, still serving the previous images: ${(e as Error).message}\n`);
+    return;
+  }
+  const s = summarize(inv);
+  process.stderr.write(`reloaded: ${s.repositories} repositories, ${s.tags} tags from ${inv.root}\n`);
+}
+
+/** Runs `fn` one call at a time; calls made meanwhile collapse into one more run. */
+function serialized(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let again = false;
+  const run = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await fn();
+      } while (again);
+    })();
+    try {
+      await running;
+    } finally {
+      running = undefined;
+    }
+  };
+  return run;
+}
+
+/**
+ * Writes the config files, each atomically (temp + rename: nginx reloading
+ * meanwhile reads the old file or the new one), then removes files of an
+ * earlier config that this one no longer includes.
+ */
+function writeConfig(dir: string, files: Record<string, string>) {
+  for (const [name, text] of Object.entries(files)) {
+    const tmp = path.join(dir, `.${name}.tmp`);
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, path.join(dir, name));
+  }
+  for (const name of fs.readdirSync(dir))
+    if (!(name in files)) fs.rmSync(path.join(dir, name), { force: true });
 }
 
 /**
