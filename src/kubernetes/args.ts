@@ -198,6 +198,15 @@ export interface StaticContainerRegistryArgs {
    * `kube-public`, which tools such as Tilt read to find a local registry.
    */
   localRegistryHosting?: boolean;
+  /**
+   * Also wire the nodes from inside the cluster, for nodes that cannot be
+   * reached by SSH: a DaemonSet writes the containerd `hosts.toml` of every
+   * upstream host into each node's `/etc/containerd/certs.d/<host>/` (its only
+   * host access; containerd's CRI registry `config_path` must point there). It
+   * never overwrites a hosts.toml it did not write. Runs as root without
+   * capabilities: beyond the baseline Pod Security level (hostPath).
+   */
+  wiringDaemonSet?: boolean;
 
   /** Upper bound on the data of one ConfigMap; larger configs are split. Default 900 KiB. */
   maxConfigMapBytes?: number;
@@ -244,6 +253,7 @@ export interface ResolvedArgs {
   nodeEndpoint?: Input<string>;
   clusterDomain: string;
   localRegistryHosting: boolean;
+  wiringDaemonSet: boolean;
   maxConfigMapBytes: number;
   workerProcesses: number;
 }
@@ -397,6 +407,8 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
 
   // Pods.
   const workload = checkWorkload(args, problems);
+  if (args.wiringDaemonSet !== undefined && typeof args.wiringDaemonSet !== "boolean")
+    problems.push(`wiringDaemonSet must be true or false, not ${JSON.stringify(args.wiringDaemonSet)}`);
   const replicas = args.replicas ?? 1;
   if (!isInt(replicas) || replicas < 1)
     problems.push(`replicas must be a whole number >= 1, not ${args.replicas}`);
@@ -514,6 +526,7 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     nodeEndpoint: args.nodeEndpoint,
     clusterDomain,
     localRegistryHosting: args.localRegistryHosting ?? false,
+    wiringDaemonSet: args.wiringDaemonSet ?? false,
     maxConfigMapBytes,
     workerProcesses: args.workerProcesses ?? DEFAULT_WORKER_PROCESSES,
   };
@@ -521,13 +534,14 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
 
 /**
  * Whether the pods can meet the Pod Security "restricted" level: hostPath
- * volumes, the host network and host ports (a DaemonSet's) are forbidden by
- * "baseline" already.
+ * volumes (the images', the wiring DaemonSet's), the host network and host
+ * ports (a DaemonSet's) are forbidden by "baseline" already.
  */
 export function podSecurityLevel(
-  a: Pick<ResolvedArgs, "storage" | "hostNetwork"> & Partial<Pick<ResolvedArgs, "workload">>,
+  a: Pick<ResolvedArgs, "storage" | "hostNetwork"> &
+    Partial<Pick<ResolvedArgs, "workload" | "wiringDaemonSet">>,
 ): "restricted" | "privileged" {
-  return a.storage === "hostPath" || a.hostNetwork || a.workload === Workload.DaemonSet
+  return a.storage === "hostPath" || a.hostNetwork || a.workload === Workload.DaemonSet || a.wiringDaemonSet
     ? "privileged"
     : "restricted";
 }

@@ -135,6 +135,57 @@ describe("component with workload DaemonSet", () => {
     assert.equal(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "privileged");
   });
 
+  test("wiringDaemonSet: a ConfigMap of the hosts.toml texts and a DaemonSet that writes them on the registry's nodes", async () => {
+    const { out, res } = await deploy("dswire", {
+      wiringDaemonSet: true,
+      hostPath: { path: "/var/lib/images", nodeNames: ["node-a", "node-b"] },
+    });
+    const cm = one(res, "kubernetes:core/v1:ConfigMap", "dswire-wiring");
+    assert.equal(cm.inputs.immutable, true);
+    assert.equal(cm.inputs.data["hosts.list"].split("\n")[1], "ds.registry.invalid hosts-0.toml");
+    assert.equal(cm.inputs.data["hosts-0.toml"], out.hostsToml);
+    assert.match(cm.inputs.data["wire-hosts.sh"], /^#!\/bin\/sh/);
+
+    const wiring = one(res, T.daemonSet, "dswire-wiring");
+    const registry = one(res, T.daemonSet, "dswire");
+    const pod = wiring.inputs.spec.template.spec;
+    assert.deepEqual(pod.volumes[0], {
+      name: "wiring",
+      configMap: { name: cm.state.metadata.name, defaultMode: 0o444 },
+    });
+    // The nodes pull from their own loopback: only the nodes that run a registry pod are wired.
+    assert.deepEqual(pod.affinity, registry.inputs.spec.template.spec.affinity);
+    assert.deepEqual(
+      pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms,
+      [
+        {
+          matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["node-a", "node-b"] }],
+        },
+      ],
+    );
+    // The registry's selector never matches a wiring pod (its Service would send clients there).
+    const sel = registry.inputs.spec.selector.matchLabels;
+    const wiringLabels = wiring.inputs.spec.template.metadata.labels;
+    assert.ok(Object.entries(sel).some(([k, v]) => wiringLabels[k] !== v));
+    const svc = one(res, T.service, "dswire");
+    assert.ok(Object.entries(svc.inputs.spec.selector).some(([k, v]) => wiringLabels[k] !== v));
+  });
+
+  test("wiringDaemonSet with a Deployment behind a NodePort: every node is wired", async () => {
+    const { res } = await deploy("depwire", {
+      workload: "Deployment",
+      serviceType: "NodePort",
+      nodePort: 30555,
+      wiringDaemonSet: true,
+    });
+    const pod = one(res, T.daemonSet, "depwire-wiring").inputs.spec.template.spec;
+    assert.equal(pod.affinity, undefined);
+    assert.equal(pod.nodeSelector, undefined);
+    assert.deepEqual(pod.tolerations, [{ operator: "Exists" }]);
+    const cm = one(res, "kubernetes:core/v1:ConfigMap", "depwire-wiring");
+    assert.match(cm.inputs.data["hosts-0.toml"], /\[host\."http:\/\/127\.0\.0\.1:30555"\]/);
+  });
+
   test("replicas or an unknown workload are refused at construction, with every problem", () => {
     assert.throws(
       () =>

@@ -3,11 +3,11 @@
  * volumes the way the kubelet does and runs a container of the pod spec with
  * its command, mounts and security context, on this machine.
  *
- * - projected ConfigMap volume: the kubelet's atomic-writer layout — the files
+ * - configMap and projected ConfigMap volumes: the kubelet's atomic-writer layout — the files
  *   in a timestamped `..<ts>` dir, a `..data` symlink to it, and one symlink
  *   per key (`nginx.conf -> ..data/nginx.conf`), modes from `defaultMode`;
- * - hostPath (type Directory): the host directory (optionally redirected, to
- *   simulate a node that holds another copy);
+ * - hostPath (type Directory, or DirectoryOrCreate: created): the host
+ *   directory (optionally redirected, to simulate a node that holds another copy);
  * - emptyDir: a fresh world-writable directory.
  *
  * Each container runs in a private mount namespace (`unshare --mount`) whose
@@ -45,7 +45,13 @@ export function layoutVolumes(
 ): VolumeLayout {
   const dirs = new Map<string, string>();
   for (const v of pod.volumes ?? []) {
-    if (v.projected) {
+    if (v.configMap) {
+      const dir = path.join(work, "volumes", v.name);
+      const data = configMaps.get(v.configMap.name);
+      if (!data) throw new Error(`pod sim: ConfigMap ${v.configMap.name} does not exist (volume ${v.name})`);
+      writeAtomic(dir, data, v.configMap.defaultMode ?? 0o644);
+      dirs.set(v.name, dir);
+    } else if (v.projected) {
       const dir = path.join(work, "volumes", v.name);
       const files: Record<string, string> = {};
       for (const src of v.projected.sources) {
@@ -64,6 +70,7 @@ export function layoutVolumes(
       dirs.set(v.name, dir);
     } else if (v.hostPath) {
       const p = hostPaths(v.hostPath.path);
+      if (v.hostPath.type === "DirectoryOrCreate") fs.mkdirSync(p, { recursive: true, mode: 0o755 });
       if (v.hostPath.type === "Directory" && !fs.statSync(p, { throwIfNoEntry: false })?.isDirectory()) {
         throw new Error(
           `pod sim: hostPath ${v.hostPath.path} is not a directory (the kubelet would not start the pod)`,

@@ -12,6 +12,7 @@ import { servedStep } from "./served";
 import { serviceStep } from "./service";
 import { storageStep } from "./storage";
 import { wiringStep } from "./wiring";
+import { wiringDaemonSetStep } from "./wiringDaemonSet";
 import { workloadStep } from "./workload";
 
 export const STEPS: readonly Step[] = [
@@ -23,6 +24,7 @@ export const STEPS: readonly Step[] = [
   serviceStep,
   endpointsStep,
   wiringStep,
+  wiringDaemonSetStep,
 ];
 
 export { newContext, need, type BuildContext, type Step } from "./context";

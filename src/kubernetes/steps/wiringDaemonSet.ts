@@ -1,0 +1,55 @@
+/**
+ * With `wiringDaemonSet`: the in-cluster node wiring (../wiringDaemonSet.ts),
+ * a ConfigMap holding the hosts.toml texts the wiring step produced and the
+ * DaemonSet that writes them into every node's containerd certs dir. When
+ * the nodes reach the registry on their own loopback (host network or a
+ * DaemonSet's host port), only the nodes that run a registry pod are wired.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { APP_NAME } from "../labels";
+import { pinnedScheduling } from "../storage";
+import { Workload } from "../workload";
+import { wiringDaemonSetSpec, wiringFiles, wiringHash } from "../wiringDaemonSet";
+import { need, type BuildContext } from "./context";
+
+export function wiringDaemonSetStep(ctx: BuildContext): void {
+  const { name, args: a } = ctx;
+  if (!a.wiringDaemonSet) return;
+  const namespace = need(ctx.namespace, "the namespace", "wiring DaemonSet");
+  const upstreamHost = a.upstreamHost;
+  const hostsTomls = pulumi
+    .output(need(ctx.outputs.hostsToml, "the hosts.toml", "wiring DaemonSet"))
+    .apply((toml) => ({ [upstreamHost]: toml }));
+  const files = hostsTomls.apply(wiringFiles);
+
+  // Not the registry's selector labels: its Service and workload must never select these pods.
+  const selector = { "app.kubernetes.io/name": `${APP_NAME}-wiring`, "app.kubernetes.io/instance": name };
+  const labels = { ...ctx.labels("wiring"), ...selector };
+  const configMap = new k8s.core.v1.ConfigMap(
+    `${name}-wiring`,
+    { metadata: { namespace, labels, annotations: ctx.annotations }, immutable: true, data: files },
+    ctx.child,
+  );
+  const onLoopback = a.nodeEndpoint === undefined && (a.hostNetwork || a.workload === Workload.DaemonSet);
+  const scheduling = onLoopback ? pinnedScheduling(a) : {};
+  new k8s.apps.v1.DaemonSet(
+    `${name}-wiring`,
+    {
+      metadata: { namespace, labels, annotations: ctx.annotations },
+      spec: wiringDaemonSetSpec({
+        labels,
+        selector,
+        annotations: a.annotations,
+        configMapName: configMap.metadata.name,
+        contentHash: files.apply(wiringHash),
+        image: a.image,
+        imagePullPolicy: a.imagePullPolicy,
+        imagePullSecrets: a.imagePullSecrets,
+        ...scheduling,
+        priorityClassName: a.priorityClassName,
+      }),
+    },
+    ctx.child,
+  );
+}
