@@ -93,11 +93,16 @@ export async function runMirror(refs: string[], opts: MirrorOptions): Promise<nu
   const counts = { copied: 0, skipped: 0, failed: 0 };
   const failures: string[] = [];
   let current: (() => void) | undefined;
-  const onSignal = () => current?.();
+  let interrupted: string | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+    current?.();
+  };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
     for (const [i, item] of items.entries()) {
+      if (interrupted) break;
       const n = `[${i + 1}/${items.length}]`;
       const running = runScript(mirrorScript(item, root, skopeo));
       current = running.stop;
@@ -108,6 +113,12 @@ export async function runMirror(refs: string[], opts: MirrorOptions): Promise<nu
         process.stderr.write("\r\x1b[K");
       }
       current = undefined;
+      if (interrupted) {
+        process.stderr.write(
+          `static-container-registry: mirror stopped by ${interrupted} during ${item.ref.input}; its partial copy is not a tag (a rerun replaces it)\n`,
+        );
+        return 130;
+      }
       for (const w of outcome.warnings) process.stderr.write(`warning: ${w}\n`);
       if (outcome.status === "failed") {
         counts.failed++;

@@ -13,7 +13,10 @@
  *   inodes;
  * - credentials arrive in the environment (SCR_REGISTRY_AUTH: an auth.json
  *   document), are written to a private temp file for skopeo and removed on
- *   exit; they are never part of the text.
+ *   exit; they are never part of the text;
+ * - a failed or interrupted copy removes its partial copy and the
+ *   directories made for it (a killed one leaves only a dot-directory, which
+ *   the scanner skips and the next run replaces).
  */
 import * as path from "node:path";
 import { SCRIPT_PRELUDE, shCommand, shQuote } from "../shell";
@@ -30,12 +33,24 @@ export function tagDir(root: string, item: MirrorItem): string {
 
 const DIGEST_OF = `digest_of() { echo "sha256:$(sha256sum < "$1" | cut -d ' ' -f 1)"; }`;
 
-const AUTH = `if [ -n "\${${AUTH_ENV}:-}" ]; then
-  auth="$(mktemp)"
-  trap 'rm -f "$auth"' EXIT
-  trap 'exit 130' INT TERM
-  printf '%s' "$${AUTH_ENV}" > "$auth"
-  REGISTRY_AUTH_FILE="$auth"
+// A private scratch dir outside the tree (so a skipped image leaves every
+// directory of the tree untouched); on failure or interruption the partial
+// copy and the directories made for it go too.
+const SETUP = `work="$(mktemp -d)"
+cleanup() {
+  status=$?
+  rm -rf "$work"
+  if [ "$status" != 0 ]; then
+    rm -rf "$tmp"
+    d="$(dirname "$dest")"
+    while [ "$d" != "$root" ] && rmdir "$d" 2>/dev/null; do d="$(dirname "$d")"; done
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if [ -n "\${${AUTH_ENV}:-}" ]; then
+  (umask 077 && printf '%s' "$${AUTH_ENV}" > "$work/auth.json")
+  REGISTRY_AUTH_FILE="$work/auth.json"
   export REGISTRY_AUTH_FILE
 fi`;
 
@@ -45,6 +60,7 @@ export function mirrorScript(item: MirrorItem, root: string, o: SkopeoOptions): 
   const tmp = partialDir(dest);
   const vars = [
     `ref=${shQuote(item.canonical)}`,
+    `root=${shQuote(root.replace(/\/+$/, "") || "/")}`,
     `dest=${shQuote(dest)}`,
     `tmp=${shQuote(tmp)}`,
     `old=${shQuote(path.join(path.dirname(dest), `.${path.basename(dest)}.old`))}`,
@@ -57,22 +73,19 @@ export function mirrorScript(item: MirrorItem, root: string, o: SkopeoOptions): 
     `# static-container-registry mirror: ${item.canonical} -> ${item.tagPath}`,
     ...vars,
     DIGEST_OF,
-    AUTH,
-    `mkdir -p "$(dirname "$dest")"`,
-    `rm -rf "$tmp" "$old"`,
+    SETUP,
+    `if [ -e "$tmp" ] || [ -e "$old" ]; then rm -rf "$tmp" "$old"; fi`,
     `want="$pinned"`,
     `action=copy`,
     `if [ -f "$dest/manifest.json" ]; then`,
     `  if [ -z "$want" ]; then`,
-    `    mkdir "$tmp"`,
-    `    ${inspect} > "$tmp/upstream.json"`,
-    `    want="$(digest_of "$tmp/upstream.json")"`,
-    `    rm -rf "$tmp"`,
+    `    ${inspect} > "$work/upstream.json"`,
+    `    want="$(digest_of "$work/upstream.json")"`,
     `  fi`,
     `  if [ "$(digest_of "$dest/manifest.json")" = "$want" ]; then action=skip; fi`,
     `fi`,
     `if [ "$action" = copy ]; then`,
-    `  mkdir "$tmp"`,
+    `  mkdir -p "$tmp"`,
     `  ${copy}`,
     `  got="$(digest_of "$tmp/manifest.json")"`,
     `  if [ -n "$pinned" ] && [ "$got" != "$pinned" ]; then`,
@@ -92,14 +105,12 @@ export function mirrorScript(item: MirrorItem, root: string, o: SkopeoOptions): 
     lines.push(
       `# The reference names a tag and pins a digest: say so when the tag moved.`,
       `tag=${shQuote(item.checkTag)}`,
-      `mkdir "$tmp"`,
-      `if ${check} > "$tmp/tag.json" 2> "$tmp/tag.err"; then`,
-      `  now="$(digest_of "$tmp/tag.json")"`,
+      `if ${check} > "$work/tag.json" 2> "$work/tag.err"; then`,
+      `  now="$(digest_of "$work/tag.json")"`,
       `  if [ "$now" != "$pinned" ]; then echo "warning: $ref: $tag now points to $now; kept the pinned $pinned"; fi`,
       `else`,
-      `  echo "warning: $ref: could not check where $tag points: $(tail -n 1 "$tmp/tag.err")"`,
+      `  echo "warning: $ref: could not check where $tag points: $(tail -n 1 "$work/tag.err")"`,
       `fi`,
-      `rm -rf "$tmp"`,
     );
   }
   return lines.join("\n") + "\n";
