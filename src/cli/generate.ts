@@ -4,8 +4,9 @@ import { scan } from "../inventory";
 import { renderInclude, renderStandalone, type RenderOptions } from "../nginx";
 import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
 import { UsageError } from "./errors";
+import { tlsFromFlags, type TlsFlags } from "./tls";
 
-export interface GenerateOptions {
+export interface GenerateOptions extends TlsFlags {
   namePrefix?: string;
   serverRoot?: string;
   omitConstants?: boolean;
@@ -24,6 +25,11 @@ export interface GenerateOptions {
  * with `--standalone` a complete config. Writes nothing when the tree has problems.
  */
 export async function runGenerate(root: string, opts: GenerateOptions): Promise<number> {
+  if ((opts.tlsCert || opts.tlsKey) && !opts.standalone)
+    throw new UsageError(
+      "--tls-cert and --tls-key need --standalone (the include goes into a server of yours)",
+    );
+  const tls = tlsFromFlags(opts);
   const inv = await loadInventory(root, scan);
   requireClean(inv);
   printWarnings(inv);
@@ -38,7 +44,7 @@ export async function runGenerate(root: string, opts: GenerateOptions): Promise<
     parseListen(opts.listen);
     const configDir = path.resolve(opts.configDir ?? opts.output ?? path.join(opts.runtimeDir, "conf"));
     const runtimeDir = path.resolve(opts.runtimeDir);
-    const rendered = renderStandalone(inv, { ...base, listen: opts.listen, runtimeDir, configDir });
+    const rendered = renderStandalone(inv, { ...base, listen: opts.listen, runtimeDir, configDir, tls });
     const names = Object.keys(rendered.files);
     if (!opts.output) {
       if (names.length > 1) {

@@ -46,6 +46,11 @@ function program(): Command {
       "/tmp/static-container-registry",
     )
     .option("--config-dir <dir>", "with --standalone: where the config files will be placed")
+    .option(
+      "--tls-cert <file>",
+      "with --standalone: serve HTTPS (and HTTP/2) with this PEM certificate chain",
+    )
+    .option("--tls-key <file>", "with --standalone: the certificate's PEM private key")
     .option("-o, --output <path>", "write to this file (a directory with --standalone) instead of stdout")
     .action(async (root: string, opts) => {
       process.exitCode = await runGenerate(root, opts);
@@ -63,12 +68,17 @@ function program(): Command {
 
   cmd
     .command("serve")
-    .description("Serve ROOT with a local nginx in the foreground (Ctrl-C stops it).")
+    .description("Serve ROOT with a local nginx in the foreground (Ctrl-C stops it, SIGHUP re-scans ROOT).")
     .argument("[root]", "images directory", ".")
     .option("--listen <host:port>", "address to listen on", "127.0.0.1:5000")
     .option("--name-prefix <prefix>", "serve every repository as PREFIX/<name>", "")
     .option("--nginx <path>", "nginx binary (default: nginx on PATH or /usr/sbin/nginx)")
     .option("--user <user [group]>", "when run as root: user for nginx workers (default: owner of ROOT)")
+    .option(
+      "--tls-cert <file>",
+      "serve HTTPS (and HTTP/2) with this PEM certificate chain; plain HTTP is refused",
+    )
+    .option("--tls-key <file>", "the certificate's PEM private key")
     .action(async (root: string, opts) => {
       process.exitCode = await runServe(root, opts);
     });

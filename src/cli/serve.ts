@@ -9,8 +9,9 @@ import { problemText } from "../problemList";
 import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
 import { UsageError } from "./errors";
 import { parentDeathPrefix, watchParent } from "./lifetime";
+import { tlsFromFlags, type TlsFlags } from "./tls";
 
-export interface ServeOptions {
+export interface ServeOptions extends TlsFlags {
   listen: string;
   namePrefix?: string;
   nginx?: string;
@@ -55,6 +56,7 @@ function isExecutable(p: string): boolean {
 export async function runServe(root: string, opts: ServeOptions): Promise<number> {
   const { host, port } = parseListen(opts.listen);
   const nginx = findNginx(opts.nginx);
+  const tls = tlsFromFlags(opts);
   const inv = await loadInventory(root, scan);
   requireClean(inv);
   printWarnings(inv);
@@ -67,8 +69,9 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
   // Once detached from a terminal or a dead parent, a write to stdout/stderr may fail: never crash on it.
   for (const s of [process.stdout, process.stderr]) s.on("error", () => undefined);
   try {
-    const render = (i: Inventory) =>
+    const render = (i: Inventory, t = tls) =>
       renderStandalone(i, {
+        tls: t,
         listen: opts.listen,
         runtimeDir,
         configDir,
@@ -103,7 +106,9 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
     };
     const onInt = () => stop("SIGINT");
     const onTerm = () => stop("SIGTERM");
-    const reloader = serialized(() => reload(root, render, configDir, child.pid!));
+    const reloader = serialized(() =>
+      reload(root, (i) => render(i, tlsFromFlags(opts)), configDir, child.pid!),
+    );
     const onHup = () => void reloader();
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
@@ -115,7 +120,7 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
       const shown = host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host;
       process.stderr.write(
         `serving ${inv.repositories.length} repositories from ${inv.root}\n` +
-          `registry ready at http://${shown}:${port}/v2/ (Ctrl-C to stop; SIGHUP re-scans and reloads)\n`,
+          `registry ready at ${tls ? "https" : "http"}://${shown}:${port}/v2/ (Ctrl-C to stop; SIGHUP re-scans and reloads)\n`,
       );
     }
     const code = await exited;
@@ -157,6 +162,7 @@ async function reload(
   }
   printWarnings(inv);
   try {
+    // Renders first: a certificate renewed (or broken) since the start is checked here.
     writeConfig(configDir, render(inv).files);
     process.kill(nginxPid, "SIGHUP");
   } catch (e) {

@@ -41,3 +41,4 @@ export {
 } from "./standalone";
 export { DEFAULT_DATA_INCLUDE, type RenderOptions } from "./options";
 export { RenderError } from "./escape";
+export { PLAIN_HTTP_URI, type TlsOptions } from "./tls";

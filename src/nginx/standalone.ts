@@ -21,6 +21,7 @@ import { serverConstants } from "./locations";
 import { httpConstants } from "./maps";
 import { checkAbsoluteDir, checkListen, resolveRenderOptions, type RenderOptions } from "./options";
 import { indent } from "../shell";
+import { checkTls, TLS_LISTEN_PARAMETERS, tlsServerText, type TlsOptions } from "./tls";
 
 export interface StandaloneOptions extends RenderOptions {
   /** "127.0.0.1:5000", "5000", "[::1]:5000", "0.0.0.0:8080". */
@@ -46,6 +47,8 @@ export interface StandaloneOptions extends RenderOptions {
    * a socket, which is what Node's child_process gives a child (ENXIO).
    */
   accessLog?: string | false;
+  /** HTTPS (with HTTP/2) on the listen port instead of plain HTTP; see tls.ts. */
+  tls?: TlsOptions;
 }
 
 export interface RenderedConfig {
@@ -98,13 +101,14 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
       : // Buffered: one write(2) per 64 KiB of log lines instead of one per request
         // (bench/RESULTS.md: small blob GET 90.6k → 105.3k req/s); at most 1 s late.
         `${token(checkAbsoluteDir("accessLog", opts.accessLog ?? "/dev/stdout"))} combined buffer=64k flush=1s`;
+  const tls = opts.tls && checkTls(opts.tls);
   const main = (
     hash: { mapHashMaxSize: number; mapHashBucketSize: number },
     lookupBody: string,
     repositoriesBody?: string,
   ) =>
     mainConfig(
-      { listen, runtimeDir, workers, user: opts.user, accessLog },
+      { listen, runtimeDir, workers, user: opts.user, accessLog, tls },
       httpConstants(hash, lookupBody, repositoriesBody),
     );
 
@@ -189,6 +193,7 @@ interface MainOptions {
   user?: string;
   /** "off", or a quoted path and its format and buffering. */
   accessLog: string;
+  tls?: TlsOptions;
 }
 
 function mainConfig(o: MainOptions, httpText: string): string {
@@ -236,9 +241,9 @@ http {
 
 ${indent(httpText, 4)}
     server {
-        listen ${o.listen};
+        listen ${o.listen}${o.tls ? ` ${TLS_LISTEN_PARAMETERS}` : ""};
         server_name _;
-
+${o.tls ? `\n${indent(tlsServerText(o.tls), 8)}` : ""}
 ${indent(serverConstants({ catchAll: true }), 8)}    }
 }
 `;

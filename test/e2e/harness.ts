@@ -137,7 +137,7 @@ export async function startRegistry(root: string, extraArgs: string[] = []): Pro
     "serve",
     startProcess(process.execPath, [CLI, "serve", root, "--listen", `127.0.0.1:${port}`, ...extraArgs]),
   );
-  await waitForOutput(server, /registry ready at http:\/\/127\.0\.0\.1:\d+\/v2\//, 30000, "serve");
+  await waitForOutput(server, /registry ready at https?:\/\/127\.0\.0\.1:\d+\/v2\//, 30000, "serve");
   return { port, host: `127.0.0.1:${port}`, server, log: server.output };
 }
 
