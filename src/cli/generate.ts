@@ -12,7 +12,11 @@ export interface GenerateOptions extends TlsFlags {
   omitConstants?: boolean;
   onlyConstants?: boolean;
   dataInclude?: string;
+  listsInclude?: string;
   http?: boolean;
+  lists?: boolean;
+  js?: boolean;
+  jsModule?: string;
   standalone?: boolean;
   listen: string;
   runtimeDir: string;
@@ -21,8 +25,10 @@ export interface GenerateOptions extends TlsFlags {
 }
 
 /**
- * `generate`: the include (server part by default, `--http` for the maps), or
- * with `--standalone` a complete config. Writes nothing when the tree has problems.
+ * `generate`: the include (server part by default, `--http` for the maps,
+ * `--js` for the njs module the maps import, `--lists` for a data part's list
+ * entries), or with `--standalone` a complete config. Writes nothing when the
+ * tree has problems.
  */
 export async function runGenerate(root: string, opts: GenerateOptions): Promise<number> {
   if ((opts.tlsCert || opts.tlsKey) && !opts.standalone)
@@ -38,6 +44,8 @@ export async function runGenerate(root: string, opts: GenerateOptions): Promise<
     serverRoot: opts.serverRoot,
     part: opts.onlyConstants ? "constants" : opts.omitConstants ? "data" : "all",
     dataInclude: opts.dataInclude,
+    listsInclude: opts.listsInclude,
+    jsModule: opts.jsModule,
   };
 
   if (opts.standalone) {
@@ -63,7 +71,8 @@ export async function runGenerate(root: string, opts: GenerateOptions): Promise<
   }
 
   const include = renderInclude(inv, base);
-  const text = opts.http ? include.http : include.server;
+  if (opts.lists && base.part !== "data") throw new UsageError("--lists goes with --omit-constants");
+  const text = opts.js ? include.js : opts.lists ? include.lists : opts.http ? include.http : include.server;
   if (opts.output) writeFileAtomically(opts.output, text);
   else process.stdout.write(text);
   return 0;

@@ -37,7 +37,14 @@ function program(): Command {
       "--data-include <glob>",
       "with --only-constants: where the map takes its entries from (the --omit-constants outputs)",
     )
+    .option(
+      "--lists-include <glob>",
+      "with --only-constants: where the list map takes its entries from (the --omit-constants --lists outputs)",
+    )
     .option("--http", "print the http-context part (the maps) instead of the server-context part")
+    .option("--lists", "with --omit-constants: print the list map's entries (tags, catalog, referrers)")
+    .option("--js", "print the njs module the http-context part imports (the list endpoints)")
+    .option("--js-module <path>", "where the http-context part imports the njs module from")
     .option("--standalone", "print a complete nginx.conf that runs with a read-only root filesystem")
     .option("--listen <host:port>", "with --standalone: address to listen on", "127.0.0.1:5000")
     .option(

@@ -1,8 +1,8 @@
 /**
  * The per-object data: entries of ONE nginx map (`$scr_k` → `$scr_obj`, see
  * maps.ts), one line per key. Keys are exact request keys (the normalised
- * `$uri`, plus `?<last>` for the list endpoints), so nothing that is not a
- * key here is ever served. Values are small typed records that the
+ * `$uri`), so nothing that is not a key here is ever served. (The lists are
+ * entries of another map, read by njs: listData.ts.) Values are small typed records that the
  * constants' regex maps take apart:
  *
  *   M<type>|<hex>|<file>   a manifest: media type (one-letter code or the
@@ -10,8 +10,6 @@
  *                          the digest), file to serve
  *   B<file>                a blob (or a manifest fetched under /blobs/)
  *   b<dir>/                a blob whose file is <dir>/<hex of the URL>
- *   L<entries>(+|=)        a block of a tags/list or _catalog (pagination.ts)
- *   R<hex>|<descriptors>   a page of referrers (referrers.ts)
  *   ?                      (regex entries) the repository exists, the object does not
  *
  * Why one map: a data part must be includable into the constants as a plain
@@ -26,11 +24,10 @@
  */
 import { isSha256Digest, isValidName, isValidTag } from "../inventory/grammar";
 import type { Digest, Inventory, ManifestRecord, RepositoryRecord } from "../inventory/model";
-import { MediaType, byteOrder, referrersOf } from "../inventory/model";
+import { MediaType, byteOrder } from "../inventory/model";
 import { MAX_TOKEN_BYTES, RenderError, quoted, quotedLength, regexLiteral, token } from "./escape";
 import type { ResolvedRenderOptions } from "./options";
-import { encodeBlock, listBlocks } from "./pagination";
-import { encodePage, referrersPages } from "./referrers";
+import { catalogLines, repositoryListLines } from "./listData";
 
 /** One-letter codes for the common manifest media types (saves ~50 bytes per manifest key). */
 export const MEDIA_TYPE_CODES: Readonly<Record<string, string>> = {
@@ -53,6 +50,8 @@ export interface DataEntries {
   regex: string[];
   /** With `exactRepositories`: `name "?";` lines for the repository map. */
   repositories: string[];
+  /** Entries of the list map (listData.ts). */
+  lists: string[];
 }
 
 export interface DataEntriesOptions {
@@ -75,20 +74,22 @@ export function dataEntries(
 ): DataEntries {
   const out = new Emitter();
   const names: string[] = [];
+  const lists: string[] = [];
   for (const repo of inv.repositories) {
     const name = o.namePrefix + repo.name;
     if (!isValidName(name))
       throw new RenderError(`repository name ${JSON.stringify(name)} breaks the name grammar`);
     names.push(name);
     repositoryEntries(inv, repo, name, o, out);
+    lists.push(...repositoryListLines(inv, repo, name));
   }
-  if (o.catalog) catalogEntries([...names].sort(byteOrder), out);
+  if (o.catalog) lists.push(...catalogLines(names));
   if (!eo.exactRepositories) {
     out.repositoryRegexes(names);
-    return { ...out.result(), repositories: [] };
+    return { ...out.result(), repositories: [], lists };
   }
   const repositories = [...names].sort(byteOrder).map((n) => `${token(n)} ${token(KNOWN_REPO)};`);
-  return { ...out.result(), repositories };
+  return { ...out.result(), repositories, lists };
 }
 
 function repositoryEntries(
@@ -130,36 +131,10 @@ function repositoryEntries(
     out.add(`${base}/blobs/${d}`, blobValue(b ? b.path : m.path, d, o));
   }
 
-  const subjects = new Set<Digest>();
   for (const d of repo.manifests) {
     const s = inv.manifests[d]?.subject;
-    if (s !== undefined) subjects.add(s);
+    if (s !== undefined) checkDigest(s, repo);
   }
-  for (const s of [...subjects].sort(byteOrder)) {
-    checkDigest(s, repo);
-    for (const p of referrersPages(referrersOf(inv, repo, s))) {
-      out.add(`${base}/referrers/${s}?${p.last}`, encodePage(p));
-    }
-  }
-
-  for (const b of listBlocks(tags.map((t) => t.name))) {
-    out.add(`${base}/tags/list?${b.last}`, encodeBlock(b.entries, b.more));
-  }
-}
-
-/**
- * `_catalog` blocks. Clients send `last` as given in our Link header (with
- * "/"), or URL-encoded by a library (Go encodes "/" as %2F); both forms are
- * keys. Exact keys match case-insensitively, so %2f covers %2F too.
- */
-function catalogEntries(names: string[], out: Emitter): void {
-  for (const b of listBlocks(names)) {
-    const value = encodeBlock(b.entries, b.more);
-    out.add(`/v2/_catalog?${b.last}`, value);
-    if (b.last.includes("/")) out.add(`/v2/_catalog?${b.last.replace(/\//g, "%2f")}`, value);
-  }
-  // Tells "catalog served, but `last` is not in it" (400) from "no catalog here" (empty list).
-  out.addRegex(`^/v2/_catalog\\?`, KNOWN_REPO);
 }
 
 function checkDigest(d: string, repo: RepositoryRecord): void {
@@ -247,7 +222,7 @@ class Emitter {
     flush();
   }
 
-  result(): Omit<DataEntries, "repositories"> {
+  result(): Omit<DataEntries, "repositories" | "lists"> {
     // Upper-case keys before the "repository exists" regexes: the first matching regex wins.
     return { exact: this.exact, regex: [...this.upper, ...this.regex] };
   }

@@ -21,15 +21,19 @@
  *  - render part "data" for each root, each with its own serverRoot (its
  *    values carry the full file paths) and, usually, its own namePrefix (its
  *    keys carry the full repository names); write each `.http` to a file
- *    matched by dataInclude. `.server` is empty for data.
+ *    matched by dataInclude and each `.lists` to one matched by listsInclude
+ *    (default "static-container-registry.d/*.lists"). `.server` is empty.
+ *  Every part's `.js` is the same njs module: put it at `jsModule` (default
+ *  "static-container-registry.js", relative to nginx's config dir), and load
+ *  ngx_http_js_module in the main context (`load_module`).
  *  A data part is nothing but map entries, so any number of them merge into
  *  the one map. Two roots must not serve the same repository (nginx then
  *  refuses to start: "conflicting parameter").
  *  The constants set map_hash_max_size and map_hash_bucket_size: an http {}
  *  that sets them too must drop its own (nginx refuses duplicates).
- *  Known limit: `_catalog` pages are precomputed per inventory, and each data
- *  part would define the first page. So data parts carry no catalog unless
- *  asked (`catalog: true`, for at most one of them); without one, `_catalog`
+ *  Known limit: the catalog is one list per inventory, and each data part
+ *  would define it. So data parts carry no catalog unless asked
+ *  (`catalog: true`, for at most one of them); without one, `_catalog`
  *  answers an empty list.
  */
 import type { Inventory } from "../inventory/model";
@@ -37,6 +41,7 @@ import { token } from "./escape";
 import { dataEntries, type DataEntries } from "./data";
 import { serverConstants } from "./locations";
 import { httpConstants } from "./maps";
+import { NJS_MODULE } from "./njs";
 import { resolveRenderOptions, type RenderOptions } from "./options";
 
 export interface IncludeFiles {
@@ -44,6 +49,10 @@ export interface IncludeFiles {
   http: string;
   /** server-context text: the locations. */
   server: string;
+  /** The njs module the http text imports (njs.ts), to be put at `jsModule`. */
+  js: string;
+  /** Part "data" only: entries of the list map, for a file matched by `listsInclude`. Else "". */
+  lists: string;
 }
 
 /** map_hash_max_size for part "constants", where the number of keys is not known. */
@@ -60,9 +69,15 @@ export function renderInclude(inv: Inventory, opts: RenderOptions = {}): Include
           mapHashMaxSize: o.mapHashMaxSize ?? DEFAULT_MAP_HASH_MAX_SIZE,
           mapHashBucketSize: DEFAULT_MAP_HASH_BUCKET_SIZE,
         },
-        `include ${token(o.dataInclude)};`,
+        {
+          lookup: `include ${token(o.dataInclude)};`,
+          lists: `include ${token(o.listsInclude)};`,
+          jsModule: o.jsModule,
+        },
       ),
       server: serverConstants({ catchAll: false }),
+      js: NJS_MODULE,
+      lists: "",
     };
   }
   const data = dataEntries(inv, o, { exactRepositories: o.part === "all" });
@@ -70,15 +85,20 @@ export function renderInclude(inv: Inventory, opts: RenderOptions = {}): Include
     return {
       http: dataHeader(inv) + [...data.exact, ...data.regex].map((l) => `${l}\n`).join(""),
       server: "# static-container-registry: a data part has no server-context text (see the constants).\n",
+      js: NJS_MODULE,
+      lists: listsHeader(inv) + data.lists.map((l) => `${l}\n`).join(""),
     };
   }
   return {
-    http: httpConstants(
-      hashSizes(data, o.mapHashMaxSize),
-      [...data.exact, ...data.regex].join("\n"),
-      data.repositories.join("\n"),
-    ),
+    http: httpConstants(hashSizes(data, o.mapHashMaxSize), {
+      lookup: [...data.exact, ...data.regex].join("\n"),
+      repositories: data.repositories.join("\n"),
+      lists: data.lists.join("\n"),
+      jsModule: o.jsModule,
+    }),
     server: serverConstants({ catchAll: false }),
+    js: NJS_MODULE,
+    lists: "",
   };
 }
 
@@ -87,6 +107,14 @@ export function dataHeader(inv: Inventory): string {
   return (
     `# static-container-registry: lookup map entries for ${inv.repositories.length} repositories. Generated; do not edit.\n` +
     `# Included inside "map $scr_k $scr_obj { ... }" of the constants.\n`
+  );
+}
+
+/** The comment at the top of every list data text (entries of the list map). */
+export function listsHeader(inv: Inventory): string {
+  return (
+    `# static-container-registry: list map entries for ${inv.repositories.length} repositories. Generated; do not edit.\n` +
+    `# Included inside "map $scr_lk $scr_lv { ... }" of the constants.\n`
   );
 }
 

@@ -9,22 +9,21 @@
  *   runs with a read-only root filesystem.
  *
  * Design (details in the modules):
- * - data.ts: ONE map, keyed by the exact normalised request path (plus
- *   "?<last>" for lists), whose values are small typed records; anything
- *   that is not a key is never served. Map lookups are hash lookups: 10,000
- *   tags render to ~12 MB of map entries that `nginx -t` loads in ~0.15 s.
+ * - data.ts: ONE map, keyed by the exact normalised request path, whose
+ *   values are small typed records; anything that is not a key is never
+ *   served. Map lookups are hash lookups (bench/RESULTS.md, Scaling).
  * - maps.ts / locations.ts: constant, anchored locations per URL shape and
  *   regex maps that take the records apart; JSON errors through one
- *   internal error location.
- * - pagination.ts, referrers.ts: lists precomputed at render time.
+ *   internal error location. Manifests and blobs are plain nginx.
+ * - lists.ts, listData.ts, njs.ts, referrers.ts: the list endpoints
+ *   (tags/list, _catalog, referrers) are answered by a small njs module from
+ *   a second map holding the sorted lists in chunks: any `n`, any `last`,
+ *   `?artifactType=`, exactly as the spec says (lists.ts is the rule).
+ *   nginx needs ngx_http_js_module (Debian: libnginx-mod-http-js; the
+ *   official nginx images ship it).
  *
  * Known limits:
- * - `last` must be an entry of the list (else 400); from a `last` that is not
- *   on a page boundary the first pages are short (the Link leads on).
- * - Without `n`, a list longer than one nginx token (~4 KB of entries) comes
- *   in pages with a Link header (the reference registry returns all tags).
  * - The Accept header is not consulted: a manifest is always served as stored.
- * - `?artifactType=` on referrers is not applied (and not announced as applied).
  * - A referrer descriptor too long for one value (~4 KB) is listed without
  *   its annotations.
  * - Upper-case tags are regex keys, tried in order on upper-case lookups and

@@ -14,6 +14,7 @@
  */
 import { NAME, SHA256_DIGEST, TAG } from "../inventory/grammar";
 import { API_VERSION_HEADER, ERROR_STATUSES, ERROR_URI } from "./maps";
+import { JS_IMPORT } from "./njs";
 import { OCI_INDEX } from "./referrers";
 
 const JSON_TYPE = "types {}\n    default_type application/json;";
@@ -128,53 +129,39 @@ location ~ "^/v2/${name}/manifests/(?<scr_ref>${TAG}|${digest})$" {
     ${API_VERSION_HEADER}
 }
 
+# The list endpoints: njs (njs.ts) slices the lists at any n and last and
+# filters referrers; nginx first answers what it can (unknown repository).
 location ~ "^/v2/${name}/tags/list$" {
-    if ($scr_nclass = x) {
-        set $scr_err PAGINATION_NUMBER_INVALID;
-        return 400;
-    }
-    set $scr_k "$scr_bang_last$uri?$arg_last";
+    set $scr_err NAME_UNKNOWN;
+    set $scr_k $uri;
     if ($scr_obj = "") {
-        set $scr_err NAME_UNKNOWN;
         return 404;
     }
-    if ($scr_obj !~ ^L) {
-        set $scr_err LAST_UNKNOWN;
-        return 400;
-    }
+    set $scr_lk "";
     ${JSON_TYPE}
-    add_header Link $scr_link;
     ${API_VERSION_HEADER}
-    return 200 '{"name":"$scr_name","tags":[$scr_items]}';
+    js_content ${JS_IMPORT}.tags;
 }
 
 location = /v2/_catalog {
-    if ($scr_nclass = x) {
-        set $scr_err PAGINATION_NUMBER_INVALID;
-        return 400;
-    }
-    set $scr_k "/v2/_catalog?$arg_last";
-    if ($scr_obj = "?") {
-        set $scr_err LAST_UNKNOWN;
-        return 400;
-    }
+    set $scr_err "";
+    set $scr_lk "";
     ${JSON_TYPE}
-    add_header Link $scr_link;
     ${API_VERSION_HEADER}
-    return 200 '{"repositories":[$scr_items]}';
+    js_content ${JS_IMPORT}.catalog;
 }
 
-location ~ "^/v2/${name}/referrers/(?<scr_subject>${digest})$" {
-    set $scr_k "$uri?$arg_last";
+location ~ "^/v2/${name}/referrers/sha256:(?<scr_hex>[a-f0-9]{64})$" {
+    set $scr_err NAME_UNKNOWN;
+    set $scr_k $uri;
     if ($scr_obj = "") {
-        set $scr_err NAME_UNKNOWN;
         return 404;
     }
+    set $scr_lk "";
     types {}
     default_type ${OCI_INDEX};
-    add_header Link $scr_rlink;
     ${API_VERSION_HEADER}
-    return 200 '{"schemaVersion":2,"mediaType":"${OCI_INDEX}","manifests":[$scr_ritems]}';
+    js_content ${JS_IMPORT}.referrers;
 }
 
 # Uploads exist only to be refused, whatever the method.

@@ -8,9 +8,9 @@
  * are evaluated lazily, when a variable is first read, and cached for the
  * request.
  */
-import { quoted } from "./escape";
+import { quoted, token } from "./escape";
 import { MEDIA_TYPE_CODES } from "./data";
-import { PAGE_CLASSES } from "./pagination";
+import { JS_IMPORT } from "./njs";
 
 export const API_VERSION_HEADER = "add_header Docker-Distribution-API-Version registry/2.0 always;";
 
@@ -54,11 +54,6 @@ const ERRORS: { key: string; code: string; message: string; detail?: string }[] 
     message: "invalid number of results requested: n must be a non-negative integer",
   },
   {
-    key: "LAST_UNKNOWN",
-    code: "UNSUPPORTED",
-    message: "pagination: last must be an entry of the list (this registry serves precomputed pages)",
-  },
-  {
     key: "UNSUPPORTED",
     code: "UNSUPPORTED",
     message: "this registry is read-only: only GET and HEAD are supported",
@@ -81,6 +76,18 @@ export interface HttpConstantsOptions {
   mapHashBucketSize: number;
 }
 
+/** What the http-context text is made of besides the constants. */
+export interface HttpBodies {
+  /** The inside of the lookup map: data lines, or an `include` of the files that hold them. */
+  lookup: string;
+  /** The inside of the known-repositories map (absent: the lookup map's regexes tell them). */
+  repositories?: string;
+  /** The inside of the list map (listData.ts), likewise. */
+  lists: string;
+  /** Path of the njs module for `js_import` (njs.ts). */
+  jsModule: string;
+}
+
 /**
  * The known repositories, by exact name (the lookup map's default): a miss in
  * the lookup map costs one more hash lookup, however many repositories.
@@ -97,36 +104,36 @@ ${indent(body, 4)}}
 }
 
 /**
- * The http-context text. `lookupBody` is the inside of the lookup map: the
- * data lines themselves, or an `include` of the files that hold them.
+ * The http-context text: the constants around the data (lookup map, known
+ * repositories, lists) and the njs module's import.
  */
-export function httpConstants(
-  o: HttpConstantsOptions,
-  lookupBody: string,
-  repositoriesBody?: string,
-): string {
-  const classRegexes = PAGE_CLASSES.map((c, i) => ({ code: String(i + 1), size: c }));
-  const link = (lastVar: string) => quoted(`<$uri?last=${lastVar}$scr_nsuffix>; rel="next"`);
-  const item = `"[^"]*+"`;
+export function httpConstants(o: HttpConstantsOptions, b: HttpBodies): string {
   return `# static-container-registry: http context (maps). Generated; do not edit.
 # Room for the lookup map's keys; raise map_hash_max_size if nginx says so.
 map_hash_max_size ${o.mapHashMaxSize};
 map_hash_bucket_size ${o.mapHashBucketSize};
 
+# The list endpoints (tags/list, _catalog, referrers) are answered by njs
+# (needs ngx_http_js_module loaded: load_module in the main context).
+js_import ${JS_IMPORT} from ${token(b.jsModule)};
+
 # The lookup: request key -> typed record (see data.ts). $scr_k is set by the
 # registry locations; "" means the repository is unknown, "?" that the
 # repository exists but the object does not.
 map $scr_k $scr_obj {
-    default ${repositoriesBody === undefined ? '""' : "$scr_repo"};
-${indent(lookupBody, 4)}}
-${repositoriesBody === undefined ? "" : repositoryMap(repositoriesBody)}
+    default ${b.repositories === undefined ? '""' : "$scr_repo"};
+${indent(b.lookup, 4)}}
+${b.repositories === undefined ? "" : repositoryMap(b.repositories)}
+# The lists, in chunks (listData.ts), read only by the njs handlers: nothing
+# in this config reads $scr_lv, so nginx never caches it within a request and
+# each read by njs is a fresh lookup.
+map $scr_lk $scr_lv {
+    default "";
+${indent(b.lists, 4)}}
+
 # Tags are case-sensitive but exact map keys are not: keys with upper case
 # are regexes on "!" + key.
 map $scr_ref $scr_bang {
-    "~[A-Z]" "!";
-    default "";
-}
-map $arg_last $scr_bang_last {
     "~[A-Z]" "!";
     default "";
 }
@@ -155,50 +162,6 @@ map $scr_ref $scr_mcache {
 map $scr_obj $scr_bfile {
     '~^B(?<scr_bf>.++)$' $scr_bf;
     '~^b(?<scr_bd>.++)$' $scr_bd$scr_hex;
-    default "";
-}
-
-# Pagination (pagination.ts): n -> class (0: n=0, ${classRegexes.map((c) => `${c.code}: ${c.size}`).join(", ")}, 9: no n,
-# x: not a number); a page is the first class-many entries of the stored block.
-map $arg_n $scr_nclass {
-    "" 9;
-    "~^0+$" 0;
-    "~^0*[1-9]$" 1;
-    "~^0*[1-9][0-9]$" 2;
-    "~^0*[1-9][0-9][0-9]$" 3;
-    "~^0*[1-9][0-9]{3,}$" 4;
-    default x;
-}
-map $arg_n $scr_nsuffix {
-    "" "";
-    default "&n=$arg_n";
-}
-map "$scr_nclass$scr_obj" $scr_items {
-${classRegexes
-  .map((c) => `    ${quoted(`~^${c.code}L(?<scr_li>(?:${item},){0,${c.size - 1}}+${item})`)} $scr_li;`)
-  .join("\n")}
-    '~^9L(?<scr_li>[^+=]*+)' $scr_li;
-    default "";
-}
-map "$scr_nclass$scr_obj" $scr_link {
-${classRegexes
-  .map(
-    (c) =>
-      `    ${quoted(`~^${c.code}L(?:${item},){0,${c.size - 1}}+"(?<scr_ll>[^"]*+)"[,+]`)}\n        ${link("$scr_ll")};`,
-  )
-  .join("\n")}
-    '~^9L(?:"[^"]*+",)*+"(?<scr_ll>[^"]*+)"\\+'
-        ${link("$scr_ll")};
-    default "";
-}
-
-# Referrers pages: R<hex of the next page's last>|<descriptors>.
-map $scr_obj $scr_ritems {
-    '~^R[0-9a-f]*+\\|(?<scr_ri>.*+)$' $scr_ri;
-    default "";
-}
-map $scr_obj $scr_rlink {
-    '~^R(?<scr_rl>[0-9a-f]{64})\\|' '<$uri?last=sha256:$scr_rl>; rel="next"';
     default "";
 }
 

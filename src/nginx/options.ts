@@ -6,6 +6,7 @@
 import { NAME } from "../inventory/grammar";
 import type { Inventory } from "../inventory/model";
 import { RenderError, checkVariables } from "./escape";
+import { JS_FILE } from "./njs";
 
 export interface RenderOptions {
   /**
@@ -29,7 +30,18 @@ export interface RenderOptions {
    */
   dataInclude?: string;
   /**
-   * Whether the data carries `/v2/_catalog` pages. Default: true, except for
+   * Only for part "constants": the file (or glob) that the list map includes
+   * its entries from (the "data" parts' `lists`). Default {@link DEFAULT_LISTS_INCLUDE}.
+   */
+  listsInclude?: string;
+  /**
+   * For the include parts "all" and "constants": where nginx finds the njs
+   * module (`js_import`; the text is the include's `js`). Relative paths are
+   * relative to nginx's config dir. Default {@link JS_FILE}.
+   */
+  jsModule?: string;
+  /**
+   * Whether the data carries the `/v2/_catalog` list. Default: true, except for
    * part "data", because several data parts merged into one registry would
    * each define the first catalog page (see the note in include.ts).
    */
@@ -42,6 +54,7 @@ export interface RenderOptions {
 }
 
 export const DEFAULT_DATA_INCLUDE = "static-container-registry.d/*.map";
+export const DEFAULT_LISTS_INCLUDE = "static-container-registry.d/*.lists";
 
 export interface ResolvedRenderOptions {
   namePrefix: string;
@@ -49,6 +62,8 @@ export interface ResolvedRenderOptions {
   serverRoot: string;
   part: "all" | "constants" | "data";
   dataInclude: string;
+  listsInclude: string;
+  jsModule: string;
   catalog: boolean;
   mapHashMaxSize?: number;
 }
@@ -67,12 +82,9 @@ export function resolveRenderOptions(inv: Inventory, opts: RenderOptions = {}): 
     );
   }
   const serverRoot = normalizeRoot("serverRoot", opts.serverRoot ?? inv.root);
-  const dataInclude = opts.dataInclude ?? DEFAULT_DATA_INCLUDE;
-  if (dataInclude === "" || /[\u0000-\u001f\u007f$]/.test(dataInclude)) {
-    throw new RenderError(
-      `dataInclude ${JSON.stringify(dataInclude)} must be a path without '$' or control characters`,
-    );
-  }
+  const dataInclude = checkPath("dataInclude", opts.dataInclude ?? DEFAULT_DATA_INCLUDE);
+  const listsInclude = checkPath("listsInclude", opts.listsInclude ?? DEFAULT_LISTS_INCLUDE);
+  const jsModule = checkPath("jsModule", opts.jsModule ?? JS_FILE);
   if (
     opts.mapHashMaxSize !== undefined &&
     !(Number.isInteger(opts.mapHashMaxSize) && opts.mapHashMaxSize > 0)
@@ -84,9 +96,19 @@ export function resolveRenderOptions(inv: Inventory, opts: RenderOptions = {}): 
     serverRoot,
     part,
     dataInclude,
+    listsInclude,
+    jsModule,
     catalog: opts.catalog ?? part !== "data",
     mapHashMaxSize: opts.mapHashMaxSize,
   };
+}
+
+/** A path written into the config verbatim: not empty, no '$' (nginx would read a variable), no control characters. */
+function checkPath(what: string, p: string): string {
+  if (p === "" || /[\u0000-\u001f\u007f$]/.test(p)) {
+    throw new RenderError(`${what} ${JSON.stringify(p)} must be a path without '$' or control characters`);
+  }
+  return p;
 }
 
 /** A root that file paths are appended to: no trailing slash, no control characters, `$` only for variables. */

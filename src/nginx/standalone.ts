@@ -9,16 +9,20 @@
  * - needs no `user` directive when started as non-root (with `user`, nginx
  *   started as root runs its workers as that user; without, as nobody).
  *
- * The data (lookup map entries) is inlined when everything fits in one file
- * of at most maxFileBytes, else split over registry-data-NNNN.conf files
- * (each at most maxFileBytes, for ConfigMaps) included in order by the map.
+ * The data (lookup, repository and list map entries) is inlined when
+ * everything fits in one file of at most maxFileBytes, else split over
+ * registry-{data,repositories,lists}-NNNN.conf files (each at most
+ * maxFileBytes, for ConfigMaps) included in order by their maps. Beside
+ * them, the njs module of the list endpoints (njs.ts), which nginx loads
+ * with ngx_http_js_module (`load_module` of njsModulePath).
  */
 import type { Inventory } from "../inventory/model";
 import { RenderError, token } from "./escape";
 import { dataEntries } from "./data";
 import { DEFAULT_MAP_HASH_BUCKET_SIZE, DEFAULT_MAP_HASH_MAX_SIZE, dataHeader, hashSizes } from "./include";
 import { serverConstants } from "./locations";
-import { httpConstants } from "./maps";
+import { httpConstants, type HttpBodies } from "./maps";
+import { JS_FILE, NJS_MODULE } from "./njs";
 import { checkAbsoluteDir, checkListen, resolveRenderOptions, type RenderOptions } from "./options";
 import { indent } from "../shell";
 import { checkTls, TLS_LISTEN_PARAMETERS, tlsServerText, type TlsOptions } from "./tls";
@@ -49,6 +53,13 @@ export interface StandaloneOptions extends RenderOptions {
   accessLog?: string | false;
   /** HTTPS (with HTTP/2) on the listen port instead of plain HTTP; see tls.ts. */
   tls?: TlsOptions;
+  /**
+   * The njs module's shared object, for `load_module`. The default is where
+   * both Debian (libnginx-mod-http-js) and the official nginx images
+   * (nginx-module-njs, so the component's default image) install it. "" when
+   * the nginx binary has the module built in.
+   */
+  njsModulePath?: string;
 }
 
 export interface RenderedConfig {
@@ -59,6 +70,7 @@ export interface RenderedConfig {
 }
 
 export const MAIN_FILE = "nginx.conf";
+export const DEFAULT_NJS_MODULE_PATH = "/usr/lib/nginx/modules/ngx_http_js_module.so";
 export const DEFAULT_MAX_FILE_BYTES = 900 * 1024;
 /** Smallest maxFileBytes we accept: the constants alone are ~12 KiB. */
 export const MIN_MAX_FILE_BYTES = 32 * 1024;
@@ -69,6 +81,10 @@ export function dataFileName(i: number): string {
 
 export function repositoriesFileName(i: number): string {
   return `registry-repositories-${String(i + 1).padStart(4, "0")}.conf`;
+}
+
+export function listsFileName(i: number): string {
+  return `registry-lists-${String(i + 1).padStart(4, "0")}.conf`;
 }
 
 export function renderStandalone(inv: Inventory, opts: StandaloneOptions): RenderedConfig {
@@ -95,6 +111,13 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
     throw new RenderError(`user ${JSON.stringify(opts.user)} must be "USER" or "USER GROUP"`);
   }
 
+  const njsModulePath =
+    opts.njsModulePath === ""
+      ? ""
+      : checkAbsoluteDir("njsModulePath", opts.njsModulePath ?? DEFAULT_NJS_MODULE_PATH);
+  // Relative: njs resolves it against nginx's config dir (that of nginx.conf),
+  // and refuses some characters (such as "'") in an absolute path.
+  const jsModule = JS_FILE;
   const accessLog =
     opts.accessLog === false
       ? "off"
@@ -104,12 +127,11 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
   const tls = opts.tls && checkTls(opts.tls);
   const main = (
     hash: { mapHashMaxSize: number; mapHashBucketSize: number },
-    lookupBody: string,
-    repositoriesBody?: string,
+    bodies: Omit<HttpBodies, "jsModule">,
   ) =>
     mainConfig(
-      { listen, runtimeDir, workers, user: opts.user, accessLog, tls },
-      httpConstants(hash, lookupBody, repositoriesBody),
+      { listen, runtimeDir, workers, user: opts.user, accessLog, tls, njsModulePath },
+      httpConstants(hash, { ...bodies, jsModule }),
     );
 
   if (o.part === "constants") {
@@ -119,26 +141,32 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
         mapHashMaxSize: o.mapHashMaxSize ?? DEFAULT_MAP_HASH_MAX_SIZE,
         mapHashBucketSize: DEFAULT_MAP_HASH_BUCKET_SIZE,
       },
-      `include ${token(o.dataInclude)};`,
+      { lookup: `include ${token(o.dataInclude)};`, lists: `include ${token(o.listsInclude)};` },
     );
-    return checked({ [MAIN_FILE]: text }, maxFileBytes);
+    return checked({ [MAIN_FILE]: text, [JS_FILE]: NJS_MODULE }, maxFileBytes);
   }
 
   const data = dataEntries(inv, o, { exactRepositories: true });
   const hash = hashSizes(data, o.mapHashMaxSize);
   const lines = [...data.exact, ...data.regex].map((l) => `${l}\n`);
   const repoLines = data.repositories.map((l) => `${l}\n`);
+  const listLines = data.lists.map((l) => `${l}\n`);
 
   // Inline when it all fits in one file (indentation adds 8 bytes a line).
   let dataBytes = 0;
-  for (const l of [...lines, ...repoLines]) dataBytes += Buffer.byteLength(l) + 8;
+  for (const l of [...lines, ...repoLines, ...listLines]) dataBytes += Buffer.byteLength(l) + 8;
   if (dataBytes < maxFileBytes) {
-    const inline = main(hash, lines.join(""), repoLines.join(""));
-    if (Buffer.byteLength(inline) <= maxFileBytes) return { files: { [MAIN_FILE]: inline }, main: MAIN_FILE };
+    const inline = main(hash, {
+      lookup: lines.join(""),
+      repositories: repoLines.join(""),
+      lists: listLines.join(""),
+    });
+    if (Buffer.byteLength(inline) <= maxFileBytes)
+      return { files: { [MAIN_FILE]: inline, [JS_FILE]: NJS_MODULE }, main: MAIN_FILE };
   }
 
-  // Split: the lookup entries, then the repository names, each in files of their own.
-  const files: Record<string, string> = {};
+  // Split: the lookup entries, the repository names and the lists, each in files of their own.
+  const files: Record<string, string> = { [JS_FILE]: NJS_MODULE };
   const spill = (body: string[], name: (i: number) => string, header: string) =>
     packLines(body, maxFileBytes - Buffer.byteLength(header))
       .map((c, i) => {
@@ -152,7 +180,16 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
     repositoriesFileName,
     "# static-container-registry: known repositories, inside map $scr_name $scr_repo. Generated; do not edit.\n",
   );
-  files[MAIN_FILE] = main(hash, lookupIncludes, repositoryIncludes);
+  const listIncludes = spill(
+    listLines,
+    listsFileName,
+    "# static-container-registry: lists, inside map $scr_lk $scr_lv. Generated; do not edit.\n",
+  );
+  files[MAIN_FILE] = main(hash, {
+    lookup: lookupIncludes,
+    repositories: repositoryIncludes,
+    lists: listIncludes,
+  });
   return checked(files, maxFileBytes);
 }
 
@@ -194,6 +231,8 @@ interface MainOptions {
   /** "off", or a quoted path and its format and buffering. */
   accessLog: string;
   tls?: TlsOptions;
+  /** "" (built in) or the path for load_module. */
+  njsModulePath: string;
 }
 
 function mainConfig(o: MainOptions, httpText: string): string {
@@ -201,7 +240,7 @@ function mainConfig(o: MainOptions, httpText: string): string {
   return `# static-container-registry: standalone nginx config. Generated; do not edit.
 # Run: nginx -c <this file> -p ${o.runtimeDir} -e stderr
 # Writes only under ${o.runtimeDir}; reads only this directory and the images.
-daemon off;
+${o.njsModulePath ? `load_module ${token(o.njsModulePath)};\n` : ""}daemon off;
 worker_processes ${o.workers};
 ${o.user ? `user ${o.user};\n` : ""}pid ${rt("nginx.pid")};
 lock_file ${rt("nginx.lock")};

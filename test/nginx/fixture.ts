@@ -7,7 +7,7 @@
  *  - multi: an OCI layout (blobs/sha256/<hex> files), a multi-arch index with
  *    two children, a 3 MiB layer (Range), two referrers of the index, one with
  *    annotations full of characters that need escaping;
- *  - many/tags: 1234 tags (pagination), one of them upper case;
+ *  - many/tags: 1000 tags, one of them upper case, and four/tags: 4 tags (lists);
  *  - a.b_c-d/e__f: a name using every separator; a blob file not named by its hex.
  */
 import * as crypto from "node:crypto";
@@ -56,6 +56,7 @@ export interface Fixture {
   bigLayer: { digest: Digest; bytes: Buffer };
   referrers: ManifestRecord[];
   manyTags: string[];
+  fourTags: string[];
   oddBlob: { digest: Digest; bytes: Buffer; path: string };
 }
 
@@ -230,14 +231,21 @@ export function buildFixture(root: string): Fixture {
     ],
   );
 
-  // many/tags: pagination.
+  // many/tags and four/tags: the list endpoints.
   const manyTags = [
-    ...Array.from({ length: 1233 }, (_, i) => `t${String(i).padStart(4, "0")}`),
+    ...Array.from({ length: 999 }, (_, i) => `t${String(i).padStart(4, "0")}`),
     "T-upper",
   ].sort(byteOrder);
   const many = repository(
     "many/tags",
     manyTags.map((t) => [t, a319.digest] as [string, Digest]),
+    [a319.digest],
+    [a319.config, a319.layer],
+  );
+  const fourTags = ["1.0", "2.0", "Latest", "latest"];
+  const four = repository(
+    "four/tags",
+    fourTags.map((t) => [t, a319.digest] as [string, Digest]),
     [a319.digest],
     [a319.config, a319.layer],
   );
@@ -254,7 +262,7 @@ export function buildFixture(root: string): Fixture {
 
   const inv: Inventory = {
     root,
-    repositories: [alpine, multi, many, odd].sort((a, b) => byteOrder(a.name, b.name)),
+    repositories: [alpine, multi, many, four, odd].sort((a, b) => byteOrder(a.name, b.name)),
     manifests,
     blobs,
     problems: [],
@@ -274,6 +282,7 @@ export function buildFixture(root: string): Fixture {
     bigLayer: { digest: bigDigest, bytes: big },
     referrers: [manifests[r1.digest], manifests[r2.digest]].sort((a, b) => byteOrder(a.digest, b.digest)),
     manyTags,
+    fourTags,
     oddBlob: { digest: oddDigest, bytes: oddBytes, path: blobs[oddDigest].path },
   };
 }

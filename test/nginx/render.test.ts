@@ -9,7 +9,8 @@ import type { Inventory, ManifestRecord } from "../../src/inventory/model";
 import { MediaType } from "../../src/inventory/model";
 import { RenderError, renderInclude, renderStandalone } from "../../src/nginx";
 import { MAX_TOKEN_BYTES, jsonText, token } from "../../src/nginx/escape";
-import { referrersPages } from "../../src/nginx/referrers";
+import { NJS_MODULE } from "../../src/nginx/njs";
+import { referrerChunks } from "../../src/nginx/referrers";
 import { dataFileName, packLines } from "../../src/nginx/standalone";
 import { syntheticInventory } from "./synthetic";
 
@@ -95,10 +96,10 @@ describe("render", () => {
 
   test("the catalog: in 'all', not in 'data' unless asked (merged data parts would collide)", () => {
     const inv = small();
-    assert.match(renderInclude(inv).http, /^ {4}\/v2\/_catalog\? /m);
-    assert.doesNotMatch(renderInclude(inv, { part: "data" }).http, /_catalog/);
-    assert.match(renderInclude(inv, { part: "data", catalog: true }).http, /^\/v2\/_catalog\? /m);
-    assert.doesNotMatch(renderInclude(inv, { catalog: false }).http, /^\s*\/v2\/_catalog/m);
+    assert.match(renderInclude(inv).http, /^ {4}\|c 1;$/m);
+    assert.equal(renderInclude(inv, { part: "data" }).lists.includes("|c"), false);
+    assert.match(renderInclude(inv, { part: "data", catalog: true }).lists, /^\|c 1;$/m);
+    assert.doesNotMatch(renderInclude(inv, { catalog: false }).http, /^\s*\|c/m);
   });
 
   test("namePrefix is applied to every key and validated", () => {
@@ -168,7 +169,7 @@ describe("render", () => {
   test("standalone: validated options, read-only layout, the data split into files of at most maxFileBytes", () => {
     const inv = syntheticInventory({ repos: 20, tagsPerRepo: 40 });
     const one = renderStandalone(inv, { ...STD, maxFileBytes: 4 * 1024 * 1024 });
-    assert.deepEqual(Object.keys(one.files), ["nginx.conf"]);
+    assert.deepEqual(Object.keys(one.files).sort(), ["nginx.conf", "static-container-registry.js"]);
     assert.equal(one.main, "nginx.conf");
     const conf = one.files["nginx.conf"];
     for (const re of [
@@ -183,6 +184,13 @@ describe("render", () => {
       assert.match(conf, re);
     }
     assert.doesNotMatch(conf, /^\s*include .*mime\.types|\/etc\/nginx|^user /m);
+    // The njs module: loaded from where Debian and the official images put it, imported from the config dir.
+    assert.match(conf, /^load_module \/usr\/lib\/nginx\/modules\/ngx_http_js_module\.so;$/m);
+    assert.match(conf, /^ {4}js_import scr from static-container-registry\.js;$/m);
+    assert.equal(one.files["static-container-registry.js"], NJS_MODULE);
+    const builtIn = renderStandalone(inv, { ...STD, njsModulePath: "" }).files["nginx.conf"];
+    assert.doesNotMatch(builtIn, /^load_module/m);
+    assert.throws(() => renderStandalone(inv, { ...STD, njsModulePath: "modules/x.so" }), RenderError);
 
     const limit = 64 * 1024;
     const split = renderStandalone(inv, { ...STD, maxFileBytes: limit });
@@ -197,7 +205,15 @@ describe("render", () => {
     }
     const dataFiles = names.filter((n) => n.startsWith("registry-data-"));
     const repoFiles = names.filter((n) => n.startsWith("registry-repositories-"));
-    assert.deepEqual(names, ["nginx.conf", ...dataFiles, ...repoFiles]);
+    const listFiles = names.filter((n) => n.startsWith("registry-lists-"));
+    assert.deepEqual(names, [
+      "nginx.conf",
+      ...dataFiles,
+      ...listFiles,
+      ...repoFiles,
+      "static-container-registry.js",
+    ]);
+    assert.deepEqual(listFiles, ["registry-lists-0001.conf"]);
     assert.deepEqual(
       dataFiles,
       dataFiles.map((_, i) => dataFileName(i)),
@@ -207,7 +223,7 @@ describe("render", () => {
     const includes = [...split.files["nginx.conf"].matchAll(/include (\S+);/g)].map((m) => m[1]);
     assert.deepEqual(
       includes,
-      [...dataFiles, ...repoFiles].map((n) => `/etc/scr/${n}`),
+      [...dataFiles, ...repoFiles, ...listFiles].map((n) => `/etc/scr/${n}`),
       "each data file included once, in order",
     );
     assert.deepEqual(
@@ -289,13 +305,14 @@ describe("referrers", () => {
     annotations,
   });
 
-  test("descriptors: fields, sorted annotations, $ escaped for nginx, one page when small", () => {
-    const pages = referrersPages([manifest(1, { z: "$host", a: "it's" }), manifest(2)]);
-    assert.equal(pages.length, 1);
-    assert.equal(pages[0].last, "");
-    assert.equal(pages[0].next, undefined);
-    assert.doesNotMatch(pages[0].json, /\$/);
-    assert.deepEqual(JSON.parse(`[${pages[0].json}]`), [
+  const parse = (chunks: string[]) =>
+    chunks.flatMap((c) => JSON.parse(`[${c}]`) as Record<string, unknown>[]);
+
+  test("descriptors: fields, sorted annotations, $ escaped for nginx, one chunk when small", () => {
+    const chunks = referrerChunks([manifest(1, { z: "$host", a: "it's" }), manifest(2)]);
+    assert.equal(chunks.length, 1);
+    assert.doesNotMatch(chunks[0], /\$/);
+    assert.deepEqual(parse(chunks), [
       {
         mediaType: MediaType.ociManifest,
         digest: manifest(1).digest,
@@ -310,37 +327,25 @@ describe("referrers", () => {
         artifactType: "application/vnd.example",
       },
     ]);
-    assert.deepEqual(Object.keys(JSON.parse(`[${pages[0].json}]`)[0].annotations), ["a", "z"]);
+    assert.deepEqual(Object.keys(parse(chunks)[0].annotations as object), ["a", "z"]);
   });
 
-  test("many referrers: pages that fit one token each, chained by the last digest", () => {
+  test("many referrers: chunks that fit one token each, every descriptor once, in order", () => {
     const all = Array.from({ length: 60 }, (_, i) =>
       manifest(i + 1, { note: "n".repeat(200), i: String(i) }),
     );
-    const pages = referrersPages(all);
-    assert.ok(pages.length > 1);
-    const seen: string[] = [];
-    let last = "";
-    for (const p of pages) {
-      assert.equal(p.last, last);
-      const items = JSON.parse(`[${p.json}]`) as { digest: string }[];
-      seen.push(...items.map((x) => x.digest));
-      assert.ok(Buffer.byteLength(token(`R${p.next ? p.next.slice(7) : ""}|${p.json}`)) <= MAX_TOKEN_BYTES);
-      if (p.next) {
-        assert.equal(p.next, items[items.length - 1].digest);
-        last = p.next;
-      }
-    }
-    assert.equal(pages[pages.length - 1].next, undefined);
+    const chunks = referrerChunks(all);
+    assert.ok(chunks.length > 1);
+    for (const c of chunks) assert.ok(Buffer.byteLength(token(c)) <= MAX_TOKEN_BYTES);
     assert.deepEqual(
-      seen,
+      parse(chunks).map((d) => d.digest),
       all.map((m) => m.digest),
     );
   });
 
   test("a descriptor too long for one value loses its annotations, not its place", () => {
-    const pages = referrersPages([manifest(1, { huge: "h".repeat(10000) })]);
-    assert.deepEqual(Object.keys(JSON.parse(pages[0].json)), ["mediaType", "digest", "size", "artifactType"]);
+    const chunks = referrerChunks([manifest(1, { huge: "h".repeat(10000) })]);
+    assert.deepEqual(Object.keys(parse(chunks)[0]), ["mediaType", "digest", "size", "artifactType"]);
   });
 
   test("jsonText: nginx sees no variables, JSON sees the same string", () => {

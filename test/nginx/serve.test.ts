@@ -18,9 +18,11 @@ import * as path from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
 import { MediaType } from "../../src/inventory/model";
 import { renderInclude, renderStandalone } from "../../src/nginx";
-import { listBlocks, servePage } from "../../src/nginx/pagination";
+import { DEFAULT_NJS_MODULE_PATH } from "../../src/nginx/standalone";
+import { listPage, nextLink } from "../../src/nginx/lists";
 import { freePort, requireTool, startProcess, tmpDir, waitForPort, type Server } from "../support/tools";
 import { NASTY_ANNOTATIONS, buildFixture, chmodReadable, sha256, type Fixture } from "./fixture";
+import { lastCases } from "./listCases";
 import { errorCodes, rawRequest, type RawResponse } from "../support/http";
 
 const API = "registry/2.0";
@@ -120,7 +122,11 @@ describe("nginx serving the rendered config", () => {
     const runtimeDir = path.join(dir, "run");
     const configDir = path.join(dir, "conf");
     const rendered = renderStandalone(fx.inv, { listen: `127.0.0.1:${port}`, runtimeDir, configDir });
-    assert.deepEqual(Object.keys(rendered.files), ["nginx.conf"], "a small tree is one file");
+    assert.deepEqual(
+      Object.keys(rendered.files).sort(),
+      ["nginx.conf", "static-container-registry.js"],
+      "a small tree is one config file (and the njs module)",
+    );
     const nobody = spawnSync("id", ["-u", "nobody"], { encoding: "utf8" }).stdout.trim();
     const nogroup = spawnSync("id", ["-g", "nobody"], { encoding: "utf8" }).stdout.trim();
     fs.mkdirSync(runtimeDir, { recursive: true });
@@ -183,7 +189,11 @@ describe("nginx serving the rendered config", () => {
     const root2 = path.join(dir, "images2");
     fs.cpSync(fx.root, root2, { recursive: true });
     chmodReadable(root2);
-    const constants = renderInclude(fx.inv, { part: "constants", dataInclude: "data.d/*.map" });
+    const constants = renderInclude(fx.inv, {
+      part: "constants",
+      dataInclude: "data.d/*.map",
+      listsInclude: "data.d/*.lists",
+    });
     const one = renderInclude(fx.inv, { part: "data", namePrefix: "mirror/", serverRoot: "$registry_root/" });
     const two = renderInclude(
       { ...fx.inv, root: root2 },
@@ -193,7 +203,10 @@ describe("nginx serving the rendered config", () => {
     fs.mkdirSync(path.join(configDir, "data.d"), { recursive: true });
     fs.writeFileSync(path.join(configDir, "data.d", "1-mirror.map"), one.http);
     fs.writeFileSync(path.join(configDir, "data.d", "2-other.map"), two.http);
-    const conf = `daemon off;
+    fs.writeFileSync(path.join(configDir, "data.d", "1-mirror.lists"), one.lists);
+    fs.writeFileSync(path.join(configDir, "data.d", "2-other.lists"), two.lists);
+    const conf = `load_module ${DEFAULT_NJS_MODULE_PATH};
+daemon off;
 pid ${runtimeDir}/nginx.pid;
 error_log stderr warn;
 events {}
@@ -211,7 +224,12 @@ http {
 `;
     await start(
       nginx,
-      { "nginx.conf": conf, "registry.http.conf": constants.http, "registry.server.conf": constants.server },
+      {
+        "nginx.conf": conf,
+        "registry.http.conf": constants.http,
+        "registry.server.conf": constants.server,
+        "static-container-registry.js": constants.js,
+      },
       { configDir, runtimeDir },
       port,
     );
@@ -418,110 +436,205 @@ async function checkEverything(t: TestContext, fx: Fixture, { port, server, log 
     assert.equal(he.body.length, 0);
   });
 
-  await t.test("tags/list: full list, pages with n and last, Link headers", async () => {
+  /** GET and HEAD of one list URL: the HEAD answers like the GET, without a body. */
+  const list = async (target: string) => {
+    const res = await fetch(`http://127.0.0.1:${port}${target}`);
+    return { status: res.status, link: res.headers.get("link") ?? undefined, res, body: await res.text() };
+  };
+  /** Runs `fn` over `items`, 8 at a time (the 1,000-entry table is ~11,000 requests). */
+  const pool = async <T>(items: T[], fn: (x: T) => Promise<void>) => {
+    const queue = [...items];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let x = queue.shift(); x !== undefined; x = queue.shift()) await fn(x);
+      }),
+    );
+  };
+  const query = (n: number | undefined, last: string | undefined) => {
+    const q = [n === undefined ? "" : `n=${n}`, last === undefined ? "" : `last=${encodeURIComponent(last)}`];
+    return q.filter((x) => x).join("&");
+  };
+
+  for (const [repo, all] of [
+    ["four/tags", fx.fourTags],
+    ["many/tags", fx.manyTags],
+  ] as const) {
+    await t.test(
+      `tags/list of ${repo} (${all.length} tags): every n from 0 to count+1 × every last`,
+      async () => {
+        const path = `/v2/${repo}/tags/list`;
+        const cases = lastCases(all).flatMap(({ description, last }) =>
+          [undefined, ...Array.from({ length: all.length + 2 }, (_, i) => i)].map((n) => ({
+            description,
+            n,
+            last,
+          })),
+        );
+        await pool(cases, async ({ description, n, last }) => {
+          const q = query(n, last);
+          const target = q ? `${path}?${q}` : path;
+          const got = await list(target);
+          const want = listPage(all, n, last);
+          const what = `${target} (${description})`;
+          assert.equal(got.status, 200, what);
+          assert.equal(got.res.headers.get("content-type"), "application/json", what);
+          assert.equal(got.res.headers.get("docker-distribution-api-version"), API, what);
+          assert.deepEqual(JSON.parse(got.body), { name: repo, tags: want.entries }, what);
+          assert.equal(
+            got.link,
+            want.next === undefined ? undefined : nextLink(path, n!, want.next),
+            `${what}: Link`,
+          );
+        });
+        // HEAD answers like GET, without a body.
+        for (const target of [path, `${path}?n=2`]) {
+          const g = await rawRequest(port, "GET", target);
+          const h = await rawRequest(port, "HEAD", target);
+          assert.equal(h.status, 200);
+          assert.equal(h.body.length, 0);
+          for (const k of ["content-type", "content-length", "link", "docker-distribution-api-version"])
+            assert.equal(h.headers[k], g.headers[k], `HEAD ${target}: ${k}`);
+        }
+      },
+    );
+  }
+
+  await t.test("tags/list: walking the Links returns every tag once, in order; errors", async () => {
+    const all = fx.manyTags;
+    for (const n of [1, 7, 100, 999, 1000]) {
+      for (const start of [undefined, "t0004", "t0500-not-a-tag"]) {
+        const got: string[] = [];
+        let target: string | undefined = `/v2/many/tags/tags/list?${query(n, start)}`;
+        for (let pages = 0; target; pages++) {
+          const res = await get(port, target);
+          assert.equal(res.status, 200, target);
+          const doc = JSON.parse(res.body.toString()) as { name: string; tags: string[] };
+          assert.ok(doc.tags.length === n || !res.headers.link, `${target}: n entries while more remain`);
+          got.push(...doc.tags);
+          target = /^<([^>]+)>; rel="next"$/.exec(res.headers.link ?? "")?.[1];
+          assert.ok(pages < 2000, "the walk ends");
+        }
+        assert.deepEqual(got, listPage(all, undefined, start).entries, `n=${n} from ${start}`);
+      }
+    }
+    const whole = await get(port, "/v2/many/tags/tags/list");
+    assert.deepEqual(JSON.parse(whole.body.toString()).tags, all, "without n: the whole list");
+    assert.equal(whole.headers.link, undefined);
     const r = await get(port, "/v2/library/alpine/tags/list");
-    assert.equal(r.status, 200);
-    assert.equal(r.headers["content-type"], "application/json");
     assertApi(r, "tags/list");
     assert.deepEqual(JSON.parse(r.body.toString()), {
       name: "library/alpine",
       tags: ["3.19", "Latest", "latest"],
     });
-    assert.equal(r.headers.link, undefined);
-
-    const all = fx.manyTags;
-    const blocks = listBlocks(all);
-    for (const n of [undefined, 1, 7, 10, 55, 100, 999, 1000, 5000]) {
-      for (const start of ["", "t0004", "t0999"]) {
-        const got: string[] = [];
-        let target = `/v2/many/tags/tags/list?${n === undefined ? "" : `n=${n}`}${start ? `&last=${start}` : ""}`;
-        let pages = 0;
-        for (;;) {
-          const res = await get(port, target);
-          assert.equal(res.status, 200, target);
-          const doc = JSON.parse(res.body.toString()) as { name: string; tags: string[] };
-          assert.equal(doc.name, "many/tags");
-          if (n !== undefined) assert.ok(doc.tags.length <= n, `${target}: at most n`);
-          const last = new URL(target, "http://x").searchParams.get("last") ?? "";
-          const expected = servePage(blocks, n, last)!;
-          assert.deepEqual(doc.tags, expected.entries, `${target}: the page the model predicts`);
-          got.push(...doc.tags);
-          pages++;
-          const link = res.headers.link;
-          if (!link) {
-            assert.equal(expected.next, undefined, `${target}: no Link only at the end`);
-            break;
-          }
-          const m = /^<(\/v2\/many\/tags\/tags\/list\?last=([^&>]+)(?:&n=(\d+))?)>; rel="next"$/.exec(link);
-          assert.ok(m, `Link header format: ${link}`);
-          assert.equal(m[2], doc.tags[doc.tags.length - 1], "Link last = last entry");
-          assert.equal(m[3], n === undefined ? undefined : String(n), "Link keeps n");
-          target = m[1];
-          assert.ok(pages < 2000, "pagination ends");
-        }
-        const from = start ? all.indexOf(start) + 1 : 0;
-        assert.deepEqual(
-          got,
-          all.slice(from),
-          `n=${n} from ${start || "the start"}: every tag once, in order`,
-        );
-      }
-    }
-    const zero = JSON.parse((await get(port, "/v2/many/tags/tags/list?n=0")).body.toString());
-    assert.deepEqual(zero, { name: "many/tags", tags: [] });
-    assertError(await get(port, "/v2/many/tags/tags/list?n=abc"), 400, "PAGINATION_NUMBER_INVALID", "n=abc");
-    assertError(await get(port, "/v2/many/tags/tags/list?n=-1"), 400, "PAGINATION_NUMBER_INVALID", "n=-1");
-    assertError(await get(port, "/v2/many/tags/tags/list?last=nope"), 400, "UNSUPPORTED", "last not in list");
+    for (const n of ["abc", "-1", "1.5", "%2D1"])
+      assertError(
+        await get(port, `/v2/many/tags/tags/list?n=${n}`),
+        400,
+        "PAGINATION_NUMBER_INVALID",
+        `n=${n}`,
+      );
     assertError(await get(port, "/v2/no/such/tags/list"), 404, "NAME_UNKNOWN", "unknown repo");
     assertError(await get(port, "/v2/library/tags/list"), 404, "NAME_UNKNOWN", "a repository's parent");
+    const h = await rawRequest(port, "HEAD", "/v2/no/such/tags/list");
+    assert.equal(h.status, 404);
+    assert.equal(h.body.length, 0);
   });
 
-  await t.test("_catalog: full list, pages, last URL-encoded", async () => {
+  await t.test("skopeo list-tags: every tag of the 1,000-tag repository, in order", async (st) => {
+    const skopeo = requireTool(st, "skopeo");
+    if (!skopeo) return;
+    const out = spawnSync(
+      skopeo,
+      ["list-tags", "--tls-verify=false", `docker://127.0.0.1:${port}/many/tags`],
+      {
+        encoding: "utf8",
+        timeout: 60000,
+      },
+    );
+    assert.equal(out.status, 0, out.stderr);
+    assert.deepEqual(JSON.parse(out.stdout), {
+      Repository: `127.0.0.1:${port}/many/tags`,
+      Tags: fx.manyTags,
+    });
+  });
+
+  await t.test("_catalog: every n × every last, Links walked, last URL-encoded or not", async () => {
     const names = fx.inv.repositories.map((r) => r.name);
-    const r = await get(port, "/v2/_catalog");
-    assert.equal(r.status, 200);
-    assertApi(r, "_catalog");
-    assert.deepEqual(JSON.parse(r.body.toString()), { repositories: names });
-    const p1 = await get(port, "/v2/_catalog?n=1");
-    assert.deepEqual(JSON.parse(p1.body.toString()).repositories, [names[0]]);
-    assert.equal(p1.headers.link, `</v2/_catalog?last=${names[0]}&n=1>; rel="next"`);
-    // From a `last` off the page boundaries a page may be short; the Links lead to the end.
+    const cases = lastCases(names).flatMap(({ description, last }) =>
+      [undefined, ...Array.from({ length: names.length + 2 }, (_, i) => i)].map((n) => ({
+        description,
+        n,
+        last,
+      })),
+    );
+    await pool(cases, async ({ description, n, last }) => {
+      const q = query(n, last);
+      const target = q ? `/v2/_catalog?${q}` : "/v2/_catalog";
+      const got = await list(target);
+      const want = listPage(names, n, last);
+      assert.equal(got.status, 200, target);
+      assert.deepEqual(JSON.parse(got.body), { repositories: want.entries }, `${target} (${description})`);
+      assert.equal(
+        got.link,
+        want.next === undefined ? undefined : nextLink("/v2/_catalog", n!, want.next),
+        target,
+      );
+    });
     for (const enc of ["library%2Falpine", "library%2falpine", "library/alpine"]) {
       const got: string[] = [];
-      let target = `/v2/_catalog?last=${enc}`;
+      let target: string | undefined = `/v2/_catalog?n=1&last=${enc}`;
       for (let i = 0; target && i < 10; i++) {
         const res = await get(port, target);
         assert.equal(res.status, 200, target);
         got.push(...(JSON.parse(res.body.toString()) as { repositories: string[] }).repositories);
-        target = /^<([^>]+)>; rel="next"$/.exec(res.headers.link ?? "")?.[1] ?? "";
+        target = /^<([^>]+)>; rel="next"$/.exec(res.headers.link ?? "")?.[1];
       }
       assert.deepEqual(got, names.slice(names.indexOf("library/alpine") + 1), enc);
     }
-    assertError(await get(port, "/v2/_catalog?last=zzz"), 400, "UNSUPPORTED", "catalog last unknown");
+    assertError(await get(port, "/v2/_catalog?n=x"), 400, "PAGINATION_NUMBER_INVALID", "catalog n=x");
+    const h = await rawRequest(port, "HEAD", "/v2/_catalog?n=1");
+    const g = await rawRequest(port, "GET", "/v2/_catalog?n=1");
+    assert.equal(h.status, 200);
+    assert.equal(h.body.length, 0);
+    assert.equal(h.headers["content-length"], g.headers["content-length"]);
+    assert.equal(h.headers.link, g.headers.link);
   });
 
-  await t.test("referrers: an OCI index of the subject's referrers, empty when none", async () => {
+  await t.test("referrers: an OCI index of the subject's referrers, filtered by artifactType", async () => {
     const url = `/v2/multi/referrers/${fx.index.digest}`;
     const r = await get(port, url);
     assert.equal(r.status, 200);
     assert.equal(r.headers["content-type"], MediaType.ociIndex);
+    assert.equal(r.headers["oci-filters-applied"], undefined, "no filter asked, none applied");
     assertApi(r, url);
     const doc = JSON.parse(r.body.toString("utf8"));
-    assert.deepEqual(doc, {
-      schemaVersion: 2,
-      mediaType: MediaType.ociIndex,
-      manifests: fx.referrers.map((m) => ({
-        mediaType: m.mediaType,
-        digest: m.digest,
-        size: m.size,
-        artifactType: m.artifactType,
-        ...(m.annotations ? { annotations: m.annotations } : {}),
-      })),
-    });
+    const descriptors = fx.referrers.map((m) => ({
+      mediaType: m.mediaType,
+      digest: m.digest,
+      size: m.size,
+      artifactType: m.artifactType,
+      ...(m.annotations ? { annotations: m.annotations } : {}),
+    }));
+    assert.deepEqual(doc, { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: descriptors });
     assert.deepEqual(
       (doc.manifests as { annotations?: unknown }[]).find((m) => m.annotations)?.annotations,
       NASTY_ANNOTATIONS,
     );
+    const filters = [
+      { description: "the referrers' type", type: "application/vnd.example.signature.v1", want: descriptors },
+      { description: "another type", type: "application/vnd.example.sbom", want: [] },
+    ];
+    for (const f of filters) {
+      const res = await get(port, `${url}?artifactType=${encodeURIComponent(f.type)}`);
+      assert.equal(res.status, 200, f.description);
+      assert.equal(res.headers["oci-filters-applied"], "artifactType", f.description);
+      assertApi(res, f.description);
+      assert.deepEqual(JSON.parse(res.body.toString("utf8")).manifests, f.want, f.description);
+    }
+    const h = await rawRequest(port, "HEAD", url);
+    assert.equal(h.status, 200);
+    assert.equal(h.body.length, 0);
+    assert.equal(h.headers["content-length"], String(r.body.length));
     const none = await get(port, `/v2/multi/referrers/${fx.children[0].digest}`);
     assert.equal(none.status, 200);
     assert.equal(

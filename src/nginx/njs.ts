@@ -1,0 +1,149 @@
+/**
+ * The njs module (nginx's ngx_http_js_module) that answers the list endpoints:
+ * `tags/list`, `_catalog` and `referrers`. Everything else — manifests, blobs,
+ * errors — stays plain nginx; these three need what nginx cannot do, slice a
+ * list at an arbitrary `last` and `n`, and filter referrers by artifactType.
+ *
+ * The data comes only from the rendered config: the list map (`$scr_lk` →
+ * `$scr_lv`, see listData.ts), which this config never reads itself, so nginx
+ * does not cache its value within a request and every read below is a fresh
+ * lookup of one chunk. A list of 10,000 tags is ~30 chunks; a page is found by
+ * binary search over them.
+ *
+ * The rule implemented is lists.ts's (the tests run this very text against it).
+ * The text is ES5 plus `export default`: Debian's njs is 0.7 (no for…of).
+ */
+import { OCI_INDEX } from "./referrers";
+
+/** The module's file name, next to nginx.conf (standalone) or wherever `jsModule` says. */
+export const JS_FILE = "static-container-registry.js";
+
+/** The name the config imports the module as (`js_import scr from …`, `js_content scr.tags`). */
+export const JS_IMPORT = "scr";
+
+export const NJS_MODULE = `// static-container-registry: the list endpoints (tags/list, _catalog, referrers). Generated; do not edit.
+// Data: the list map of the rendered config ($scr_lk -> $scr_lv), one chunk per key.
+
+function lookup(r, key) {
+    r.variables.scr_lk = key;
+    return r.variables.scr_lv;
+}
+
+// A list stored as <key> -> number of chunks, <key>|<i> -> entries joined by ",".
+function List(r, key) {
+    this.r = r;
+    this.key = key;
+    this.count = Number(lookup(r, key) || "0");
+    this.cache = {};
+}
+List.prototype.chunk = function (i) {
+    if (!(i in this.cache)) {
+        var v = lookup(this.r, this.key + "|" + i);
+        if (v === "") throw new Error("list chunk missing: " + this.key + "|" + i);
+        this.cache[i] = v.split(",");
+    }
+    return this.cache[i];
+};
+
+// Entries strictly after last (whether or not it is one), at most n (all when n is undefined).
+// Returns {entries, more}: more tells whether entries remain after them.
+function page(list, n, last) {
+    var c = 0, i = 0, e, lo, hi, mid;
+    if (last !== undefined) {
+        lo = 0;
+        hi = list.count;
+        while (lo < hi) {
+            mid = (lo + hi) >> 1;
+            e = list.chunk(mid);
+            if (e[e.length - 1] > last) hi = mid;
+            else lo = mid + 1;
+        }
+        c = lo;
+        if (c < list.count) {
+            e = list.chunk(c);
+            lo = 0;
+            hi = e.length;
+            while (lo < hi) {
+                mid = (lo + hi) >> 1;
+                if (e[mid] > last) hi = mid;
+                else lo = mid + 1;
+            }
+            i = lo;
+        }
+    }
+    var out = [];
+    while (c < list.count && (n === undefined || out.length < n)) {
+        e = list.chunk(c);
+        var take = n === undefined ? e.length - i : Math.min(e.length - i, n - out.length);
+        for (var k = 0; k < take; k++) out.push(e[i + k]);
+        i += take;
+        if (i >= e.length) {
+            c++;
+            i = 0;
+        }
+    }
+    return { entries: out, more: c < list.count };
+}
+
+function arg(r, name) {
+    var v = r.args[name];
+    if (Array.isArray(v)) v = v[0];
+    return v;
+}
+
+function fail(r, status, key) {
+    r.variables.scr_err = key;
+    r.return(status);
+}
+
+// n: undefined (absent or empty), null (malformed), or a number.
+function pageSize(r) {
+    var n = arg(r, "n");
+    if (n === undefined || n === "") return undefined;
+    return /^[0-9]+$/.test(n) ? Number(n) : null;
+}
+
+function listAnswer(r, key, path, body) {
+    var n = pageSize(r);
+    if (n === null) return fail(r, 400, "PAGINATION_NUMBER_INVALID");
+    var p = page(new List(r, key), n, arg(r, "last"));
+    if (p.more && p.entries.length > 0) {
+        var next = p.entries[p.entries.length - 1];
+        r.headersOut["Link"] = "<" + path + "?n=" + n + "&last=" + encodeURIComponent(next) + '>; rel="next"';
+    }
+    r.return(200, body(p.entries));
+}
+
+function tags(r) {
+    var name = r.variables.scr_name;
+    listAnswer(r, name + "|t", "/v2/" + name + "/tags/list", function (entries) {
+        return JSON.stringify({ name: name, tags: entries });
+    });
+}
+
+function catalog(r) {
+    listAnswer(r, "|c", "/v2/_catalog", function (entries) {
+        return JSON.stringify({ repositories: entries });
+    });
+}
+
+// Referrers: chunks of descriptors (JSON, joined by ","), all in one answer.
+function referrers(r) {
+    var key = r.variables.scr_name + "|r|" + r.variables.scr_hex;
+    var count = Number(lookup(r, key) || "0");
+    var parts = [];
+    for (var i = 0; i < count; i++) parts.push(lookup(r, key + "|" + i));
+    var json = parts.join(",");
+    var type = arg(r, "artifactType");
+    if (type !== undefined && type !== "") {
+        var all = JSON.parse("[" + json + "]");
+        var kept = [];
+        for (var j = 0; j < all.length; j++) if (all[j].artifactType === type) kept.push(all[j]);
+        json = kept.length ? JSON.stringify(kept).slice(1, -1) : "";
+        r.headersOut["OCI-Filters-Applied"] = "artifactType";
+    }
+    r.return(200, '{"schemaVersion":2,"mediaType":"${OCI_INDEX}","manifests":[' + json + "]}");
+}
+
+export default { tags: tags, catalog: catalog, referrers: referrers };
+`;
