@@ -12,6 +12,8 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parseHostPort } from "../hostPort";
 import { NAME } from "../inventory/grammar";
+import { checkNodeArgs, type RegistryImageArgs, type ResolvedRegistryImage } from "../nodes/args";
+import type { NodeTarget, NodeTargetArgs } from "../nodes/targets";
 import { problemList } from "../problemList";
 import { checkWorkload, Workload } from "./workload";
 
@@ -215,6 +217,18 @@ export interface StaticContainerRegistryArgs {
    * not the pod's share of them, and serving files needs few workers.
    */
   workerProcesses?: number;
+
+  /**
+   * Nodes reached over SSH (@pulumi/command): with `hostPath`, the images dir
+   * is delivered to `hostPath.path` on each (incrementally, switched
+   * atomically), `registryImage` is imported into each one's containerd, and
+   * every upstream host's `hosts.toml` is written there. The pods wait for the
+   * delivery and the import, and are pinned to these nodes unless
+   * `hostPath` says otherwise.
+   */
+  nodes?: NodeTargetArgs[];
+  /** The registry's own image as a local archive, imported on each of `nodes` (sets `image`). */
+  registryImage?: RegistryImageArgs;
 }
 
 export type StorageMode = "hostPath" | "existingClaim" | "persistentVolume";
@@ -256,6 +270,8 @@ export interface ResolvedArgs {
   wiringDaemonSet: boolean;
   maxConfigMapBytes: number;
   workerProcesses: number;
+  nodes: NodeTarget[];
+  registryImage?: ResolvedRegistryImage;
 }
 
 export const DEFAULT_RESOURCES: k8s.types.input.core.v1.ResourceRequirements = {
@@ -342,6 +358,8 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     if (st && !st.isDirectory()) problems.push(`imagesDir "${args.imagesDir}" is not a directory`);
   }
 
+  const nodeArgs = checkNodeArgs(args, problems);
+
   // Storage: exactly one of three.
   const chosen = (["hostPath", "existingClaim", "persistentVolume"] as const).filter(
     (k) => args[k] !== undefined,
@@ -364,6 +382,7 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     else if (typeof p === "string" && !p.startsWith("/"))
       problems.push(`hostPath.path "${p}" must be an absolute path on the node`);
     const pinned =
+      nodeArgs.nodes.length > 0 ||
       (hp.nodeNames?.length ?? 0) > 0 ||
       Object.keys(hp.nodeSelector ?? {}).length > 0 ||
       Object.keys(args.nodeSelector ?? {}).length > 0 ||
@@ -422,7 +441,7 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
   if (!(PULL_POLICIES as readonly string[]).includes(imagePullPolicy)) {
     problems.push(`imagePullPolicy must be one of ${PULL_POLICIES.join(", ")}, not "${imagePullPolicy}"`);
   }
-  const image = args.image ?? DEFAULT_IMAGE;
+  const image = args.image ?? nodeArgs.registryImage?.name ?? DEFAULT_IMAGE;
   if (known(image) === "") problems.push("image must not be empty");
   checkLabels("labels", args.labels, problems);
   checkLabels("nodeSelector", args.nodeSelector, problems);
@@ -500,7 +519,7 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     namespace: args.namespace ?? "default",
     createNamespace: args.createNamespace ?? false,
     storage,
-    hostPath: args.hostPath,
+    hostPath: withNodeNames(args.hostPath, nodeArgs.nodes),
     existingClaim: args.existingClaim,
     persistentVolume: args.persistentVolume,
     image,
@@ -529,7 +548,18 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     wiringDaemonSet: args.wiringDaemonSet ?? false,
     maxConfigMapBytes,
     workerProcesses: args.workerProcesses ?? DEFAULT_WORKER_PROCESSES,
+    ...nodeArgs,
   };
+}
+
+/** hostPath pinned to the SSH nodes (where the images are delivered) unless it names its own nodes. */
+function withNodeNames(
+  hp: HostPathStorageArgs | undefined,
+  nodes: NodeTarget[],
+): HostPathStorageArgs | undefined {
+  if (hp === undefined || nodes.length === 0) return hp;
+  const own = (hp.nodeNames?.length ?? 0) > 0 || Object.keys(hp.nodeSelector ?? {}).length > 0 || hp.anyNode;
+  return own ? hp : { ...hp, nodeNames: nodes.map((n) => n.kubernetesNodeName) };
 }
 
 /**

@@ -37,7 +37,8 @@ export interface DeliveryPlan {
 const HEX = /^[a-f0-9]{64}$/;
 const SAFE_REL = /^[A-Za-z0-9._+@:/-]+$/;
 
-function hashFile(file: string): string {
+/** sha256 of a file's bytes, hex (read in 1 MiB chunks). */
+export function fileSha256(file: string): string {
   const h = createHash("sha256");
   const fd = fs.openSync(file, "r");
   try {
@@ -67,7 +68,7 @@ export function planDelivery(imagesDir: string): DeliveryPlan {
           throw new Error(`images dir: cannot deliver "${r}" (unexpected characters in a file name)`);
         const abs = path.join(imagesDir, r);
         const size = fs.statSync(abs).size;
-        const hex = HEX.test(d.name) ? d.name : hashFile(abs);
+        const hex = HEX.test(d.name) ? d.name : fileSha256(abs);
         entries.push({ hex, size, path: r });
         if (!sources.has(hex)) sources.set(hex, abs);
       } else {

@@ -36,8 +36,16 @@ const NAMESPACED = new Set([
   "PodDisruptionBudget",
 ]);
 
+/** A deep copy of plain objects and arrays; anything else (assets, archives) by reference. */
+function cloneInputs(v: any): any {
+  if (Array.isArray(v)) return v.map(cloneInputs);
+  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneInputs(x)]));
+  return v;
+}
+
 function provider(args: pulumi.runtime.MockResourceArgs): { id: string; state: any } {
-  const state = structuredClone(args.inputs ?? {});
+  const state = cloneInputs(args.inputs ?? {});
   if (args.type.startsWith("kubernetes:")) {
     state.metadata ??= {};
     // Pulumi auto-naming: resource name plus a random suffix (here: a stable one).

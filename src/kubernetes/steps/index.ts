@@ -8,6 +8,8 @@ import { configMapsStep } from "./configMaps";
 import type { Step } from "./context";
 import { endpointsStep } from "./endpoints";
 import { namespaceStep } from "./namespace";
+import { nodesStep } from "./nodes";
+import { nodeWiringStep } from "./nodeWiring";
 import { servedStep } from "./served";
 import { serviceStep } from "./service";
 import { storageStep } from "./storage";
@@ -20,11 +22,13 @@ export const STEPS: readonly Step[] = [
   namespaceStep,
   storageStep,
   configMapsStep,
+  nodesStep,
   workloadStep,
   serviceStep,
   endpointsStep,
   wiringStep,
   wiringDaemonSetStep,
+  nodeWiringStep,
 ];
 
 export { newContext, need, type BuildContext, type Step } from "./context";

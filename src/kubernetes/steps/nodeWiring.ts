@@ -1,0 +1,32 @@
+/**
+ * The runtime wiring applied on the SSH `nodes`: one `hosts.toml` per
+ * upstream host, written by a Command per node whose delete puts every file
+ * back as it was. It runs once the node endpoint is known (after the Service);
+ * the pods do not wait for it (containerd reads hosts.toml at each pull).
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { containerdHostsTomls } from "../nodeWiring";
+import { unwireScript, wireScript } from "../../nodes/scripts";
+import { need, type BuildContext } from "./context";
+
+export function nodeWiringStep(ctx: BuildContext): void {
+  const a = ctx.args;
+  if (a.nodes.length === 0) return;
+  const nodeEndpoint = pulumi.output(need(ctx.outputs.nodeEndpoint, "the node endpoint", "node wiring"));
+  const repositories = ctx.plan.inventory.repositories.map((r) => r.name);
+  const hostsTomls = nodeEndpoint.apply((endpoint) =>
+    containerdHostsTomls({ endpoint, repositories, upstreamHost: a.upstreamHost, namePrefix: a.namePrefix }),
+  );
+  for (const node of a.nodes) {
+    new command.remote.Command(
+      `${ctx.name}-${node.name}-wire`,
+      {
+        connection: node.connection,
+        create: hostsTomls.apply((h) => wireScript({ node: node.name, hostsTomls: h })),
+        delete: hostsTomls.apply((h) => unwireScript({ node: node.name, hostsTomls: h })),
+      },
+      { ...ctx.child, dependsOn: ctx.dependsOn },
+    );
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * What the registry's pods need on the SSH `nodes` before they start, one set
+ * of @pulumi/command resources per node:
+ *
+ *   prepare (Command)        make the node's dirs; print the objects it holds
+ *   images (CopyToRemote)    exactly the files it lacks (hostPath storage)
+ *   deliver (Command)        adopt them, switch hostPath.path atomically;
+ *                            its delete removes the delivery
+ *   registry-image (CopyToRemote) + import (Command)   the registry's own image
+ *
+ * The workload depends on `deliver` and `import`. The script texts come from
+ * src/nodes/scripts.ts; the staging of the copy from src/nodes/delivery.ts.
+ * `deliver` has no `triggers`: a replacement would run the old delete after
+ * the new create; new content changes its script text, which runs it again.
+ */
+import * as os from "node:os";
+import * as path from "node:path";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { parseHave, planDelivery, stageMissing, type DeliveryPlan } from "../../nodes/delivery";
+import {
+  deliverScript,
+  importScript,
+  prepareScript,
+  registryImagePath,
+  storeDir,
+  undeliverScript,
+  unimportScript,
+} from "../../nodes/scripts";
+import type { BuildContext } from "./context";
+
+/** Where the copies are staged on the machine running Pulumi (hardlinks; replaced at each run). */
+export function stagingRoot(componentName: string): string {
+  return path.join(os.tmpdir(), "static-container-registry-stage", componentName);
+}
+
+export function nodesStep(ctx: BuildContext): void {
+  const a = ctx.args;
+  if (a.nodes.length === 0) return;
+  const hostPath = a.storage === "hostPath" ? a.hostPath?.path : undefined;
+  // A hostPath given as an Output cannot be delivered to before it is known: resolve it once.
+  const delivery: DeliveryPlan | undefined = hostPath !== undefined ? planDelivery(a.imagesDir) : undefined;
+  const image = a.registryImage;
+
+  for (const node of a.nodes) {
+    const base = `${ctx.name}-${node.name}`;
+    const opts = { ...ctx.child };
+    const connection = node.connection;
+    const prepare = new command.remote.Command(
+      `${base}-prepare`,
+      {
+        connection,
+        create: pulumi
+          .output(hostPath)
+          .apply((hp) => prepareScript({ node: node.name, hostPath: hp, setId: delivery?.setId })),
+        logging: "stderr",
+      },
+      opts,
+    );
+
+    if (hostPath !== undefined && delivery !== undefined) {
+      const copy = new command.remote.CopyToRemote(
+        `${base}-images`,
+        {
+          connection,
+          source: prepare.stdout.apply(
+            (stdout) =>
+              new pulumi.asset.FileArchive(
+                stageMissing(delivery, parseHave(stdout ?? ""), stagingRoot(ctx.name), node.name).dir,
+              ),
+          ),
+          remotePath: pulumi.output(hostPath).apply((hp) => `${storeDir(hp)}/incoming`),
+          triggers: [delivery.setId],
+        },
+        { ...opts, dependsOn: [prepare] },
+      );
+      const deliver = new command.remote.Command(
+        `${base}-deliver`,
+        {
+          connection,
+          create: pulumi
+            .output(hostPath)
+            .apply((hp) => deliverScript({ node: node.name, hostPath: hp, setId: delivery.setId })),
+          delete: pulumi.output(hostPath).apply((hp) => undeliverScript({ node: node.name, hostPath: hp })),
+        },
+        { ...opts, dependsOn: [copy] },
+      );
+      ctx.dependsOn.push(deliver);
+    }
+
+    if (image !== undefined) {
+      const remote = registryImagePath(image.sha256);
+      const copy = new command.remote.CopyToRemote(
+        `${base}-registry-image`,
+        {
+          connection,
+          source: new pulumi.asset.FileAsset(image.archive),
+          remotePath: remote,
+          triggers: [image.sha256],
+        },
+        { ...opts, dependsOn: [prepare] },
+      );
+      const spec = { node: node.name, archive: remote, image: image.name };
+      const imported = new command.remote.Command(
+        `${base}-import`,
+        { connection, create: importScript(spec), delete: unimportScript(spec) },
+        { ...opts, dependsOn: [copy] },
+      );
+      ctx.dependsOn.push(imported);
+    }
+  }
+}
