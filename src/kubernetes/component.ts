@@ -22,6 +22,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { InventorySummary } from "../inventory/model";
+import { withSecretCredentials } from "../nodes/args";
 import { validateArgs, type ResolvedArgs, type StaticContainerRegistryArgs } from "./args";
 import { planRegistry } from "./plan";
 import { newContext, STEPS } from "./steps";
@@ -65,8 +66,9 @@ const resolvedArgs = new WeakMap<object, ResolvedArgs>();
 
 function checked(name: string, args: StaticContainerRegistryArgs): StaticContainerRegistryArgs {
   const resolved = validateArgs(name, args);
-  resolvedArgs.set(args, resolved);
-  return args;
+  const inputs = withSecretCredentials(args, resolved.nodes);
+  resolvedArgs.set(inputs, resolved);
+  return inputs;
 }
 
 /**

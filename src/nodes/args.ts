@@ -71,3 +71,20 @@ export function checkNodeArgs(args: NodeArgsInput, problems: string[]): Resolved
   }
   return { nodes, registryImage: { archive: ri.archive, name, sha256: fileSha256(ri.archive) } };
 }
+
+/**
+ * `args` as the component records them (its own inputs, kept in the stack's
+ * state): with the nodes' credentials as secrets, so that a private key given
+ * as a plain string is never stored in plain text.
+ */
+export function withSecretCredentials<T extends NodeArgsInput>(args: T, nodes: NodeTarget[]): T {
+  if (args.nodes === undefined) return args;
+  return {
+    ...args,
+    nodes: nodes.map((n) => ({
+      name: n.name,
+      kubernetesNodeName: n.kubernetesNodeName,
+      connection: n.connection,
+    })),
+  };
+}

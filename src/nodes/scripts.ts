@@ -75,12 +75,22 @@ export interface DeliveryScriptOptions {
 }
 
 /**
- * Prepares the node's directories and prints the objects it already holds,
+ * Prepares the node's directories (the store; with `stateDir`, the dir the
+ * registry image archive is copied to) and prints the objects it already holds,
  * one sha256 per line: the input of {@link stageMissing}. The set id is in
  * the text so that the step runs again for new content.
  */
-export function prepareScript(o: { node: string; hostPath?: string; setId?: string }): string {
-  const lines = [SCRIPT_PRELUDE, failWith(o.node), "umask 022", `mkdir -p ${shQuote(NODE_STATE_DIR)}`];
+export function prepareScript(o: {
+  node: string;
+  hostPath?: string;
+  setId?: string;
+  stateDir?: boolean;
+}): string {
+  const lines = [SCRIPT_PRELUDE, failWith(o.node), "umask 022"];
+  if (o.stateDir) {
+    const d = shQuote(NODE_STATE_DIR);
+    lines.push(`if [ ! -d ${d} ]; then mkdir -p ${d}; : >${d}/.created-by-static-container-registry; fi`);
+  }
   if (o.hostPath !== undefined) {
     const s = shQuote(storeDir(o.hostPath));
     lines.push(
@@ -93,6 +103,16 @@ export function prepareScript(o: { node: string; hostPath?: string; setId?: stri
     );
   }
   return asRoot(lines.join("\n") + "\n");
+}
+
+/** The prepare step's delete (runs after every other step's): removes the node's state dir if prepare made it. */
+export function unprepareScript(o: { node: string }): string {
+  const d = shQuote(NODE_STATE_DIR);
+  return asRoot(`${SCRIPT_PRELUDE}${failWith(o.node)}if [ -f ${d}/.created-by-static-container-registry ]; then
+  rm -f ${d}/.created-by-static-container-registry
+  rmdir ${d} 2>/dev/null || true
+fi
+`);
 }
 
 /**
@@ -130,6 +150,8 @@ if [ ! -d "$S/sets/$ID" ]; then
   rm -rf "$tmp"
   mkdir -p "$tmp"
   missing=0
+  # Every directory at once; then one link per file.
+  sed -n 's|^[0-9a-f]* [0-9]* \\(.*\\)/[^/]*$|\\1|p' "$in/list" | sort -u | (cd "$tmp" && xargs -r mkdir -p --)
   while read -r h size path; do
     o="$S/objects/$h"
     if [ ! -f "$o" ]; then
@@ -137,7 +159,6 @@ if [ ! -d "$S/sets/$ID" ]; then
       missing=$((missing + 1))
       continue
     fi
-    case "$path" in */*) mkdir -p "$tmp/\${path%/*}" ;; esac
     ln "$o" "$tmp/$path" 2>/dev/null || cp "$o" "$tmp/$path"
   done <"$in/list"
   [ "$missing" -eq 0 ] || fail "$missing file(s) of content set $ID are neither on the node nor in the copy"

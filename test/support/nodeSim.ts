@@ -45,7 +45,17 @@ export const NODE_CERTS_DIR = "/etc/containerd/certs.d";
 export const NODE_CONTAINERD_SOCKET = "/run/containerd/containerd.sock";
 
 /** The tools a node simulation needs (for requireTool). */
-export const NODE_SIM_TOOLS = ["ip", "unshare", "nsenter", "sshd", "ssh", "ssh-keygen", "containerd", "ctr"];
+export const NODE_SIM_TOOLS = [
+  "ip",
+  "unshare",
+  "nsenter",
+  "sshd",
+  "ssh",
+  "scp",
+  "ssh-keygen",
+  "containerd",
+  "ctr",
+];
 
 /** Root and every tool, or (outside CI) a loud skip. */
 export function nodeSimReady(t: TestContext): boolean {
@@ -86,6 +96,9 @@ export interface SimNode {
   ctr: (args: string[], namespace?: string) => ReturnType<typeof runAny>;
 }
 
+/** Where an SSH client connects. */
+export type Endpoint = Pick<SimNode, "host" | "port" | "user">;
+
 export interface NodeSim {
   nodes: SimNode[];
   /** The LAN namespace, where the SSH client runs. */
@@ -97,8 +110,14 @@ export interface NodeSim {
   knownHosts: string;
   /** argv prefix that runs a command in the LAN namespace. */
   inLan: (argv: string[]) => string[];
-  /** `ssh` to a node: argv for spawn, with the env requests `env` (SetEnv, as a client library sends them). */
-  sshArgv: (node: Pick<SimNode, "host" | "port" | "user">, env?: Record<string, string>) => string[];
+  /**
+   * `ssh` to a node: argv for spawn, with the env requests `env` (SetEnv, as a
+   * client library sends them), authenticating with `identity` (a key file;
+   * default the test's key).
+   */
+  sshArgv: (node: Endpoint, env?: Record<string, string>, identity?: string) => string[];
+  /** `scp -r LOCAL user@host:REMOTE` (SFTP), like sshArgv. */
+  scpArgv: (node: Endpoint, local: string, remote: string, identity?: string) => string[];
   stop: () => Promise<void>;
 }
 
@@ -266,12 +285,11 @@ export async function startNodes(specs: NodeSpec[]): Promise<NodeSim> {
       await waitFor(`${name} containerd`, () => ctr(["version"]).status === 0, 20000, containerd.output);
     }
 
-    const sshArgv = (node: Pick<SimNode, "host" | "port" | "user">, env: Record<string, string> = {}) => [
-      "ssh",
+    const common = (identity: string) => [
       "-F",
       "none",
       "-i",
-      keyFile,
+      identity,
       "-o",
       "IdentitiesOnly=yes",
       "-o",
@@ -282,12 +300,26 @@ export async function startNodes(specs: NodeSpec[]): Promise<NodeSim> {
       `UserKnownHostsFile=${knownHosts}`,
       "-o",
       "ConnectTimeout=5",
-      ...Object.entries(env).flatMap(([k, v]) => ["-o", `SetEnv=${k}=${v}`]),
+    ];
+    const sshArgv = (node: Endpoint, env: Record<string, string> = {}, identity = keyFile) => [
+      "ssh",
+      ...common(identity),
+      ...Object.entries(env).flatMap(([k, v]) => ["-o", `SetEnv=${k}="${v.replace(/(["\\])/g, "\\$1")}"`]),
       "-p",
       String(node.port),
       "-l",
       node.user,
       node.host,
+    ];
+    const scpArgv = (node: Endpoint, local: string, remote: string, identity = keyFile) => [
+      "scp",
+      "-q",
+      "-r",
+      ...common(identity),
+      "-P",
+      String(node.port),
+      local,
+      `${node.user}@${node.host}:${remote}`,
     ];
     for (const node of nodes) {
       await waitFor(
@@ -308,6 +340,7 @@ export async function startNodes(specs: NodeSpec[]): Promise<NodeSim> {
       knownHosts,
       inLan,
       sshArgv,
+      scpArgv,
       stop,
     };
   } catch (err) {

@@ -1,8 +1,10 @@
 /**
  * The runtime wiring applied on the SSH `nodes`: one `hosts.toml` per
  * upstream host, written by a Command per node whose delete puts every file
- * back as it was. It runs once the node endpoint is known (after the Service);
- * the pods do not wait for it (containerd reads hosts.toml at each pull).
+ * back as it was. It runs once the node endpoint is known (after the Service)
+ * and depends on nothing else, so one unreachable node holds up no other;
+ * the pods do not wait for it (containerd reads hosts.toml at each pull and
+ * falls back to the upstream while the registry is not up).
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -26,7 +28,7 @@ export function nodeWiringStep(ctx: BuildContext): void {
         create: hostsTomls.apply((h) => wireScript({ node: node.name, hostsTomls: h })),
         delete: hostsTomls.apply((h) => unwireScript({ node: node.name, hostsTomls: h })),
       },
-      { ...ctx.child, dependsOn: ctx.dependsOn },
+      ctx.child,
     );
   }
 }

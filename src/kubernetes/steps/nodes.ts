@@ -26,6 +26,7 @@ import {
   storeDir,
   undeliverScript,
   unimportScript,
+  unprepareScript,
 } from "../../nodes/scripts";
 import type { BuildContext } from "./context";
 
@@ -50,9 +51,15 @@ export function nodesStep(ctx: BuildContext): void {
       `${base}-prepare`,
       {
         connection,
-        create: pulumi
-          .output(hostPath)
-          .apply((hp) => prepareScript({ node: node.name, hostPath: hp, setId: delivery?.setId })),
+        create: pulumi.output(hostPath).apply((hp) =>
+          prepareScript({
+            node: node.name,
+            hostPath: hp,
+            setId: delivery?.setId,
+            stateDir: image !== undefined,
+          }),
+        ),
+        delete: unprepareScript({ node: node.name }),
         logging: "stderr",
       },
       opts,
