@@ -98,7 +98,8 @@ async function deploy(name: string, dir: string, sim: NodeSim): Promise<Deployed
   const args: Record<string, unknown> = {
     imagesDir: dir,
     hostPath: { path: HOST_PATH },
-    hostNetwork: true,
+    // One registry pod per node, on the node's network: every node pulls from itself.
+    workload: "DaemonSet",
     port: PORT,
     nodes: [
       ...sim.nodes.map((n) => ({
@@ -120,9 +121,7 @@ async function deploy(name: string, dir: string, sim: NodeSim): Promise<Deployed
       .filter((r) => r.type === "kubernetes:core/v1:ConfigMap")
       .map((r) => [r.state.metadata.name as string, r.inputs.data as Record<string, string>]),
   );
-  const workload =
-    res.find((r) => r.type === "kubernetes:apps/v1:DaemonSet" && r.name === name) ??
-    one(res, "kubernetes:apps/v1:Deployment", name);
+  const workload = one(res, "kubernetes:apps/v1:DaemonSet", name);
   return {
     name,
     res,
