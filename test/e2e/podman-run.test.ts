@@ -3,7 +3,7 @@
  * `podman run` command lines the README prints (registryGenerateArgv and
  * registryRunArgv) are run as built, with podman's storage in a temp dir.
  * No image can be downloaded here, so the test first makes one from
- * Debian's nginx: the binary and the libraries `ldd` names, plus an
+ * Debian's nginx: the binary, its njs module and the libraries `ldd` names for both, plus an
  * /etc/passwd with the official images' nginx user (101), imported with
  * `podman import`. Then skopeo copies every fixture from the container, and
  * the container's nginx is checked to run as 101 without capabilities, with
@@ -15,6 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { registryGenerateArgv, registryRunArgv } from "../../src/kubernetes/podmanRun";
+import { DEFAULT_NJS_MODULE_PATH } from "../../src/nginx/standalone";
 import { freePort, run, runAny, waitForPort } from "../support/tools";
 import { buildFixtures, CLI, REPO_ROOT, runClient, scratch, stopAll, tools } from "./harness";
 
@@ -42,18 +43,25 @@ function engineArgs(dir: string): string[] {
 function nginxRootfsTar(dir: string): string {
   const root = path.join(dir, "rootfs");
   const nginx = run("sh", ["-c", "command -v nginx || echo /usr/sbin/nginx"]).stdout.trim();
-  const libs = run("ldd", [nginx])
-    .stdout.split("\n")
-    .map((l) => l.match(/(\/\S+) \(0x/)?.[1])
-    .filter((p): p is string => p !== undefined);
+  // The standalone config loads the njs module (list endpoints) from where the official images have it too.
+  const libs = (f: string) =>
+    run("ldd", [f])
+      .stdout.split("\n")
+      .map((l) => l.match(/(\/\S+) \(0x/)?.[1])
+      .filter((p): p is string => p !== undefined);
+  const needed = new Map<string, string>([
+    ["/usr/sbin/nginx", nginx],
+    [DEFAULT_NJS_MODULE_PATH, DEFAULT_NJS_MODULE_PATH],
+  ]);
+  for (const f of [nginx, DEFAULT_NJS_MODULE_PATH]) for (const l of libs(f)) needed.set(l, l);
   assert.ok(
-    libs.some((l) => l.includes("libc.so")),
-    `ldd found libc: ${libs.join(" ")}`,
+    [...needed.keys()].some((l) => l.includes("libc.so")),
+    "ldd found libc",
   );
-  for (const f of ["/usr/sbin/nginx", ...libs]) {
-    fs.mkdirSync(path.join(root, path.dirname(f)), { recursive: true });
-    fs.copyFileSync(f === "/usr/sbin/nginx" ? nginx : f, path.join(root, f)); // follows symlinks
-    fs.chmodSync(path.join(root, f), 0o755);
+  for (const [inImage, onHost] of needed) {
+    fs.mkdirSync(path.join(root, path.dirname(inImage)), { recursive: true });
+    fs.copyFileSync(onHost, path.join(root, inImage)); // follows symlinks
+    fs.chmodSync(path.join(root, inImage), 0o755);
   }
   fs.mkdirSync(path.join(root, "etc"), { recursive: true });
   fs.writeFileSync(
