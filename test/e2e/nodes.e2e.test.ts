@@ -455,7 +455,10 @@ function pullUrls(plan: DeliveryPlan): string[] {
   return urls;
 }
 
-/** A pull loop on the node until `stop` exists; prints "<ok> <failed>". */
+/**
+ * A pull loop on the node until `stop` exists: one curl per round fetches
+ * every path over one connection; prints "<ok> <failed>" (ok = 200).
+ */
 function loadScript(urls: string[], stop: string): string {
   const accept = [
     "application/vnd.oci.image.index.v1+json",
@@ -463,12 +466,14 @@ function loadScript(urls: string[], stop: string): string {
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
   ].join(", ");
+  const targets = urls.map((u) => `-o /dev/null 'http://127.0.0.1:${PORT}${u}'`).join(" ");
   return `ok=0; failed=0
 while [ ! -e '${stop}' ]; do
-  for u in ${urls.join(" ")}; do
-    if curl -sf -o /dev/null -H 'Accept: ${accept}' "http://127.0.0.1:${PORT}$u"; then ok=$((ok + 1))
-    else failed=$((failed + 1)); echo "FAILED $u" >&2; fi
-  done
+  codes=$(curl -s -H 'Accept: ${accept}' -w '%{http_code}\\n' ${targets})
+  n=$(printf '%s\\n' "$codes" | grep -c '^200$' || true)
+  ok=$((ok + n))
+  bad=$(printf '%s\\n' "$codes" | grep -vc '^200$' || true)
+  if [ "$bad" -gt 0 ]; then failed=$((failed + bad)); printf 'FAILED %s\\n' $codes >&2; fi
 done
 echo "$ok $failed"
 `;
