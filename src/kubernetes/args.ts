@@ -16,6 +16,8 @@ import { checkNodeArgs, type RegistryImageArgs, type ResolvedRegistryImage } fro
 import type { NodeTarget, NodeTargetArgs } from "../nodes/targets";
 import { problemList } from "../problemList";
 import { checkWorkload, Workload } from "./workload";
+import { checkNetworkPolicy, type NetworkPolicyArgs, type ResolvedNetworkPolicy } from "./networkPolicy";
+import { checkTls, type ResolvedTls, type TlsArgs } from "./tls";
 
 type Input<T> = pulumi.Input<T>;
 
@@ -209,6 +211,19 @@ export interface StaticContainerRegistryArgs {
    * capabilities: beyond the baseline Pod Security level (hostPath).
    */
   wiringDaemonSet?: boolean;
+  /**
+   * HTTPS: an existing `kubernetes.io/tls` Secret in the namespace, mounted
+   * read-only; the registry port then speaks HTTPS (and HTTP/2) only, and the
+   * node wiring outputs point at `https://` and trust the CA at `caFile` on
+   * the nodes (put the CA certificate there). See src/kubernetes/tls.ts.
+   */
+  tls?: TlsArgs;
+  /**
+   * A NetworkPolicy: ingress to the registry port only from these namespaces,
+   * CIDRs and the nodes (`nodeCidrs`, required when the nodes pull on a node
+   * port or the host network); no egress. See src/kubernetes/networkPolicy.ts.
+   */
+  networkPolicy?: NetworkPolicyArgs;
 
   /** Upper bound on the data of one ConfigMap; larger configs are split. Default 900 KiB. */
   maxConfigMapBytes?: number;
@@ -268,6 +283,8 @@ export interface ResolvedArgs {
   clusterDomain: string;
   localRegistryHosting: boolean;
   wiringDaemonSet: boolean;
+  tls?: ResolvedTls;
+  networkPolicy?: ResolvedNetworkPolicy;
   maxConfigMapBytes: number;
   workerProcesses: number;
   nodes: NodeTarget[];
@@ -510,6 +527,15 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     );
   }
 
+  // Security.
+  const tls = checkTls(args.tls, problems);
+  const nodesPull =
+    serviceType === "NodePort" ||
+    serviceType === "LoadBalancer" ||
+    workload.hostNetwork ||
+    workload.workload === Workload.DaemonSet;
+  const networkPolicy = checkNetworkPolicy(args.networkPolicy, nodesPull, problems);
+
   if (problems.length > 0) throw new InvalidArgsError(name, problems);
 
   return {
@@ -546,6 +572,8 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     clusterDomain,
     localRegistryHosting: args.localRegistryHosting ?? false,
     wiringDaemonSet: args.wiringDaemonSet ?? false,
+    ...(tls ? { tls } : {}),
+    ...(networkPolicy ? { networkPolicy } : {}),
     maxConfigMapBytes,
     workerProcesses: args.workerProcesses ?? DEFAULT_WORKER_PROCESSES,
     ...nodeArgs,

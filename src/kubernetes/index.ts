@@ -36,3 +36,5 @@ export {
   type LocalRegistryHostingOptions,
 } from "./nodeWiring";
 export { POD_PATHS } from "./workload";
+export { DEFAULT_NODE_CA_FILE, type TlsArgs } from "./tls";
+export { networkPolicySpec, type NetworkPolicyArgs } from "./networkPolicy";

@@ -11,6 +11,7 @@ import { problemList, problemText } from "../problemList";
 import type { ResolvedArgs } from "./args";
 import { filesHash, shardFiles, type Shard } from "./configMaps";
 import { renderDriftGuard } from "./driftGuard";
+import { podTlsFiles } from "./tls";
 import { POD_PATHS } from "./workload";
 
 /** Room left in each file's budget for its key (the file name) in the ConfigMap. */
@@ -52,7 +53,7 @@ export interface RegistryPlan {
 /** Renders the files for an already scanned, problem-free Inventory. Pure and deterministic. */
 export function planFromInventory(
   inv: Inventory,
-  a: Pick<ResolvedArgs, "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses">,
+  a: Pick<ResolvedArgs, "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls">,
 ): Omit<RegistryPlan, "inventory"> {
   const maxFileBytes = a.maxConfigMapBytes - KEY_ALLOWANCE;
   const nginx = renderStandalone(inv, {
@@ -63,6 +64,7 @@ export function planFromInventory(
     namePrefix: a.namePrefix === "" ? undefined : a.namePrefix,
     maxFileBytes,
     workerProcesses: a.workerProcesses,
+    ...(a.tls ? { tls: podTlsFiles() } : {}),
   });
   const guard = renderDriftGuard(inv, {
     imagesRoot: POD_PATHS.images,
@@ -92,7 +94,7 @@ export async function planRegistry(
   resourceName: string,
   a: Pick<
     ResolvedArgs,
-    "imagesDir" | "verify" | "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses"
+    "imagesDir" | "verify" | "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls"
   >,
 ): Promise<RegistryPlan> {
   const inventory = await scan(a.imagesDir, { verify: a.verify });

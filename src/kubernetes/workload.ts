@@ -14,6 +14,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { ResolvedArgs } from "./args";
 import { commonLabels, selectorLabels } from "./labels";
 import { IMAGES_VOLUME, pinnedScheduling } from "./storage";
+import { tlsMount, tlsVolume } from "./tls";
 
 type PodTemplateSpec = k8s.types.input.core.v1.PodTemplateSpec;
 type Container = k8s.types.input.core.v1.Container;
@@ -129,9 +130,10 @@ export function containerSecurityContext(a: Pick<ResolvedArgs, "runAsUser" | "ru
   };
 }
 
-function probe(kind: "readiness" | "liveness"): Probe {
+function probe(kind: "readiness" | "liveness", https: boolean): Probe {
   // /v2/ is answered by nginx from memory: cheap, and it proves the config loaded.
-  const httpGet = { path: "/v2/", port: "http", scheme: "HTTP" };
+  // With TLS the port refuses plain HTTP; the kubelet does not verify the certificate.
+  const httpGet = { path: "/v2/", port: "http", scheme: https ? "HTTPS" : "HTTP" };
   return kind === "readiness"
     ? { httpGet, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2, successThreshold: 1 }
     : {
@@ -160,7 +162,9 @@ export interface PodInputs {
 }
 
 /** The pod's volumes: config (projected ConfigMaps), images (read-only), scratch (emptyDir). */
-export function podVolumes(p: Pick<PodInputs, "configMapNames" | "imagesVolume">): Volume[] {
+export function podVolumes(
+  p: Pick<PodInputs, "configMapNames" | "imagesVolume"> & { args?: Pick<ResolvedArgs, "tls"> },
+): Volume[] {
   return [
     {
       name: CONFIG_VOLUME,
@@ -172,13 +176,14 @@ export function podVolumes(p: Pick<PodInputs, "configMapNames" | "imagesVolume">
     },
     p.imagesVolume,
     { name: SCRATCH_VOLUME, emptyDir: { sizeLimit: SCRATCH_SIZE_LIMIT } },
+    ...(p.args?.tls ? [tlsVolume(p.args.tls)] : []),
   ];
 }
 
 /** What the containers need to know: the image and user from the args, the config's file names. */
 export type ContainerInputs = {
   args: Pick<ResolvedArgs, "image" | "imagePullPolicy" | "runAsUser" | "runAsGroup" | "port" | "resources"> &
-    Partial<Pick<ResolvedArgs, "hostNetwork" | "workload">>;
+    Partial<Pick<ResolvedArgs, "hostNetwork" | "workload" | "tls">>;
 } & Pick<PodInputs, "nginxMain" | "driftGuardMain">;
 
 /**
@@ -223,13 +228,18 @@ export function registryContainers(p: ContainerInputs): {
         ...(onNodePort ? { hostPort: a.port } : {}),
       },
     ],
-    readinessProbe: probe("readiness"),
-    livenessProbe: probe("liveness"),
+    readinessProbe: probe("readiness", a.tls !== undefined),
+    livenessProbe: probe("liveness", a.tls !== undefined),
     // Give endpoints time to drop this pod before nginx stops accepting connections.
     lifecycle: { preStop: { exec: { command: ["sleep", "5"] } } },
     resources: a.resources,
     securityContext: security,
-    volumeMounts: [configMount, imagesMount, { name: SCRATCH_VOLUME, mountPath: POD_PATHS.runtime }],
+    volumeMounts: [
+      configMount,
+      imagesMount,
+      { name: SCRATCH_VOLUME, mountPath: POD_PATHS.runtime },
+      ...(a.tls ? [tlsMount] : []),
+    ],
     terminationMessagePolicy: "FallbackToLogsOnError",
   };
   return { initContainers: [driftGuard], containers: [nginx] };

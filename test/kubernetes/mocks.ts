@@ -34,6 +34,7 @@ const NAMESPACED = new Set([
   "Service",
   "PersistentVolumeClaim",
   "PodDisruptionBudget",
+  "NetworkPolicy",
 ]);
 
 /** A deep copy of plain objects and arrays; anything else (assets, archives) by reference. */

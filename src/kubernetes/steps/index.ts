@@ -8,6 +8,7 @@ import { configMapsStep } from "./configMaps";
 import type { Step } from "./context";
 import { endpointsStep } from "./endpoints";
 import { namespaceStep } from "./namespace";
+import { networkPolicyStep } from "./networkPolicy";
 import { nodesStep } from "./nodes";
 import { nodeWiringStep } from "./nodeWiring";
 import { servedStep } from "./served";
@@ -25,6 +26,7 @@ export const STEPS: readonly Step[] = [
   nodesStep,
   workloadStep,
   serviceStep,
+  networkPolicyStep,
   endpointsStep,
   wiringStep,
   wiringDaemonSetStep,

@@ -12,7 +12,11 @@ export function wiringStep(ctx: BuildContext): void {
   const a = ctx.args;
   const nodeEndpoint = pulumi.output(need(ctx.outputs.nodeEndpoint, "the node endpoint", "wiring"));
   const endpoint = need(ctx.outputs.endpoint, "the endpoint", "wiring");
-  const wiring = { upstreamHost: a.upstreamHost, namePrefix: a.namePrefix };
+  const wiring = {
+    upstreamHost: a.upstreamHost,
+    namePrefix: a.namePrefix,
+    ...(a.tls ? { tls: { caFile: a.tls.caFile } } : {}),
+  };
   ctx.outputs.upstreamHost = a.upstreamHost;
   ctx.outputs.hostsToml = nodeEndpoint.apply((ep) => containerdHostsToml({ ...wiring, endpoint: ep }));
   ctx.outputs.registriesYaml = nodeEndpoint.apply((ep) => registriesYaml({ ...wiring, endpoint: ep }));
