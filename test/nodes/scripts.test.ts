@@ -292,3 +292,112 @@ describe("wiring scripts", () => {
     );
   });
 });
+
+/**
+ * Runs `scripts` one after another in a private mount namespace whose
+ * /etc/rancher is a fresh tmpfs seeded with `files` (relative to /etc/rancher)
+ * and whose systemctl is a stand-in that logs its arguments and says k3s is
+ * active. Returns each script's result, the tree after each, and the log.
+ */
+function onK3sNode(t: TestContext, scripts: string[], files: Record<string, string>) {
+  if (process.getuid?.() !== 0) {
+    const msg = "k3s wiring tests need root (a private mount namespace over /etc/rancher)";
+    if (inCI) throw new Error(msg);
+    t.skip(msg);
+    return undefined;
+  }
+  const work = scratch("k3s");
+  const seed = path.join(work, "seed");
+  fs.mkdirSync(path.join(seed, "k3s"), { recursive: true });
+  writeTree(seed, files);
+  const log = path.join(work, "systemctl.log");
+  fs.writeFileSync(
+    path.join(work, "systemctl"),
+    `#!/bin/sh\necho "$*" >> ${log}\ncase "$*" in "is-active --quiet k3s") exit 0 ;; is-active*) exit 3 ;; esac\nexit 0\n`,
+    { mode: 0o755 },
+  );
+  const steps = scripts.map((s, i) => {
+    fs.writeFileSync(path.join(work, `s${i}.sh`), s);
+    return `sh "$W/s${i}.sh" >"$W/out${i}" 2>&1; echo $? >"$W/rc${i}"; mkdir -p "$W/tree${i}"; cp -a /etc/rancher/. "$W/tree${i}/"`;
+  });
+  const r = spawnSync(
+    "unshare",
+    [
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      `W="$1"; mkdir -p /etc/rancher && mount -t tmpfs tmpfs /etc/rancher && cp -a "$W/seed/." /etc/rancher/ &&
+       mount --bind "$W/systemctl" "$(command -v systemctl)" && ${steps.join(" && ")}`,
+      "sh",
+      work,
+    ],
+    { encoding: "utf8" },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return scripts.map((_, i) => ({
+    status: Number(fs.readFileSync(path.join(work, `rc${i}`), "utf8")),
+    output: fs.readFileSync(path.join(work, `out${i}`), "utf8"),
+    tree: treeOf(path.join(work, `tree${i}`)),
+    log: () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8") : ""),
+  }));
+}
+
+describe("k3s / RKE2 wiring", () => {
+  const hostsTomls = { "docker.io": "x", "quay.io": "y" };
+  const registriesYaml =
+    "mirrors:\n  docker.io:\n    endpoint:\n      - http://127.0.0.1:5000\n    rewrite:\n      ^(.*)$: docker.io/$1\n  quay.io:\n    endpoint:\n      - http://127.0.0.1:5000\n";
+  const theirs = `mirrors:\n  registry.local:\n    endpoint:\n      - "https://registry.local:5000"\n  docker.io:\n    endpoint:\n      - "https://corp-hub-cache.example"\nconfigs:\n  "registry.local:5000":\n    tls:\n      insecure_skip_verify: true\n`;
+  const wire = wireScript({ node: "k3s-1", hostsTomls, registriesYaml });
+  const unwire = unwireScript({ node: "k3s-1", hostsTomls, registriesYaml });
+
+  it("merges the mirrors into registries.yaml, restarts only on change, and the delete restores the file", (t) => {
+    const runs = onK3sNode(t, [wire, wire, unwire], { "k3s/registries.yaml": theirs });
+    if (!runs) return;
+    const [first, second, third] = runs;
+    assert.equal(first.status, 0, first.output);
+    const merged = first.tree["k3s/registries.yaml"];
+    assert.equal(
+      merged,
+      `mirrors:\n  # BEGIN static-container-registry\n${registriesYaml.slice("mirrors:\n".length)}  # END static-container-registry\n  registry.local:\n    endpoint:\n      - "https://registry.local:5000"\nconfigs:\n  "registry.local:5000":\n    tls:\n      insecure_skip_verify: true\n`,
+      "our entries in, the user's docker.io entry out while ours is in place, everything else kept",
+    );
+    assert.equal(first.tree["k3s/registries.yaml.before-static-container-registry"], theirs);
+    assert.match(first.output, /node k3s-1: restarted k3s/);
+    assert.equal(second.status, 0, second.output);
+    assert.match(second.output, /already has the mirrors/);
+    assert.doesNotMatch(second.output, /restarted/);
+    assert.equal(third.status, 0, third.output);
+    assert.deepEqual(third.tree, { "k3s/registries.yaml": theirs });
+    assert.equal(
+      third.log().match(/^restart k3s$/gm)?.length,
+      2,
+      "restarted after the wire and after the delete only",
+    );
+  });
+
+  it("creates registries.yaml when there is none, and the delete removes it", (t) => {
+    const runs = onK3sNode(t, [wire, unwire], {});
+    if (!runs) return;
+    assert.equal(runs[0].status, 0, runs[0].output);
+    assert.match(
+      runs[0].tree["k3s/registries.yaml"],
+      /^mirrors:\n {2}# BEGIN static-container-registry\n {2}docker\.io:/,
+    );
+    assert.equal(runs[1].status, 0, runs[1].output);
+    assert.deepEqual(runs[1].tree, {});
+  });
+
+  it("refuses a registries.yaml in flow style, naming the node, changing nothing", (t) => {
+    const runs = onK3sNode(t, [wire], { "k3s/registries.yaml": "mirrors: {}\n" });
+    if (!runs) return;
+    assert.notEqual(runs[0].status, 0);
+    assert.match(
+      runs[0].output,
+      /node k3s-1: \/etc\/rancher\/k3s\/registries.yaml has mirrors: in flow style/,
+    );
+    assert.deepEqual(runs[0].tree, { "k3s/registries.yaml": "mirrors: {}\n" });
+    assert.equal(runs[0].log(), "");
+  });
+});

@@ -1,14 +1,14 @@
 /**
  * The runtime wiring applied on the SSH `nodes`: one `hosts.toml` per
- * upstream host, written by a Command per node whose delete puts every file
- * back as it was. It runs once the node endpoint is known (after the Service)
+ * upstream host (k3s/RKE2: their mirrors merged into `registries.yaml`),
+ * written by a Command per node whose delete puts every file back as it was. It runs once the node endpoint is known (after the Service)
  * and depends on nothing else, so one unreachable node holds up no other;
  * the pods do not wait for it (containerd reads hosts.toml at each pull and
  * falls back to the upstream while the registry is not up).
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { containerdHostsTomls } from "../nodeWiring";
+import { containerdHostsTomls, registriesYamlAll } from "../nodeWiring";
 import { unwireScript, wireScript } from "../../nodes/scripts";
 import { need, type BuildContext } from "./context";
 
@@ -17,16 +17,17 @@ export function nodeWiringStep(ctx: BuildContext): void {
   if (a.nodes.length === 0) return;
   const nodeEndpoint = pulumi.output(need(ctx.outputs.nodeEndpoint, "the node endpoint", "node wiring"));
   const repositories = ctx.plan.inventory.repositories.map((r) => r.name);
-  const hostsTomls = nodeEndpoint.apply((endpoint) =>
-    containerdHostsTomls({ endpoint, repositories, upstreamHost: a.upstreamHost, namePrefix: a.namePrefix }),
-  );
+  const wiring = nodeEndpoint.apply((endpoint) => {
+    const o = { endpoint, repositories, upstreamHost: a.upstreamHost, namePrefix: a.namePrefix };
+    return { hostsTomls: containerdHostsTomls(o), registriesYaml: registriesYamlAll(o) };
+  });
   for (const node of a.nodes) {
     new command.remote.Command(
       `${ctx.name}-${node.name}-wire`,
       {
         connection: node.connection,
-        create: hostsTomls.apply((h) => wireScript({ node: node.name, hostsTomls: h })),
-        delete: hostsTomls.apply((h) => unwireScript({ node: node.name, hostsTomls: h })),
+        create: wiring.apply((w) => wireScript({ node: node.name, ...w })),
+        delete: wiring.apply((w) => unwireScript({ node: node.name, ...w })),
       },
       ctx.child,
     );
