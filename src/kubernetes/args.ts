@@ -224,6 +224,12 @@ export interface StaticContainerRegistryArgs {
    * port or the host network); no egress. See src/kubernetes/networkPolicy.ts.
    */
   networkPolicy?: NetworkPolicyArgs;
+  /**
+   * With workload `StaticPod`: the kubelet's static pod manifests dir on the
+   * nodes. Default `/etc/kubernetes/manifests` (kubeadm); k3s and RKE2 read
+   * `/var/lib/rancher/k3s/agent/pod-manifests` and `/var/lib/rancher/rke2/agent/pod-manifests`.
+   */
+  staticPodManifestsDir?: string;
 
   /** Upper bound on the data of one ConfigMap; larger configs are split. Default 900 KiB. */
   maxConfigMapBytes?: number;
@@ -285,6 +291,7 @@ export interface ResolvedArgs {
   wiringDaemonSet: boolean;
   tls?: ResolvedTls;
   networkPolicy?: ResolvedNetworkPolicy;
+  staticPodManifestsDir?: string;
   maxConfigMapBytes: number;
   workerProcesses: number;
   nodes: NodeTarget[];
@@ -443,6 +450,16 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
 
   // Pods.
   const workload = checkWorkload(args, problems);
+  if (
+    args.staticPodManifestsDir !== undefined &&
+    (typeof args.staticPodManifestsDir !== "string" ||
+      !/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/.test(args.staticPodManifestsDir))
+  )
+    problems.push(
+      `staticPodManifestsDir must be an absolute path, not ${JSON.stringify(args.staticPodManifestsDir)}`,
+    );
+  if (args.staticPodManifestsDir !== undefined && workload.workload !== Workload.StaticPod)
+    problems.push("staticPodManifestsDir needs workload StaticPod");
   if (args.wiringDaemonSet !== undefined && typeof args.wiringDaemonSet !== "boolean")
     problems.push(`wiringDaemonSet must be true or false, not ${JSON.stringify(args.wiringDaemonSet)}`);
   const replicas = args.replicas ?? 1;
@@ -574,6 +591,7 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     wiringDaemonSet: args.wiringDaemonSet ?? false,
     ...(tls ? { tls } : {}),
     ...(networkPolicy ? { networkPolicy } : {}),
+    staticPodManifestsDir: args.staticPodManifestsDir,
     maxConfigMapBytes,
     workerProcesses: args.workerProcesses ?? DEFAULT_WORKER_PROCESSES,
     ...nodeArgs,

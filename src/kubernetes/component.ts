@@ -25,7 +25,7 @@ import type { InventorySummary } from "../inventory/model";
 import { withSecretCredentials } from "../nodes/args";
 import { validateArgs, type ResolvedArgs, type StaticContainerRegistryArgs } from "./args";
 import { planRegistry } from "./plan";
-import { newContext, STEPS } from "./steps";
+import { newContext, stepsFor } from "./steps";
 import type { Workload } from "./workload";
 
 export const STATIC_CONTAINER_REGISTRY_TYPE = "static-container-registry:index:StaticContainerRegistry";
@@ -123,7 +123,7 @@ export class StaticContainerRegistry extends pulumi.ComponentResource {
     if (!a || !name) throw new Error("internal: StaticContainerRegistry args were not validated");
     const plan = await planRegistry(name, a);
     const ctx = newContext(name, a, plan, this);
-    for (const step of STEPS) step(ctx);
+    for (const step of stepsFor(a)) step(ctx);
     const outputs = this.complete(ctx.outputs);
     this.registerOutputs(outputs);
     return outputs;

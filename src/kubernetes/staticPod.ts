@@ -19,7 +19,9 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
-import type { NodeFile } from "../nodes/files";
+import { shWriteFiles, type NodeFile } from "../nodes/files";
+import { asRoot } from "../nodes/scripts";
+import { SCRIPT_PRELUDE, shQuote } from "../shell";
 import type { ResolvedArgs } from "./args";
 import { commonLabels } from "./labels";
 import type { RegistryPlan } from "./plan";
@@ -154,4 +156,27 @@ export function staticPod(o: StaticPodOptions): StaticPod {
     mode: MANIFEST_MODE,
   });
   return { pod, manifestPath, configParent, configDir, files };
+}
+
+/**
+ * The node step's text: places the files (config first, manifest last, each
+ * atomically), then removes this pod's older config dirs (a running pod
+ * keeps its own mounted). Runs as root under sh, like every node step.
+ */
+export function placeStaticPodScript(node: string, sp: StaticPod): string {
+  return asRoot(`${SCRIPT_PRELUDE}umask 022
+${shWriteFiles(sp.files)}
+for d in ${shQuote(sp.configParent)}/*; do
+  [ "$d" = ${shQuote(sp.configDir)} ] || rm -rf "$d"
+done
+printf 'static-container-registry: node %s: static pod %s placed\\n' ${shQuote(node)} ${shQuote(sp.manifestPath)}
+`);
+}
+
+/** The node step's delete: the manifest first (the kubelet stops the pod), then every config dir. */
+export function removeStaticPodScript(node: string, sp: StaticPod): string {
+  return asRoot(`${SCRIPT_PRELUDE}rm -f ${shQuote(sp.manifestPath)}
+rm -rf ${shQuote(sp.configParent)}
+printf 'static-container-registry: node %s: static pod %s removed\\n' ${shQuote(node)} ${shQuote(sp.manifestPath)}
+`);
 }

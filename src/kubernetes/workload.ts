@@ -34,6 +34,12 @@ export const Workload = {
    * on their own node (`internalTrafficPolicy: Local`).
    */
   DaemonSet: "DaemonSet",
+  /**
+   * Before the cluster exists: a kubelet static pod on each of the SSH
+   * `nodes` (manifest and config files placed over SSH, see staticPod.ts),
+   * on the host network; no Kubernetes object is created.
+   */
+  StaticPod: "StaticPod",
 } as const;
 export type Workload = (typeof Workload)[keyof typeof Workload];
 
@@ -48,10 +54,8 @@ export interface ResolvedWorkload {
  * runs on the host network unless `hostNetwork` is false, in which case its
  * container port is a hostPort. Problems are appended to `problems`.
  */
-export function checkWorkload(
-  args: { workload?: unknown; replicas?: unknown; hostNetwork?: unknown },
-  problems: string[],
-): ResolvedWorkload {
+export function checkWorkload(given: object, problems: string[]): ResolvedWorkload {
+  const args = given as Record<string, unknown>;
   const values = Object.values(Workload) as string[];
   const w = args.workload ?? Workload.Deployment;
   if (typeof w !== "string" || !values.includes(w)) {
@@ -64,8 +68,34 @@ export function checkWorkload(
       "replicas has no meaning with workload DaemonSet (one pod on each node that holds the images); leave it out",
     );
   }
+  if (workload === Workload.StaticPod) {
+    if (!Array.isArray(args.nodes) || args.nodes.length === 0)
+      problems.push("workload StaticPod needs nodes: the SSH targets that get the static pod");
+    if (args.hostPath === undefined)
+      problems.push("workload StaticPod needs hostPath storage: the images on the nodes' disks");
+    if (args.hostNetwork === false)
+      problems.push("workload StaticPod runs on the host network; leave hostNetwork out");
+    // Nothing of the cluster exists yet: options that create or need Kubernetes objects do not apply.
+    for (const k of [
+      "replicas",
+      "createNamespace",
+      "serviceType",
+      "nodePort",
+      "serviceAnnotations",
+      "localRegistryHosting",
+      "wiringDaemonSet",
+      "imagePullSecrets",
+      "tls",
+      "networkPolicy",
+    ]) {
+      if (args[k] !== undefined && args[k] !== false)
+        problems.push(
+          `${k} has no meaning with workload StaticPod (no Kubernetes object is created); leave it out`,
+        );
+    }
+  }
   const hostNetwork =
-    typeof args.hostNetwork === "boolean" ? args.hostNetwork : workload === Workload.DaemonSet;
+    typeof args.hostNetwork === "boolean" ? args.hostNetwork : workload !== Workload.Deployment;
   return { workload, hostNetwork };
 }
 

@@ -197,7 +197,7 @@ describe("component with workload DaemonSet", () => {
         }),
       (e: Error) =>
         e.name === "InvalidArgsError" &&
-        e.message.includes('workload must be one of Deployment, DaemonSet, not "StatefulSet"') &&
+        e.message.includes('workload must be one of Deployment, DaemonSet, StaticPod, not "StatefulSet"') &&
         e.message.includes("port must be a whole number in 1024-65535"),
     );
     assert.throws(

@@ -86,7 +86,7 @@ describe("workload", () => {
         description: "unknown kind",
         args: { workload: "StatefulSet" },
         want: { workload: "Deployment", hostNetwork: false },
-        problems: ['workload must be one of Deployment, DaemonSet, not "StatefulSet"'],
+        problems: ['workload must be one of Deployment, DaemonSet, StaticPod, not "StatefulSet"'],
       },
       {
         description: "replicas with a DaemonSet",

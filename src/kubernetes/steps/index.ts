@@ -4,6 +4,8 @@
  * resources with `ctx.child`, reading earlier slots with `need`, setting its
  * outputs on `ctx.outputs`) and add it to this list.
  */
+import type { ResolvedArgs } from "../args";
+import { Workload } from "../workload";
 import { configMapsStep } from "./configMaps";
 import type { Step } from "./context";
 import { endpointsStep } from "./endpoints";
@@ -12,6 +14,7 @@ import { networkPolicyStep } from "./networkPolicy";
 import { nodesStep } from "./nodes";
 import { nodeWiringStep } from "./nodeWiring";
 import { servedStep } from "./served";
+import { staticPodStep } from "./staticPod";
 import { serviceStep } from "./service";
 import { storageStep } from "./storage";
 import { wiringStep } from "./wiring";
@@ -32,5 +35,22 @@ export const STEPS: readonly Step[] = [
   wiringDaemonSetStep,
   nodeWiringStep,
 ];
+
+/**
+ * The steps of a static pod (workload `StaticPod`): before the cluster
+ * exists, only the SSH node steps, no Kubernetes object.
+ */
+export const STATIC_POD_STEPS: readonly Step[] = [
+  servedStep,
+  nodesStep,
+  staticPodStep,
+  wiringStep,
+  nodeWiringStep,
+];
+
+/** The steps for these args. */
+export function stepsFor(a: ResolvedArgs): readonly Step[] {
+  return a.workload === Workload.StaticPod ? STATIC_POD_STEPS : STEPS;
+}
 
 export { newContext, need, type BuildContext, type Step } from "./context";

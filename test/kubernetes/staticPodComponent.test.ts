@@ -1,0 +1,137 @@
+/**
+ * The component with workload `StaticPod` under Pulumi's mocks: no
+ * Kubernetes object at all, one static-pod Command per SSH node after the
+ * images and the registry image (its create places exactly the files
+ * `staticPod()` builds, its delete removes them), the node wiring on the
+ * nodes' loopback, and the arguments that make no sense without a cluster
+ * refused. The placed pod runs on a simulated node in
+ * test/e2e/staticPod.nodes.e2e.test.ts.
+ */
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { before, describe, test } from "node:test";
+import { installMocks, resourcesOf, settle, valueOf } from "./mocks";
+import { writeSyntheticTree } from "./synthetic";
+import { tmpDir } from "../support/tools";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+type Kube = typeof import("../../src/kubernetes");
+let kube: Kube;
+let imagesDir: string;
+const nodes = [
+  { name: "boot-1", connection: { host: "192.0.2.11", user: "root", password: "pw" } },
+  { name: "boot-2", connection: { host: "192.0.2.12", user: "root", password: "pw" } },
+];
+
+before(async () => {
+  await installMocks();
+  kube = await import("../../src/kubernetes");
+  imagesDir = path.join(tmpDir("k8s-static-pod"), "images");
+  writeSyntheticTree(imagesDir, { repos: 2, tagsPerRepo: 1, repoName: (i) => `registry.k8s.io/app${i}` });
+});
+
+/** The script inside a node step's `asRoot` wrapper (`sh -c '<script>'`). */
+function asRootInner(text: string): string {
+  const start = text.indexOf("sh -c '") + "sh -c '".length;
+  return text.slice(start, text.indexOf("'; else", start)).replace(/'\\''/g, "'");
+}
+
+describe("component with workload StaticPod", () => {
+  test("registers no Kubernetes object; each node gets the static pod after its images, and is wired to 127.0.0.1", async () => {
+    const reg = new kube.StaticContainerRegistry("boot", {
+      imagesDir,
+      hostPath: { path: "/var/lib/images" },
+      workload: "StaticPod",
+      nodes,
+      port: 5055,
+      staticPodManifestsDir: "/var/lib/rancher/k3s/agent/pod-manifests",
+    } as any);
+    const out: Record<string, any> = {};
+    for (const k of [
+      "workload",
+      "nodeEndpoint",
+      "endpoint",
+      "hostsToml",
+      "configMapNames",
+      "serviceName",
+      "contentHash",
+    ])
+      out[k] = await valueOf((reg as any)[k]);
+    await settle();
+    const res = resourcesOf("boot");
+    assert.deepEqual(
+      res.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.name),
+      [],
+    );
+    assert.equal(out.workload, "StaticPod");
+    assert.equal(out.nodeEndpoint, "127.0.0.1:5055");
+    assert.deepEqual(out.configMapNames, []);
+    assert.equal(out.serviceName, "");
+
+    const plan = await kube.planRegistry(
+      "boot",
+      kube.validateArgs("boot", { imagesDir, hostPath: { path: "/x", anyNode: true }, port: 5055 }),
+    );
+    const { staticPod } = await import("../../src/kubernetes/staticPod");
+    for (const node of nodes) {
+      const step = res.find((r) => r.name === `boot-${node.name}-static-pod`);
+      assert.ok(step, `static pod step for ${node.name}`);
+      assert.equal(step.type, "command:remote:Command");
+      const sp = staticPod({
+        name: "boot",
+        args: {
+          ...kube.validateArgs("boot", { imagesDir, hostPath: { path: "/x", anyNode: true } }),
+          image: "x",
+          resources: {},
+        },
+        plan,
+        imagesPath: "/var/lib/images",
+        manifestsDir: "/var/lib/rancher/k3s/agent/pod-manifests",
+      });
+      // Every file, manifest last, in the create script; the delete removes the manifest and the config dirs.
+      const create = asRootInner(step.inputs.create);
+      assert.equal(plan.contentHash, out.contentHash);
+      let at = 0;
+      for (const f of sp.files) {
+        const i = create.indexOf(`mv -f '${f.path}'.tmp.scr '${f.path}'`);
+        assert.ok(i > at, `${f.path} written in order`);
+        at = i;
+      }
+      assert.ok(create.includes(`/var/lib/rancher/k3s/agent/pod-manifests/boot.yaml`));
+      for (const line of [
+        "hostNetwork: true",
+        `path: ${sp.configDir}`,
+        "path: /var/lib/images",
+        "priorityClassName: system-node-critical",
+      ])
+        assert.ok(create.includes(line), `the manifest in the script has ${line}`);
+      const del = asRootInner(step.inputs.delete);
+      assert.ok(del.includes("rm -f '/var/lib/rancher/k3s/agent/pod-manifests/boot.yaml'"), del);
+      assert.ok(del.includes("rm -rf '/etc/static-container-registry/boot'"), del);
+      const wire = res.find((r) => r.name === `boot-${node.name}-wire`);
+      assert.ok(wire?.inputs.create.includes('[host."http://127.0.0.1:5055/v2/registry.k8s.io"]'));
+    }
+  });
+
+  test("refuses what needs a cluster, and a static pod without nodes or hostPath", () => {
+    assert.throws(
+      () =>
+        new kube.StaticContainerRegistry("bootbad", {
+          imagesDir,
+          existingClaim: { claimName: "c" },
+          workload: "StaticPod",
+          serviceType: "NodePort",
+          wiringDaemonSet: true,
+        }),
+      (e: Error) =>
+        e.name === "InvalidArgsError" &&
+        [
+          "workload StaticPod needs nodes",
+          "workload StaticPod needs hostPath storage",
+          "serviceType has no meaning with workload StaticPod",
+          "wiringDaemonSet has no meaning with workload StaticPod",
+        ].every((m) => e.message.includes(m)),
+    );
+  });
+});
