@@ -1,0 +1,146 @@
+/**
+ * The static pod on a simulated node (test/support/nodeSim.ts), end to end:
+ * the component with workload `StaticPod` is constructed under mocks; its
+ * remote steps for the node run over SSH exactly as registered (prepare,
+ * images, deliver, wire, then the static pod's create); the manifest is read
+ * back from the node's manifests dir and run as its kubelet would (podSim:
+ * drift guard, then nginx with the manifest's command, user and read-only
+ * hostPath mounts, in the node's mount and network namespaces); the node's
+ * containerd pulls every image through the hosts.toml the wire step wrote,
+ * and skopeo from the LAN. Then the static pod's delete leaves neither
+ * manifest nor config on the node.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, describe, test } from "node:test";
+import { parse } from "yaml";
+import { planDelivery } from "../../src/nodes/delivery";
+import { stagingRoot } from "../../src/kubernetes/steps/nodes";
+import { DEFAULT_UPSTREAM_HOST } from "../../src/kubernetes/args";
+import { installMocks, resourcesOf, settle } from "../kubernetes/mocks";
+import { containerEnv, containerRun, layoutVolumes } from "../kubernetes/podSim";
+import { nodeSimReady, startNodes, type NodeSim } from "../support/nodeSim";
+import { requireTool, startProcess, type Server } from "../support/tools";
+import { buildFixtures, scratch, stopAll } from "./harness";
+import { remoteSteps, StepRunner } from "./nodeSteps";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const HOST_PATH = "/var/lib/scr-static-images";
+const PORT = 5000;
+const MANIFEST = "/etc/kubernetes/manifests/boot.yaml";
+
+let sim: NodeSim | undefined;
+const running: Server[] = [];
+after(async () => {
+  for (const s of running) await s.stop();
+  await sim?.stop();
+  await stopAll();
+});
+
+describe("static pod on a simulated node", () => {
+  test("placed over SSH, run as the kubelet would, pulled from by the node's containerd and by skopeo; delete removes it", async (t) => {
+    if (!nodeSimReady(t)) return;
+    for (const tool of ["skopeo", "nginx", "curl", "setpriv"]) if (!requireTool(t, tool)) return;
+    const fx = await buildFixtures();
+    sim = await startNodes([{}]);
+    const node = sim.nodes[0];
+
+    await installMocks();
+    const kube = await import("../../src/kubernetes");
+    new kube.StaticContainerRegistry("boot", {
+      imagesDir: fx.root,
+      hostPath: { path: HOST_PATH },
+      workload: "StaticPod",
+      port: PORT,
+      nodes: [
+        {
+          name: node.name,
+          connection: { host: node.host, port: node.port, user: node.user, privateKey: sim.privateKey },
+        },
+      ],
+    } as any);
+    await settle();
+    const res = resourcesOf("boot");
+    assert.deepEqual(
+      res.filter((r) => r.type.startsWith("kubernetes:")),
+      [],
+    );
+    const all = remoteSteps(res, "boot", node.name);
+    const staticPodStep = all.find((r) => r.name === `boot-${node.name}-static-pod`);
+    assert.ok(staticPodStep, "a static pod step");
+    const steps = all.filter((r) => r !== staticPodStep);
+    assert.deepEqual(
+      steps.map((r) => r.name.slice(`boot-${node.name}-`.length)),
+      ["prepare", "images", "deliver", "wire"],
+    );
+
+    // The engine's order: the node steps, then the static pod (it depends on the delivery).
+    const runner = new StepRunner(sim, scratch("static-pod-keys"));
+    const results = await runner.node(steps, planDelivery(fx.root), stagingRoot("boot"), node.name);
+    for (const r of results) assert.equal(r.status, 0, `${r.step}:\n${r.stderr}`);
+    const placed = runner.command(staticPodStep);
+    assert.equal(placed.status, 0, placed.stderr);
+    assert.match(placed.stdout, /static pod \/etc\/kubernetes\/manifests\/boot\.yaml placed/);
+
+    // What the kubelet reads: the manifest in its manifests dir, its hostPaths on the node's disk.
+    const pod: any = parse(fs.readFileSync(node.path(MANIFEST), "utf8"));
+    assert.equal(pod.kind, "Pod");
+    assert.equal(pod.spec.hostNetwork, true);
+    const run = (container: any, label: string) => {
+      const work = scratch(`static-pod-node-${label}`);
+      const layout = layoutVolumes(pod.spec, new Map(), work, (p) => node.path(p));
+      const c = containerRun(pod.spec, container, layout, work);
+      return ["nsenter", "-t", String(node.holderPid), "-m", "-n", "--", c.cmd, ...c.args];
+    };
+    const guard = run(pod.spec.initContainers[0], "guard");
+    const g = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const s = startProcess(guard[0], guard.slice(1), { env: containerEnv() });
+      s.proc.once("exit", (code) => resolve({ code, out: s.output() }));
+    });
+    assert.equal(g.code, 0, g.out);
+    assert.match(g.out, /drift-guard: OK: \d+ manifests and \d+ blobs/);
+
+    const argv = run(pod.spec.containers[0], "nginx");
+    const nginx = startProcess(argv[0], argv.slice(1), { env: containerEnv() });
+    running.push(nginx);
+    const deadline = Date.now() + 15000;
+    while (node.exec(["curl", "-sf", "-o", "/dev/null", `http://127.0.0.1:${PORT}/v2/`]).status !== 0) {
+      if (nginx.proc.exitCode !== null || Date.now() > deadline)
+        throw new Error(`static pod did not start:\n${nginx.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    // The node's containerd, through the hosts.toml the wire step wrote, by the images' names.
+    const images = fx.images.filter((i) => i.kind !== "oci-artifact");
+    for (const [i, img] of images.entries()) {
+      const ref = `${DEFAULT_UPSTREAM_HOST}/${img.reference}`;
+      const pull = node.ctr(["images", "pull", "--hosts-dir", "/etc/containerd/certs.d", ref], `static-${i}`);
+      assert.equal(pull.status, 0, `${ref}:\n${pull.stderr}`);
+      const ls = node.ctr(["images", "ls"], `static-${i}`).stdout;
+      const line = ls.split("\n").find((l) => l.startsWith(ref + " "));
+      assert.equal(line?.trim().split(/\s+/)[2], img.digest, ref);
+    }
+    // And from the LAN: other machines reach it on the node's address.
+    const inspect = sim.inLan([
+      "skopeo",
+      "inspect",
+      "--raw",
+      "--tls-verify=false",
+      `docker://${node.host}:${PORT}/${images[0].reference}`,
+    ]);
+    const raw = await new Promise<string>((resolve) => {
+      const s = startProcess(inspect[0], inspect.slice(1));
+      s.proc.once("exit", () => resolve(s.output()));
+    });
+    assert.equal(raw, fs.readFileSync(images[0].manifestPath, "utf8"));
+
+    await nginx.stop();
+    const removed = runner.command(staticPodStep, "delete");
+    assert.equal(removed.status, 0, removed.stderr);
+    assert.ok(!fs.existsSync(node.path(MANIFEST)), "manifest removed");
+    assert.ok(!fs.existsSync(node.path("/etc/static-container-registry/boot")), "config dirs removed");
+    assert.ok(fs.existsSync(path.dirname(node.path(MANIFEST))), "the manifests dir itself stays");
+  });
+});
