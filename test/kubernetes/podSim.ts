@@ -8,7 +8,8 @@
  *   per key (`nginx.conf -> ..data/nginx.conf`), modes from `defaultMode`;
  * - hostPath (type Directory, or DirectoryOrCreate: created): the host
  *   directory (optionally redirected, to simulate a node that holds another copy);
- * - emptyDir: a fresh world-writable directory.
+ * - emptyDir: a fresh world-writable directory;
+ * - secret: like a ConfigMap (atomic-writer layout, `items` and `defaultMode`), from `secrets`.
  *
  * Each container runs in a private mount namespace (`unshare --mount`) whose
  * root is an overlay of this machine's root (standing in for the image), the
@@ -42,6 +43,7 @@ export function layoutVolumes(
   configMaps: Map<string, Record<string, string>>,
   work: string,
   hostPaths: HostPathMap = (p) => p,
+  secrets: Map<string, Record<string, string>> = new Map(),
 ): VolumeLayout {
   const dirs = new Map<string, string>();
   for (const v of pod.volumes ?? []) {
@@ -77,6 +79,18 @@ export function layoutVolumes(
         );
       }
       dirs.set(v.name, p);
+    } else if (v.secret) {
+      const dir = path.join(work, "volumes", v.name);
+      const data = secrets.get(v.secret.secretName);
+      if (!data) throw new Error(`pod sim: Secret ${v.secret.secretName} does not exist (volume ${v.name})`);
+      const files: Record<string, string> = {};
+      for (const item of v.secret.items ?? Object.keys(data).map((k) => ({ key: k, path: k }))) {
+        if (!(item.key in data))
+          throw new Error(`pod sim: Secret ${v.secret.secretName} has no key ${item.key}`);
+        files[item.path] = data[item.key];
+      }
+      writeAtomic(dir, files, v.secret.defaultMode ?? 0o644);
+      dirs.set(v.name, dir);
     } else if (v.emptyDir) {
       const dir = path.join(work, "volumes", v.name);
       fs.mkdirSync(dir, { recursive: true });
