@@ -25,7 +25,6 @@ import { freePort, inCI, runAny, startProcess, waitForPort, type Server } from "
 import { installMocks, one, resourcesOf, settle, valueOf } from "./mocks";
 import { containerEnv, containerRun, layoutVolumes } from "./podSim";
 
-
 const UPSTREAM = "tls-pod.registry.invalid";
 const running: Server[] = [];
 after(async () => {
