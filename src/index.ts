@@ -8,3 +8,4 @@ export * from "./inventory";
 export * from "./nginx";
 export * from "./kubernetes";
 export * from "./mirror";
+export * from "./nodes";

@@ -22,19 +22,6 @@ export {
 export { ImagesTreeError, planRegistry, planFromInventory, type RegistryPlan } from "./plan";
 export { renderDriftGuard, type DriftGuard, type DriftGuardOptions } from "./driftGuard";
 export { shardFiles, filesHash, type Shard } from "./configMaps";
-export {
-  containerdHostsToml,
-  containerdHostsTomls,
-  hostsTomlFor,
-  registriesYaml,
-  registriesYamlAll,
-  upstreamRoutes,
-  localRegistryHostingV1,
-  type NodeWiringOptions,
-  type UpstreamRoute,
-  type UpstreamWiringOptions,
-  type LocalRegistryHostingOptions,
-} from "./nodeWiring";
 export { POD_PATHS } from "./workload";
 export { DEFAULT_NODE_CA_FILE, type TlsArgs } from "./tls";
 export { networkPolicySpec, type NetworkPolicyArgs } from "./networkPolicy";

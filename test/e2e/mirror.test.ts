@@ -17,7 +17,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { scan } from "../../src/inventory";
-import { containerdHostsTomls } from "../../src/kubernetes/nodeWiring";
+import { containerdHostsTomls } from "../../src/nodes/wiring";
 import { fixture, type FixtureImage } from "../fixtures/build";
 import { freePort } from "../support/tools";
 import { startThrottle } from "../support/throttle";

@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { hostsTomlFor, upstreamRoutes } from "../../src/kubernetes/nodeWiring";
+import { hostsTomlFor, upstreamRoutes } from "../../src/nodes/wiring";
 import { makeTestCa } from "../support/tls";
 import { runAny } from "../support/tools";
 import {

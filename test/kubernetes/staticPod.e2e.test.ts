@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
 import { parse } from "yaml";
 import { validateArgs } from "../../src/kubernetes/args";
-import { containerdHostsToml } from "../../src/kubernetes/nodeWiring";
+import { containerdHostsToml } from "../../src/nodes/wiring";
 import { planRegistry } from "../../src/kubernetes/plan";
 import { staticPod, type StaticPod } from "../../src/kubernetes/staticPod";
 import { DEFAULT_RESOURCES } from "../../src/kubernetes/args";

@@ -15,7 +15,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { containerdHostsTomls } from "../../src/kubernetes/nodeWiring";
+import { containerdHostsTomls } from "../../src/nodes/wiring";
 import {
   WIRING_LIST,
   WIRING_SCRIPT,

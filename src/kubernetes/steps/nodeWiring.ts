@@ -8,7 +8,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { containerdHostsTomls, registriesYamlAll } from "../nodeWiring";
+import { containerdHostsTomls, registriesYamlAll } from "../../nodes/wiring";
 import { unwireScript, wireScript } from "../../nodes/scripts";
 import { need, type BuildContext } from "./context";
 

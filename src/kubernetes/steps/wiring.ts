@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { containerdHostsToml, localRegistryHostingV1, registriesYaml } from "../nodeWiring";
+import { containerdHostsToml, localRegistryHostingV1, registriesYaml } from "../../nodes/wiring";
 import { need, type BuildContext } from "./context";
 
 export function wiringStep(ctx: BuildContext): void {

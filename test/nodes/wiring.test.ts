@@ -9,7 +9,7 @@ import {
   registriesYamlAll,
   upstreamRoutes,
   upstreamServer,
-} from "../../src/kubernetes/nodeWiring";
+} from "../../src/nodes/wiring";
 
 test("containerd hosts.toml for a fake upstream host", () => {
   assert.equal(

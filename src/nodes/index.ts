@@ -1,0 +1,21 @@
+/**
+ * What runs on the nodes: the node arguments (`nodes`, `registryImage`), the
+ * delivery plan, the step scripts, the runtime wiring texts, and the writer
+ * of files placed on a node.
+ */
+export type { NodeTargetArgs, RemoteConnection } from "./targets";
+export type { RegistryImageArgs } from "./args";
+export { planDelivery, stageMissing, parseHave, type DeliveryPlan, type DeliveryEntry } from "./delivery";
+export {
+  prepareScript,
+  deliverScript,
+  undeliverScript,
+  importScript,
+  unimportScript,
+  wireScript,
+  unwireScript,
+  storeDir,
+  NODE_STATE_DIR,
+} from "./scripts";
+export { shWriteFiles, type NodeFile } from "./files";
+export * from "./wiring";
