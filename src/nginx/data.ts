@@ -1,15 +1,23 @@
 /**
  * The per-object data: entries of ONE nginx map (`$scr_k` → `$scr_obj`, see
- * maps.ts), one line per key. Keys are exact request keys (the normalised
- * `$uri`), so nothing that is not a key here is ever served. (The lists are
- * entries of another map, read by njs: listData.ts.) Values are small typed records that the
- * constants' regex maps take apart:
+ * maps.ts), one line per key. Keys are exact: nothing that is not a key here
+ * is ever served. (The lists are entries of another map, read by njs:
+ * listData.ts.)
+ *
+ *   <rid>:<tag>     the manifest a tag names
+ *   <rid>@<hex>     the manifest or blob sha256:<hex> of the repository
+ *
+ * `<rid>` is the repository's id: where all data is in one place (part "all",
+ * standalone) a short base-36 number given by the repository map
+ * (`$scr_name` → `$scr_rid`), else (part "data") the repository name itself.
+ * One key per (repository, digest): a manifest is also served under /blobs/
+ * from the same entry. Values are small typed records that the constants take
+ * apart with one regex each:
  *
  *   M<type>|<hex>|<file>   a manifest: media type (one-letter code or the
- *                          type itself), digest hex (empty when the key is
- *                          the digest), file to serve
- *   B<file>                a blob (or a manifest fetched under /blobs/)
- *   b<dir>/                a blob whose file is <dir>/<hex of the URL>
+ *                          type itself), digest hex (empty when the key
+ *                          holds it), its file (files.ts)
+ *   B<file>                a blob
  *   ?                      (regex entries) the repository exists, the object does not
  *
  * Why one map: a data part must be includable into the constants as a plain
@@ -26,6 +34,7 @@ import { isSha256Digest, isValidName, isValidTag } from "../inventory/grammar";
 import type { Digest, Inventory, ManifestRecord, RepositoryRecord } from "../inventory/model";
 import { MediaType, byteOrder } from "../inventory/model";
 import { MAX_TOKEN_BYTES, RenderError, quoted, quotedLength, regexLiteral, token } from "./escape";
+import { fileField, type FilePlace } from "./files";
 import type { ResolvedRenderOptions } from "./options";
 import { catalogLines, repositoryListLines } from "./listData";
 
@@ -48,7 +57,7 @@ export interface DataEntries {
   exact: string[];
   /** `"~regex" value;` lines, in the order nginx must try them. */
   regex: string[];
-  /** With `exactRepositories`: `name "?";` lines for the repository map. */
+  /** With `repositoryIds`: `name id;` lines for the repository map. */
   repositories: string[];
   /** Entries of the list map (listData.ts). */
   lists: string[];
@@ -56,14 +65,20 @@ export interface DataEntries {
 
 export interface DataEntriesOptions {
   /**
-   * Tell known repositories by an exact lookup in a map of their own (the
-   * lookup map's default) instead of regexes in the lookup map: a miss then
-   * costs one hash lookup whatever the number of repositories (bench: a 404
-   * at 1,000 repositories took 9.4 µs of CPU with the regexes, 8.0 µs
-   * exact). Only where all data is in one place: a data part merged with
-   * other roots (part "data") keeps the regexes, so it stays one map's lines.
+   * Where all data is in one place (part "all", standalone): repositories
+   * get short ids from an exact map (the lookup's key is then shorter, and a
+   * miss costs one hash lookup whatever the number of repositories), and
+   * records name files relative to `$scr_root` and the repository's
+   * directory. A data part merged with other roots (part "data") uses the
+   * names as ids, tells known repositories with regexes and writes its root
+   * into its records, so it stays one map's lines.
    */
-  exactRepositories?: boolean;
+  repositoryIds?: boolean;
+}
+
+/** The id of the i-th repository (in name order): base 36, lower case. */
+export function repositoryId(i: number): string {
+  return i.toString(36);
 }
 
 /** The data lines of an inventory: exact keys first, then regexes. */
@@ -73,33 +88,35 @@ export function dataEntries(
   eo: DataEntriesOptions = {},
 ): DataEntries {
   const out = new Emitter();
-  const names: string[] = [];
   const lists: string[] = [];
-  for (const repo of inv.repositories) {
-    const name = o.namePrefix + repo.name;
+  const repos = inv.repositories
+    .map((repo) => ({ repo, name: o.namePrefix + repo.name }))
+    .sort((a, b) => byteOrder(a.name, b.name));
+  const repositories: string[] = [];
+  repos.forEach(({ repo, name }, i) => {
     if (!isValidName(name))
       throw new RenderError(`repository name ${JSON.stringify(name)} breaks the name grammar`);
-    names.push(name);
-    repositoryEntries(inv, repo, name, o, out);
+    const id = eo.repositoryIds ? repositoryId(i) : name;
+    if (eo.repositoryIds) repositories.push(`${token(name)} ${token(id)};`);
+    const place: FilePlace = eo.repositoryIds
+      ? { rootPrefix: "", repoDir: `${repo.name}/` }
+      : { rootPrefix: o.serverRoot === "/" ? "/" : `${o.serverRoot}/` };
+    repositoryEntries(inv, repo, id, place, out);
     lists.push(...repositoryListLines(inv, repo, name));
-  }
+  });
+  const names = repos.map((r) => r.name);
   if (o.catalog) lists.push(...catalogLines(names));
-  if (!eo.exactRepositories) {
-    out.repositoryRegexes(names);
-    return { ...out.result(), repositories: [], lists };
-  }
-  const repositories = [...names].sort(byteOrder).map((n) => `${token(n)} ${token(KNOWN_REPO)};`);
+  if (!eo.repositoryIds) out.repositoryRegexes(names);
   return { ...out.result(), repositories, lists };
 }
 
 function repositoryEntries(
   inv: Inventory,
   repo: RepositoryRecord,
-  name: string,
-  o: ResolvedRenderOptions,
+  id: string,
+  place: FilePlace,
   out: Emitter,
 ): void {
-  const base = `/v2/${name}`;
   const manifest = (d: Digest, why: string): ManifestRecord => {
     const m = inv.manifests[d];
     if (!m) throw new RenderError(`${why} in ${repo.name}: manifest ${d} is not in the inventory`);
@@ -110,15 +127,14 @@ function repositoryEntries(
   for (const t of tags) {
     if (!isValidTag(t.name))
       throw new RenderError(`tag ${JSON.stringify(t.name)} of ${repo.name} breaks the tag grammar`);
-    out.add(`${base}/manifests/${t.name}`, manifestValue(manifest(t.digest, `tag ${t.name}`), o));
+    checkDigest(t.digest, repo);
+    out.add(`${id}:${t.name}`, manifestValue(manifest(t.digest, `tag ${t.name}`), place, t.name));
   }
 
+  // By digest; a manifest is also what /blobs/<its digest> serves (as the reference registry does).
   for (const d of repo.manifests) {
     checkDigest(d, repo);
-    const m = manifest(d, "manifest list");
-    out.add(`${base}/manifests/${d}`, manifestValue(m, o, true));
-    // A manifest fetched under /blobs/ is served as a blob (as the reference registry does).
-    out.add(`${base}/blobs/${d}`, blobValue(m.path, d, o));
+    out.add(`${id}@${hex(d)}`, manifestValue(manifest(d, "manifest list"), place));
   }
 
   for (const d of repo.blobs) {
@@ -126,9 +142,9 @@ function repositoryEntries(
     const b = inv.blobs[d];
     const m = inv.manifests[d];
     if (!b && !m) throw new RenderError(`blob ${d} of ${repo.name} is not in the inventory`);
-    // Also a manifest of this repository: already served from the manifest's file (same bytes).
-    if (out.has(`${base}/blobs/${d}`)) continue;
-    out.add(`${base}/blobs/${d}`, blobValue(b ? b.path : m.path, d, o));
+    // Also a manifest of this repository: already served from the manifest's entry (same bytes).
+    if (out.has(`${id}@${hex(d)}`)) continue;
+    out.add(`${id}@${hex(d)}`, `B${fileField(b ? b.path : m.path, hex(d), place)}`);
   }
 
   for (const d of repo.manifests) {
@@ -137,43 +153,27 @@ function repositoryEntries(
   }
 }
 
+function hex(d: Digest): string {
+  return d.slice("sha256:".length);
+}
+
 function checkDigest(d: string, repo: RepositoryRecord): void {
   if (!isSha256Digest(d))
     throw new RenderError(`digest ${JSON.stringify(d)} in ${repo.name} is not sha256:<64 hex>`);
 }
 
-/** `root/path` for a path relative to the images root; refuses anything that could leave it. */
-export function filePath(root: string, rel: string): string {
-  if (
-    rel === "" ||
-    rel.startsWith("/") ||
-    rel.split("/").some((seg) => seg === "" || seg === "." || seg === "..") ||
-    /[\u0000-\u001f\u007f$\\]/.test(rel)
-  ) {
-    throw new RenderError(`inventory path ${JSON.stringify(rel)} is not a plain relative path`);
-  }
-  return root === "/" ? `/${rel}` : `${root}/${rel}`;
-}
-
 const MEDIA_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9!#&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#&^_.+-]{0,126}$/;
 
 /**
- * A manifest record. `byDigest`: the key holds the digest, so the record
- * leaves it out (nginx takes it from the URL): 64 bytes less per key.
+ * A manifest record. `tag`: the record of this tag, which carries the digest
+ * (by digest, nginx takes it from the URL).
  */
-export function manifestValue(m: ManifestRecord, o: ResolvedRenderOptions, byDigest = false): string {
+export function manifestValue(m: ManifestRecord, place: FilePlace, tag?: string): string {
   const type = CODE_OF[m.mediaType] ?? m.mediaType;
   if (!CODE_OF[m.mediaType] && !MEDIA_TYPE_RE.test(m.mediaType)) {
     throw new RenderError(`manifest ${m.digest} has an unusable media type ${JSON.stringify(m.mediaType)}`);
   }
-  return `M${type}|${byDigest ? "" : m.digest.slice("sha256:".length)}|${filePath(o.serverRoot, m.path)}`;
-}
-
-export function blobValue(rel: string, digest: Digest, o: ResolvedRenderOptions): string {
-  const hex = digest.slice("sha256:".length);
-  const full = filePath(o.serverRoot, rel);
-  // Most blob files are named by their hex: store the directory, nginx appends the hex from the URL.
-  return full.endsWith(`/${hex}`) ? `b${full.slice(0, -hex.length)}` : `B${full}`;
+  return `M${type}|${tag === undefined ? "" : hex(m.digest)}|${fileField(m.path, hex(m.digest), place, tag)}`;
 }
 
 /** Collects entries, refusing two different values for one key. */
@@ -207,8 +207,8 @@ class Emitter {
    * for one token, tried only when the exact lookup missed.
    */
   repositoryRegexes(names: string[]): void {
-    const head = "~^!?/v2/(?:";
-    const tail = ")/(?:manifests|blobs|tags|referrers)/";
+    const head = "~^!?(?:";
+    const tail = ")[:@]";
     let group: string[] = [];
     const flush = () => {
       if (group.length) this.regex.push(`${quoted(head + group.join("|") + tail)} ${KNOWN_REPO};`);

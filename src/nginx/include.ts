@@ -42,7 +42,7 @@ import { dataEntries, type DataEntries } from "./data";
 import { serverConstants } from "./locations";
 import { httpConstants } from "./maps";
 import { NJS_MODULE } from "./njs";
-import { resolveRenderOptions, type RenderOptions } from "./options";
+import { resolveRenderOptions, type RenderOptions, type ResolvedRenderOptions } from "./options";
 
 export interface IncludeFiles {
   /** http-context text: the maps. */
@@ -80,7 +80,7 @@ export function renderInclude(inv: Inventory, opts: RenderOptions = {}): Include
       lists: "",
     };
   }
-  const data = dataEntries(inv, o, { exactRepositories: o.part === "all" });
+  const data = dataEntries(inv, o, { repositoryIds: o.part === "all" });
   if (o.part === "data") {
     return {
       http: dataHeader(inv) + [...data.exact, ...data.regex].map((l) => `${l}\n`).join(""),
@@ -92,7 +92,7 @@ export function renderInclude(inv: Inventory, opts: RenderOptions = {}): Include
   return {
     http: httpConstants(hashSizes(data, o.mapHashMaxSize), {
       lookup: [...data.exact, ...data.regex].join("\n"),
-      repositories: data.repositories.join("\n"),
+      all: { repositories: data.repositories.join("\n"), root: rootPrefix(o), namePrefix: o.namePrefix },
       lists: data.lists.join("\n"),
       jsModule: o.jsModule,
     }),
@@ -100,6 +100,11 @@ export function renderInclude(inv: Inventory, opts: RenderOptions = {}): Include
     js: NJS_MODULE,
     lists: "",
   };
+}
+
+/** The images root as records' paths are appended to it: with a "/". */
+export function rootPrefix(o: ResolvedRenderOptions): string {
+  return o.serverRoot === "/" ? "/" : `${o.serverRoot}/`;
 }
 
 /** The comment at the top of every data text (entries of the lookup map, nothing else). */

@@ -12,7 +12,7 @@
  *    repeats the API-version header (with `always`, so errors carry it too);
  *  - `if` is only used with `return`/`set`, the safe subset.
  */
-import { NAME, SHA256_DIGEST, TAG } from "../inventory/grammar";
+import { NAME, TAG } from "../inventory/grammar";
 import { API_VERSION_HEADER, ERROR_STATUSES, ERROR_URI } from "./maps";
 import { JS_IMPORT } from "./njs";
 import { OCI_INDEX } from "./referrers";
@@ -31,7 +31,6 @@ export interface ServerConstantsOptions {
 
 export function serverConstants(o: ServerConstantsOptions): string {
   const name = `(?<scr_name>${NAME})`;
-  const digest = SHA256_DIGEST;
   return `# static-container-registry: server context (locations). Generated; do not edit.
 # Meant for a server {} of its own: the write refusal and error pages below
 # apply to the whole server.
@@ -73,21 +72,18 @@ location = /v2/ {
 # Blobs by digest (also a manifest of the repository, served as a blob).
 location ~ "^/v2/${name}/blobs/sha256:(?<scr_hex>[a-f0-9]{64})$" {
     set $scr_err BLOB_UNKNOWN;
-    set $scr_k $uri;
+    set $scr_k $scr_rid@$scr_hex;
     if ($scr_obj = "") {
         set $scr_err NAME_UNKNOWN;
         return 404;
     }
-    if ($scr_bfile = "") {
+    # A blob record, or a manifest's (whose hex is always the URL's here); else 404.
+    if ($scr_obj !~ "^(?:B|M[^|]*+\\|\\|)(?<scr_bf>.++)$") {
         return 404;
     }
     # Conditional GET: the ETag is the digest, so a match means "unchanged".
     if ($http_if_none_match = '"sha256:$scr_hex"') {
         return 304;
-    }
-    # Only a regular file is served: nginx would redirect a directory to ".../".
-    if (!-f $scr_bfile) {
-        return 404;
     }
     alias $scr_bfile;
     types {}
@@ -99,41 +95,16 @@ location ~ "^/v2/${name}/blobs/sha256:(?<scr_hex>[a-f0-9]{64})$" {
     ${API_VERSION_HEADER}
 }
 
-# Manifests by tag or digest: the stored bytes with the stored media type.
-location ~ "^/v2/${name}/manifests/(?<scr_ref>${TAG}|${digest})$" {
-    set $scr_err MANIFEST_UNKNOWN;
-    set $scr_k $scr_bang$uri;
-    if ($scr_obj = "") {
-        set $scr_err NAME_UNKNOWN;
-        return 404;
-    }
-    # Not a manifest record ("?": the repository exists); else split it (see maps).
-    if ($scr_obj !~ "^M(?<scr_mc>[^|]*+)\\|(?<scr_md>(?:[0-9a-f]{64})?)\\|(?<scr_mf>.++)$") {
-        return 404;
-    }
-    if ($http_if_none_match = '"$scr_mdigest"') {
-        return 304;
-    }
-    if (!-f $scr_mf) {
-        return 404;
-    }
-    alias $scr_mf;
-    # No type from file extensions: the header below is the only Content-Type.
-    types {}
-    default_type "";
-    ${FILE_HEADERS}
-    add_header Content-Type $scr_mtype;
-    add_header Docker-Content-Digest $scr_mdigest;
-    add_header ETag '"$scr_mdigest"';
-    add_header Cache-Control $scr_mcache;
-    ${API_VERSION_HEADER}
-}
+# Manifests by digest, then by tag: the stored bytes with the stored media type.
+${manifestLocation(`(?<scr_ref>sha256:(?<scr_hex>[a-f0-9]{64}))`, "$scr_rid@$scr_hex")}
+${manifestLocation(`(?<scr_ref>${TAG})`, "$scr_bang$scr_rid:$scr_ref")}
 
 # The list endpoints: njs (njs.ts) slices the lists at any n and last and
 # filters referrers; nginx first answers what it can (unknown repository).
 location ~ "^/v2/${name}/tags/list$" {
     set $scr_err NAME_UNKNOWN;
-    set $scr_k $uri;
+    # No such key (tags are not empty): "?" when the repository exists.
+    set $scr_k $scr_rid:;
     if ($scr_obj = "") {
         return 404;
     }
@@ -153,7 +124,7 @@ location = /v2/_catalog {
 
 location ~ "^/v2/${name}/referrers/sha256:(?<scr_hex>[a-f0-9]{64})$" {
     set $scr_err NAME_UNKNOWN;
-    set $scr_k $uri;
+    set $scr_k $scr_rid:;
     if ($scr_obj = "") {
         return 404;
     }
@@ -182,7 +153,7 @@ location ~ "^/v2/${name}/manifests/[^/]*:[^/]*$" {
 location ~ "^/v2/${name}/manifests/[^/]+$" {
     # Not a valid tag: unknown in a known repository, else the repository is unknown.
     set $scr_err MANIFEST_UNKNOWN;
-    set $scr_k $uri;
+    set $scr_k $scr_rid:;
     if ($scr_obj = "") {
         set $scr_err NAME_UNKNOWN;
     }
@@ -206,5 +177,34 @@ location / {
 }
 `
     : ""
+}`;
+}
+
+/** A manifests location: `ref` captures the reference (as $scr_ref), `key` is the lookup key. */
+function manifestLocation(ref: string, key: string): string {
+  return `location ~ "^/v2/(?<scr_name>${NAME})/manifests/${ref}$" {
+    set $scr_err MANIFEST_UNKNOWN;
+    set $scr_k ${key};
+    if ($scr_obj = "") {
+        set $scr_err NAME_UNKNOWN;
+        return 404;
+    }
+    # Not a manifest record ("?": the repository exists); else split it (see maps).
+    if ($scr_obj !~ "^M(?<scr_mc>[^|]*+)\\|(?<scr_md>(?:[0-9a-f]{64})?)\\|(?<scr_mf>.++)$") {
+        return 404;
+    }
+    if ($http_if_none_match = '"$scr_mdigest"') {
+        return 304;
+    }
+    alias $scr_mfile;
+    # No type from file extensions: the header below is the only Content-Type.
+    types {}
+    default_type "";
+    ${FILE_HEADERS}
+    add_header Content-Type $scr_mtype;
+    add_header Docker-Content-Digest $scr_mdigest;
+    add_header ETag '"$scr_mdigest"';
+    add_header Cache-Control $scr_mcache;
+    ${API_VERSION_HEADER}
 }`;
 }

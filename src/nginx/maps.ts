@@ -8,7 +8,8 @@
  * are evaluated lazily, when a variable is first read, and cached for the
  * request.
  */
-import { quoted, token } from "./escape";
+import { quoted, regexLiteral, token } from "./escape";
+import { fileFieldMap } from "./files";
 import { MEDIA_TYPE_CODES } from "./data";
 import { JS_IMPORT } from "./njs";
 
@@ -80,8 +81,12 @@ export interface HttpConstantsOptions {
 export interface HttpBodies {
   /** The inside of the lookup map: data lines, or an `include` of the files that hold them. */
   lookup: string;
-  /** The inside of the known-repositories map (absent: the lookup map's regexes tell them). */
-  repositories?: string;
+  /**
+   * With all data in one place: the inside of the repository-id map, the
+   * images root (with "/") and the name prefix. Absent for the constants of
+   * merged data parts (the lookup map's regexes tell known repositories).
+   */
+  all?: { repositories: string; root: string; namePrefix: string };
   /** The inside of the list map (listData.ts), likewise. */
   lists: string;
   /** Path of the njs module for `js_import` (njs.ts). */
@@ -89,17 +94,51 @@ export interface HttpBodies {
 }
 
 /**
- * The known repositories, by exact name (the lookup map's default): a miss in
- * the lookup map costs one more hash lookup, however many repositories.
- * $scr_name is captured by the registry locations.
+ * The repositories: their ids (data.ts), their directories and the images
+ * root. With all data in one place (`all`), ids from an exact map — a miss in
+ * the lookup map then costs one more hash lookup, however many repositories —
+ * and the root written once; else (constants for merged data parts) the name
+ * is the id and the data parts' records carry their roots.
  */
-function repositoryMap(body: string): string {
-  return `
-# "?" when the repository in the URL exists: the lookup map's answer when it
-# has no entry for the object itself.
-map $scr_name $scr_repo {
+function repositoryMaps(all: HttpBodies["all"]): string {
+  if (!all) {
+    return `
+# Merged data parts: the repository name is its id, records carry their roots.
+map $scr_name $scr_rid {
+    default $scr_name;
+}
+map $scr_name $scr_root {
     default "";
-${indent(body, 4)}}
+}
+map $scr_name $scr_rdir {
+    default "";
+}
+`;
+  }
+  const rdir =
+    all.namePrefix === ""
+      ? "    default $scr_name/;"
+      : `    ${quoted(`~^${regexLiteral(all.namePrefix)}(?<scr_rd>.++)$`)} $scr_rd/;
+    default "";`;
+  return `
+# The repository in the URL: its id in the lookup keys, "" when unknown.
+map $scr_name $scr_rid {
+    default "";
+${indent(all.repositories, 4)}}
+# The lookup map's answer when it has no entry for the object: "?" when the
+# repository exists.
+map $scr_rid $scr_known {
+    "" "";
+    default ?;
+}
+# Where records' files are (files.ts): the images root, and the repository's
+# directory below it.
+map $scr_name $scr_root {
+    default ${token(all.root)};
+}
+map $scr_name $scr_rdir {
+${rdir}
+}
 `;
 }
 
@@ -121,9 +160,9 @@ js_import ${JS_IMPORT} from ${token(b.jsModule)};
 # registry locations; "" means the repository is unknown, "?" that the
 # repository exists but the object does not.
 map $scr_k $scr_obj {
-    default ${b.repositories === undefined ? '""' : "$scr_repo"};
+    default ${b.all ? "$scr_known" : '""'};
 ${indent(b.lookup, 4)}}
-${b.repositories === undefined ? "" : repositoryMap(b.repositories)}
+${repositoryMaps(b.all)}
 # The lists, in chunks (listData.ts), read only by the njs handlers: nothing
 # in this config reads $scr_lv, so nginx never caches it within a request and
 # each read by njs is a fresh lookup.
@@ -139,12 +178,16 @@ map $scr_ref $scr_bang {
 }
 
 # Manifest records: M<type>|<hex>|<file>, the hex empty when the URL has the
-# digest. The manifests location splits the record with one regex into
+# digest. The manifests locations split the record with one regex into
 # $scr_mc (type code), $scr_md (hex) and $scr_mf (file): one pass over it,
 # where a map per field would lower-case and scan it once each (bench: 2-4 %).
 map $scr_md $scr_mdigest {
     "" $scr_ref;
     default sha256:$scr_md;
+}
+map $scr_md $scr_mhex {
+    "" $scr_hex;
+    default $scr_md;
 }
 map $scr_mc $scr_mtype {
 ${Object.entries(MEDIA_TYPE_CODES)
@@ -158,12 +201,10 @@ map $scr_ref $scr_mcache {
     default "";
 }
 
-# Blob records: B<file>, or b<dir>/ + the digest hex from the URL.
-map $scr_obj $scr_bfile {
-    '~^B(?<scr_bf>.++)$' $scr_bf;
-    '~^b(?<scr_bd>.++)$' $scr_bd$scr_hex;
-    default "";
-}
+# Files (files.ts): of a manifest ($scr_mf), of a blob ($scr_bf: the file
+# field of a B record, or of a manifest served under /blobs/).
+${fileFieldMap("$scr_mf", "$scr_mfile", "$scr_mhex", "scr_fm")}
+${fileFieldMap("$scr_bf", "$scr_bfile", "$scr_hex", "scr_fb")}
 
 # Errors: the key a location set (for its own 400/404/405), else the status.
 map "$status:$scr_err" $scr_ekey {

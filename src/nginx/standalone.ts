@@ -19,7 +19,13 @@
 import type { Inventory } from "../inventory/model";
 import { RenderError, token } from "./escape";
 import { dataEntries } from "./data";
-import { DEFAULT_MAP_HASH_BUCKET_SIZE, DEFAULT_MAP_HASH_MAX_SIZE, dataHeader, hashSizes } from "./include";
+import {
+  DEFAULT_MAP_HASH_BUCKET_SIZE,
+  DEFAULT_MAP_HASH_MAX_SIZE,
+  dataHeader,
+  hashSizes,
+  rootPrefix,
+} from "./include";
 import { serverConstants } from "./locations";
 import { httpConstants, type HttpBodies } from "./maps";
 import { JS_FILE, NJS_MODULE } from "./njs";
@@ -146,7 +152,7 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
     return checked({ [MAIN_FILE]: text, [JS_FILE]: NJS_MODULE }, maxFileBytes);
   }
 
-  const data = dataEntries(inv, o, { exactRepositories: true });
+  const data = dataEntries(inv, o, { repositoryIds: true });
   const hash = hashSizes(data, o.mapHashMaxSize);
   const lines = [...data.exact, ...data.regex].map((l) => `${l}\n`);
   const repoLines = data.repositories.map((l) => `${l}\n`);
@@ -158,7 +164,7 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
   if (dataBytes < maxFileBytes) {
     const inline = main(hash, {
       lookup: lines.join(""),
-      repositories: repoLines.join(""),
+      all: { repositories: repoLines.join(""), root: rootPrefix(o), namePrefix: o.namePrefix },
       lists: listLines.join(""),
     });
     if (Buffer.byteLength(inline) <= maxFileBytes)
@@ -178,7 +184,7 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
   const repositoryIncludes = spill(
     repoLines,
     repositoriesFileName,
-    "# static-container-registry: known repositories, inside map $scr_name $scr_repo. Generated; do not edit.\n",
+    "# static-container-registry: repository ids, inside map $scr_name $scr_rid. Generated; do not edit.\n",
   );
   const listIncludes = spill(
     listLines,
@@ -187,7 +193,7 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
   );
   files[MAIN_FILE] = main(hash, {
     lookup: lookupIncludes,
-    repositories: repositoryIncludes,
+    all: { repositories: repositoryIncludes, root: rootPrefix(o), namePrefix: o.namePrefix },
     lists: listIncludes,
   });
   return checked(files, maxFileBytes);

@@ -80,10 +80,14 @@ describe("static-container-registry CLI", () => {
     const http = cli("generate", root, "--http", "--server-root", "$registry_root");
     assert.equal(http.status, 0, http.stderr);
     assert.match(http.stdout, /map /);
-    assert.match(http.stdout, /\$registry_root\/library\/app\/1\.0\/manifest\.json/);
-    assert.match(http.stdout, /library\/app/);
+    // The images root is written once; records name files relative to it (src/nginx/files.ts).
+    assert.match(http.stdout, /map \$scr_name \$scr_root \{\n {4}default '\$registry_root\/';/);
+    assert.match(http.stdout, /^ {4}library\/app 0;$/m);
     const prefixed = cli("generate", root, "--http", "--name-prefix", "mirror");
-    assert.match(prefixed.stdout, /\/v2\/mirror\/library\/app\/manifests\/1\.0/);
+    assert.match(prefixed.stdout, /^ {4}mirror\/library\/app 0;$/m);
+    const js = cli("generate", root, "--js");
+    assert.equal(js.status, 0, js.stderr);
+    assert.match(js.stdout, /^export default \{ tags: tags, catalog: catalog, referrers: referrers \};$/m);
     // Several images roots in one server: shared constants include the data parts.
     const constants = cli(
       "generate",
@@ -99,10 +103,10 @@ describe("static-container-registry CLI", () => {
     const data = cli("generate", root, "--http", "--omit-constants", "--server-root", "/srv/a");
     assert.equal(data.status, 0, data.stderr);
     assert.doesNotMatch(data.stdout, /^map /m);
-    assert.match(
-      data.stdout,
-      /^\/v2\/library\/app\/manifests\/1\.0 .*\/srv\/a\/library\/app\/1\.0\/manifest\.json;$/m,
-    );
+    assert.match(data.stdout, /^library\/app:1\.0 M.*\|=\/srv\/a\/library\/app\/1\.0\/manifest\.json;$/m);
+    const lists = cli("generate", root, "--omit-constants", "--lists");
+    assert.equal(lists.status, 0, lists.stderr);
+    assert.match(lists.stdout, /^library\/app\|t\|0 1\.0,2\.0;$/m);
     const conflict = cli("generate", root, "--omit-constants", "--only-constants");
     assert.notEqual(conflict.status, 0);
     assert.match(conflict.stderr, /cannot be used with/);

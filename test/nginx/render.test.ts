@@ -17,13 +17,17 @@ import { syntheticInventory } from "./synthetic";
 const STD = { listen: "127.0.0.1:5000", runtimeDir: "/run/scr", configDir: "/etc/scr" };
 const small = () => syntheticInventory({ repos: 3, tagsPerRepo: 12 });
 
-/** The lookup map's entries in a text (data lines), in order. */
+/** The lookup map's entries (data lines) of a text holding the map, or of a data text, in order. */
 function dataLines(text: string): string[] {
-  return text
+  const m = /map \$scr_k \$scr_obj \{\n([\s\S]*?)\n\s*\}/.exec(text);
+  return (m ? m[1] : text)
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => /^(\/v2\/|'~\^!|'~\^\/v2)/.test(l));
+    .filter((l) => l !== "" && !/^(#|default |include )/.test(l));
 }
+
+/** The "this repository exists" regexes of a data part. */
+const knownRepoRegex = (l: string) => l.endsWith(")[:@]' ?;");
 
 /** Deep copy with every object's keys in reverse order. */
 function reversedKeys<T>(v: T): T {
@@ -75,23 +79,29 @@ describe("render", () => {
       assert.doesNotMatch(l, /^\s*(map|location|server|include)\b/, l);
     }
     assert.equal(data.server.trim().startsWith("#"), true);
-    // all = constants with the data inline, and the same server text.
+    // all = constants with the data inline (ids for names, the root once), and the same server text.
     assert.equal(all.server, constants.server);
-    const knownRepoRegex = (l: string) => l.includes("(?:manifests|blobs|tags|referrers)");
-    assert.deepEqual(
-      dataLines(all.http).filter((l) => !/_catalog/.test(l)),
-      dataLines(data.http).filter((l) => !knownRepoRegex(l)),
-      "the data lines of 'all' are those of 'data' (plus the catalog)",
+    const allLines = dataLines(all.http);
+    const dataObjects = dataLines(data.http).filter((l) => !knownRepoRegex(l));
+    // One entry per tag and one per (repository, digest): a manifest is served under /blobs/ from its own.
+    const objects = inv.repositories.reduce(
+      (k, r) => k + r.tags.length + new Set([...r.manifests, ...r.blobs]).size,
+      0,
     );
-    // Known repositories: 'all' has them in an exact map (the lookup's default);
+    assert.equal(allLines.length, objects);
+    assert.equal(dataObjects.length, objects);
+    for (const l of allLines) assert.match(l, /^[0-9a-z]+[:@][0-9a-z.]+ [MB]/, l);
+    for (const l of dataObjects) assert.match(l, /^team\d\/service-\d{4}[:@][0-9a-z.]+ '?[MB]/, l);
+    // Known repositories: 'all' has them in an exact map (ids, the lookup's default);
     // a data part, merged with others into one lookup map, as regexes there.
     assert.ok(dataLines(data.http).some(knownRepoRegex));
-    assert.ok(!dataLines(all.http).some(knownRepoRegex));
-    assert.match(all.http, /default \$scr_repo;/);
+    assert.ok(!allLines.some(knownRepoRegex));
+    assert.match(all.http, /default \$scr_known;/);
     assert.match(
       all.http,
-      /map \$scr_name \$scr_repo \{\n {4}default "";\n {4}team0\/service-0000 \?;\n {4}team1\/service-0001 \?;\n {4}team2\/service-0002 \?;\n\}/,
+      /map \$scr_name \$scr_rid \{\n {4}default "";\n {4}team0\/service-0000 0;\n {4}team1\/service-0001 1;\n {4}team2\/service-0002 2;\n\}/,
     );
+    assert.match(all.http, /map \$scr_name \$scr_root \{\n {4}default \/srv\/images\/;\n\}/);
   });
 
   test("the catalog: in 'all', not in 'data' unless asked (merged data parts would collide)", () => {
@@ -106,21 +116,35 @@ describe("render", () => {
     const inv = small();
     const data = renderInclude(inv, { part: "data", namePrefix: "mirror/eu/" }).http;
     for (const l of dataLines(data))
-      assert.match(l, /^(\/v2\/mirror\/eu\/|'~\^!\?\/v2\/\(\?:mirror\/eu\/)/, l);
+      assert.match(l, /^(mirror\/eu\/|'~\^!mirror\/eu\/|'~\^!\?\(\?:mirror\/eu\/)/, l);
+    const all = renderInclude(inv, { namePrefix: "mirror/eu/" }).http;
+    assert.match(all, /^ {4}mirror\/eu\/team0\/service-0000 0;$/m);
+    assert.match(
+      all,
+      /map \$scr_name \$scr_rdir \{\n {4}'~\^mirror\/eu\/\(\?<scr_rd>\.\+\+\)\$' \$scr_rd\/;/,
+    );
     for (const bad of ["mirror", "Mirror/", "/mirror/", "mirror//", "a;b/", "a b/", "mirror/\n", "../"]) {
       assert.throws(() => renderInclude(inv, { namePrefix: bad }), RenderError, bad);
     }
   });
 
-  test("serverRoot: quoted and escaped, variables and placeholders kept, unsafe input refused", () => {
+  test("serverRoot: written once (or, in a data part, into each record), quoted and escaped, variables and placeholders kept, unsafe input refused", () => {
     const inv = small();
-    const line = (root: string) => dataLines(renderInclude(inv, { part: "data", serverRoot: root }).http)[0];
-    assert.match(line("/srv/images/"), / M[dl]\|[0-9a-f]{64}\|\/srv\/images\/team/);
-    assert.match(line("$registry_root"), / 'M[dl]\|[0-9a-f]{64}\|\$registry_root\/team/);
-    assert.match(line("${root}/x"), /\|\$\{root\}\/x\/team/);
-    assert.match(line("{{ROOT}}"), /\|\{\{ROOT\}\}\/team/);
+    const blob = (root: string) =>
+      dataLines(renderInclude(inv, { part: "data", serverRoot: root }).http).find((l) => / '?B/.test(l))!;
+    assert.match(blob("/srv/images/"), / B=\/srv\/images\/team0\/service-0000\/v1\.0\.\d\/%;$/);
+    assert.match(blob("$registry_root"), / 'B=\$registry_root\/team/);
+    assert.match(blob("${root}/x"), /B=\$\{root\}\/x\/team/);
+    assert.match(blob("{{ROOT}}"), /B=\{\{ROOT\}\}\/team/);
     // Quotes, backslashes, ; { } # and spaces all end up inside one quoted token.
-    assert.match(line(`/a b/it's "x" \\ y;{z}#`), /\|\/a b\/it\\'s "x" \\\\ y;\{z\}#\/team/);
+    assert.match(blob(`/a b/it's "x" \\ y;{z}#`), /B=\/a b\/it\\'s "x" \\\\ y;\{z\}#\/team/);
+    // A root with "%" is never taken for the digest's place.
+    assert.match(blob("/srv/100%"), / '?B:\/srv\/100%\/team0\/service-0000\/v1\.0\.\d\/[0-9a-f]{64}'?;$/);
+    const root = (r: string) =>
+      /map \$scr_name \$scr_root \{\n {4}default (.*);/.exec(renderInclude(inv, { serverRoot: r }).http)?.[1];
+    assert.equal(root("$registry_root"), "'$registry_root/'");
+    assert.equal(root(`/a b/it's`), `'/a b/it\\'s/'`);
+    assert.equal(root("/"), "/");
     for (const bad of ["/srv/\nimages", "/srv/\u0000", "/srv/$", "/srv/$1", "/srv/${x", "/srv/$(x)", ""]) {
       assert.throws(() => renderInclude(inv, { serverRoot: bad }), RenderError, JSON.stringify(bad));
     }
@@ -132,13 +156,11 @@ describe("render", () => {
     const d = repo.tags[0].digest;
     repo.tags.push({ name: "Latest", digest: d, source: "" }, { name: "LATEST", digest: d, source: "" });
     const lines = dataLines(renderInclude(inv, { part: "data" }).http);
-    for (const l of lines.filter((x) => x.startsWith("/v2/")))
+    for (const l of lines.filter((x) => !x.startsWith("'~")))
       assert.doesNotMatch(l.split(" ")[0], /[A-Z]/, l);
-    const exactValue = lines
-      .find((l) => l.startsWith(`/v2/${repo.name}/manifests/${repo.tags[0].name} `))!
-      .split(" ")[1];
+    const exactValue = lines.find((l) => l.startsWith(`${repo.name}:${repo.tags[0].name} `))!.split(" ")[1];
     for (const t of ["Latest", "LATEST"]) {
-      const re = lines.find((l) => l.startsWith("'~^!") && l.includes(`/manifests/${t}$'`));
+      const re = lines.find((l) => l.startsWith("'~^!") && l.includes(`:${t}$'`));
       assert.ok(re, `a regex key for ${t}`);
       assert.equal(re.split(" ")[1], exactValue, `${t}: same record`);
     }
@@ -219,7 +241,7 @@ describe("render", () => {
       dataFiles.map((_, i) => dataFileName(i)),
     );
     assert.deepEqual(repoFiles, ["registry-repositories-0001.conf"]);
-    assert.equal(split.files[repoFiles[0]].split("\n").filter((l) => l.endsWith(" ?;")).length, 20);
+    assert.equal(split.files[repoFiles[0]].split("\n").filter((l) => /^\S+ [0-9a-z]+;$/.test(l)).length, 20);
     const includes = [...split.files["nginx.conf"].matchAll(/include (\S+);/g)].map((m) => m[1]);
     assert.deepEqual(
       includes,
@@ -271,7 +293,7 @@ describe("render", () => {
   test("no token is longer than nginx's parser takes", () => {
     // Many repositories: their names no longer fit one known-repository regex.
     const many = renderInclude(syntheticInventory({ repos: 600, tagsPerRepo: 1 }), { part: "data" }).http;
-    const regexes = many.split("\n").filter((l) => l.includes("(?:manifests|blobs|tags|referrers)"));
+    const regexes = many.split("\n").filter(knownRepoRegex);
     assert.ok(regexes.length > 1, "names are split over several regexes");
     for (const l of regexes)
       assert.ok(Buffer.byteLength(l) <= MAX_TOKEN_BYTES + 64, `${Buffer.byteLength(l)} bytes`);

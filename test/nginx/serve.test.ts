@@ -296,7 +296,8 @@ http {
       s
         .split("\n")
         .map((l) => l.trim())
-        .filter((l) => /^(\/v2\/|'~\^!|'~\^\/v2)/.test(l));
+        .filter((l) => /^([0-9a-z]+[:@]|'~\^!)/.test(l));
+    assert.ok(lines(inline).length > 1000, "the lookup entries");
     const fromSplit = Object.keys(split)
       .filter((n) => n !== "nginx.conf")
       .sort()
