@@ -17,6 +17,7 @@ import { featureScenarios } from "./features";
 import { ctrFetch, pullable, skopeoFullPull, startContainerd, type TimedCommand } from "./pull";
 import { renderResults, type Results } from "./report";
 import { runScaling } from "./scaling";
+import { runLists } from "./lists";
 import { startBare, startOurs, startReference, type ImageRef, type Running } from "./servers";
 import { runServing, servingScenarios } from "./serving";
 
@@ -306,7 +307,8 @@ async function main() {
         load: loadOpts,
         log,
       });
-      res.scaling = { at: at(), sizes };
+      const lists = await runLists(work, { tags: Math.max(...opts.sizes), load: loadOpts, log });
+      res.scaling = { at: at(), sizes, lists };
     }
   } catch (e) {
     failure = e;

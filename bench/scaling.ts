@@ -2,7 +2,8 @@
  * Scaling of generation with the size of the tree (synthetic trees of 100,
  * 1,000, 10,000 tags): scan + render time and peak memory (in a child process),
  * rendered bytes, ConfigMaps, `nginx -t` time, start time to the first 200 on
- * /v2/, worker memory, and request latency on the largest tree vs the smallest.
+ * /v2/, worker memory, and request latency (lookups, 404s, list pages) on the
+ * largest tree vs the smallest.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -183,6 +184,15 @@ async function measureSize(dir: string, tree: SyntheticTree, o: ScalingOptions):
       ),
       "404 unknown repository": await load(
         { port, method: "GET", path: "/v2/zz-no-such/repo/manifests/latest", expectStatus: 404 },
+        lo,
+      ),
+      // The list endpoints (njs): a page from a given `last`, as clients walk them.
+      "tags/list?n=5&last=<a tag> (last repository)": await load(
+        { port, method: "GET", path: `/v2/${probeTag.repo}/tags/list?n=5&last=${probeTag.tag}` },
+        lo,
+      ),
+      "_catalog?n=5&last=<first repository>": await load(
+        { port, method: "GET", path: `/v2/_catalog?n=5&last=${encodeURIComponent(tree.first.repo)}` },
         lo,
       ),
     };

@@ -9,9 +9,12 @@
  *   runs with a read-only root filesystem.
  *
  * Design (details in the modules):
- * - data.ts: ONE map, keyed by the exact normalised request path, whose
- *   values are small typed records; anything that is not a key is never
- *   served. Map lookups are hash lookups (bench/RESULTS.md, Scaling).
+ * - data.ts: ONE map, keyed by repository id and tag or digest (one entry
+ *   per tag and per (repository, digest)), whose values are small typed
+ *   records; anything that is not a key is never served. Map lookups are
+ *   hash lookups (bench/RESULTS.md, Scaling).
+ * - files.ts: where a record's file is, relative to the images root (written
+ *   once) or to the repository's directory, the digest taken from the URL.
  * - maps.ts / locations.ts: constant, anchored locations per URL shape and
  *   regex maps that take the records apart; JSON errors through one
  *   internal error location. Manifests and blobs are plain nginx.

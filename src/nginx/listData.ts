@@ -4,27 +4,29 @@
  * sorted, in chunks that each fit in one nginx token:
  *
  *   <name>|t            number of chunks of the repository's tags
- *   <name>|t|<i>        tags, joined by ","
+ *   <name>|t|<i>        tags as JSON strings, joined by "," ("a","b")
  *   |c, |c|<i>          the catalog (repository names), likewise
  *   <name>|r|<hex>      number of chunks of the referrers of sha256:<hex>
  *   <name>|r|<hex>|<i>  their descriptors (JSON), joined by ","
  *
- * Names and tags come from the distribution grammar: no ",", "|" or quotes.
+ * Names and tags come from the distribution grammar: no ",", "|", quotes or
+ * backslashes, so a JSON string is the entry in quotes, and chunks go into
+ * the answers as they are.
  * Every key is lower case (exact map keys match case-insensitively).
  * An empty list has no entries at all (a missing count reads as 0).
  */
 import type { Inventory, RepositoryRecord } from "../inventory/model";
 import { byteOrder, referrersOf } from "../inventory/model";
-import { MAX_TOKEN_BYTES, token } from "./escape";
+import { MAX_TOKEN_BYTES, quotedLength, token } from "./escape";
 import { referrerChunks } from "./referrers";
 
 /** `key value;` lines of one sorted list. */
 export function listLines(key: string, sorted: readonly string[], budget = MAX_TOKEN_BYTES): string[] {
   const chunks: string[] = [];
   let cur = "";
-  for (const e of sorted) {
+  for (const e of sorted.map((x) => `"${x}"`)) {
     const joined = cur === "" ? e : `${cur},${e}`;
-    if (cur !== "" && Buffer.byteLength(joined) + 2 > budget) {
+    if (cur !== "" && quotedLength(joined) > budget) {
       chunks.push(cur);
       cur = e;
     } else cur = joined;

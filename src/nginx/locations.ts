@@ -85,6 +85,10 @@ location ~ "^/v2/${name}/blobs/sha256:(?<scr_hex>[a-f0-9]{64})$" {
     if ($http_if_none_match = '"sha256:$scr_hex"') {
         return 304;
     }
+    # Only a regular file is served: nginx would redirect a directory to ".../".
+    if (!-f $scr_bfile) {
+        return 404;
+    }
     alias $scr_bfile;
     types {}
     default_type application/octet-stream;
@@ -195,6 +199,9 @@ function manifestLocation(ref: string, key: string): string {
     }
     if ($http_if_none_match = '"$scr_mdigest"') {
         return 304;
+    }
+    if (!-f $scr_mfile) {
+        return 404;
     }
     alias $scr_mfile;
     # No type from file extensions: the header below is the only Content-Type.

@@ -7,8 +7,9 @@
  * The data comes only from the rendered config: the list map (`$scr_lk` →
  * `$scr_lv`, see listData.ts), which this config never reads itself, so nginx
  * does not cache its value within a request and every read below is a fresh
- * lookup of one chunk. A list of 10,000 tags is ~30 chunks; a page is found by
- * binary search over them.
+ * lookup of one chunk. A list of 10,000 tags is ~25 chunks; a page's start is
+ * found by binary search over their first entries, and whole chunks are copied
+ * into the answer as they are (bench/RESULTS.md, the list endpoints).
  *
  * The rule implemented is lists.ts's (the tests run this very text against it).
  * The text is ES5 plus `export default`: Debian's njs is 0.7 (no for…of).
@@ -29,38 +30,53 @@ function lookup(r, key) {
     return r.variables.scr_lv;
 }
 
-// A list stored as <key> -> number of chunks, <key>|<i> -> entries joined by ",".
+// A list stored as <key> -> number of chunks, <key>|<i> -> entries as JSON
+// strings joined by "," ("a","b"): entries (names, tags) hold no quote,
+// backslash or comma, so nothing needs escaping.
 function List(r, key) {
     this.r = r;
     this.key = key;
     this.count = Number(lookup(r, key) || "0");
-    this.cache = {};
+    this.raw = {};
 }
-List.prototype.chunk = function (i) {
-    if (!(i in this.cache)) {
+List.prototype.get = function (i) {
+    if (!(i in this.raw)) {
         var v = lookup(this.r, this.key + "|" + i);
         if (v === "") throw new Error("list chunk missing: " + this.key + "|" + i);
-        this.cache[i] = v.split(",");
+        this.raw[i] = v;
     }
-    return this.cache[i];
+    return this.raw[i];
+};
+List.prototype.first = function (i) {
+    var v = this.get(i);
+    return v.slice(1, v.indexOf('"', 1));
+};
+List.prototype.entries = function (i) {
+    var v = this.get(i);
+    return v.slice(1, -1).split('","');
 };
 
-// Entries strictly after last (whether or not it is one), at most n (all when n is undefined).
-// Returns {entries, more}: more tells whether entries remain after them.
+function items(entries) {
+    return '"' + entries.join('","') + '"';
+}
+
+// Entries strictly after last (whether or not it is one), at most n (all when
+// n is undefined), as JSON array items; next: the last of them when entries
+// remain after them. Whole chunks are copied without splitting them.
 function page(list, n, last) {
-    var c = 0, i = 0, e, lo, hi, mid;
-    if (last !== undefined) {
+    var c = 0, e = null, lo, hi, mid;
+    if (last !== undefined && list.count > 0) {
+        // The start is in the last chunk whose first entry is <= last (if any).
         lo = 0;
         hi = list.count;
         while (lo < hi) {
             mid = (lo + hi) >> 1;
-            e = list.chunk(mid);
-            if (e[e.length - 1] > last) hi = mid;
+            if (list.first(mid) > last) hi = mid;
             else lo = mid + 1;
         }
-        c = lo;
-        if (c < list.count) {
-            e = list.chunk(c);
+        if (lo > 0) {
+            c = lo - 1;
+            e = list.entries(c);
             lo = 0;
             hi = e.length;
             while (lo < hi) {
@@ -68,21 +84,35 @@ function page(list, n, last) {
                 if (e[mid] > last) hi = mid;
                 else lo = mid + 1;
             }
-            i = lo;
+            e = e.slice(lo);
+            if (e.length === 0) {
+                c++;
+                e = null;
+            }
         }
     }
-    var out = [];
-    while (c < list.count && (n === undefined || out.length < n)) {
-        e = list.chunk(c);
-        var take = n === undefined ? e.length - i : Math.min(e.length - i, n - out.length);
-        for (var k = 0; k < take; k++) out.push(e[i + k]);
-        i += take;
-        if (i >= e.length) {
+    // e: what is left of chunk c when it was split, null when chunk c is whole.
+    var parts = [], taken = 0, next;
+    while (c < list.count && (n === undefined || taken < n)) {
+        if (n === undefined) {
+            parts.push(e === null ? list.get(c) : items(e));
             c++;
-            i = 0;
+            e = null;
+            continue;
         }
+        if (e === null) e = list.entries(c);
+        var take = Math.min(e.length, n - taken);
+        parts.push(items(e.slice(0, take)));
+        taken += take;
+        next = e[take - 1];
+        if (take < e.length) {
+            e = e.slice(take);
+            break;
+        }
+        c++;
+        e = null;
     }
-    return { entries: out, more: c < list.count };
+    return { json: parts.join(","), next: c < list.count ? next : undefined };
 }
 
 function arg(r, name) {
@@ -103,28 +133,24 @@ function pageSize(r) {
     return /^[0-9]+$/.test(n) ? Number(n) : null;
 }
 
-function listAnswer(r, key, path, body) {
+function listAnswer(r, key, path, head) {
     var n = pageSize(r);
     if (n === null) return fail(r, 400, "PAGINATION_NUMBER_INVALID");
     var p = page(new List(r, key), n, arg(r, "last"));
-    if (p.more && p.entries.length > 0) {
-        var next = p.entries[p.entries.length - 1];
-        r.headersOut["Link"] = "<" + path + "?n=" + n + "&last=" + encodeURIComponent(next) + '>; rel="next"';
+    if (p.next !== undefined) {
+        r.headersOut["Link"] = "<" + path + "?n=" + n + "&last=" + encodeURIComponent(p.next) + '>; rel="next"';
     }
-    r.return(200, body(p.entries));
+    r.return(200, head + p.json + "]}");
 }
 
+// The repository name comes from the location's regex (the name grammar): JSON-safe.
 function tags(r) {
     var name = r.variables.scr_name;
-    listAnswer(r, name + "|t", "/v2/" + name + "/tags/list", function (entries) {
-        return JSON.stringify({ name: name, tags: entries });
-    });
+    listAnswer(r, name + "|t", "/v2/" + name + "/tags/list", '{"name":"' + name + '","tags":[');
 }
 
 function catalog(r) {
-    listAnswer(r, "|c", "/v2/_catalog", function (entries) {
-        return JSON.stringify({ repositories: entries });
-    });
+    listAnswer(r, "|c", "/v2/_catalog", '{"repositories":[');
 }
 
 // Referrers: chunks of descriptors (JSON, joined by ","), all in one answer.

@@ -106,7 +106,7 @@ describe("static-container-registry CLI", () => {
     assert.match(data.stdout, /^library\/app:1\.0 M.*\|=\/srv\/a\/library\/app\/1\.0\/manifest\.json;$/m);
     const lists = cli("generate", root, "--omit-constants", "--lists");
     assert.equal(lists.status, 0, lists.stderr);
-    assert.match(lists.stdout, /^library\/app\|t\|0 1\.0,2\.0;$/m);
+    assert.match(lists.stdout, /^library\/app\|t\|0 '"1\.0","2\.0"';$/m);
     const conflict = cli("generate", root, "--omit-constants", "--only-constants");
     assert.notEqual(conflict.status, 0);
     assert.match(conflict.stderr, /cannot be used with/);

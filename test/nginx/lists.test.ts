@@ -75,7 +75,7 @@ describe("the njs module agrees with the rule", () => {
   const cases = [
     { description: "4 tags, one chunk", list: tags(4), budget: undefined },
     { description: "4 tags with an upper-case one, a chunk per tag", list: tags(4, true), budget: 10 },
-    { description: "37 tags in chunks of 3", list: tags(37), budget: 22 },
+    { description: "37 tags in chunks of 2", list: tags(37), budget: 22 },
     { description: "1,000 tags", list: tags(1000), budget: undefined },
   ];
   for (const c of cases) {
