@@ -13,6 +13,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { installMocks, one, resourcesOf, settle, valueOf, type Registered } from "./mocks";
 import { baselineViolations } from "./podSecurity";
 import { schemaErrors, unknownFieldErrors } from "./schema";
+import { containerdHostsTomls } from "../../src/nodes/wiring";
 import { writeSyntheticTree } from "./synthetic";
 import { tmpDir } from "../support/tools";
 
@@ -169,6 +170,31 @@ describe("component with workload DaemonSet", () => {
     assert.ok(Object.entries(sel).some(([k, v]) => wiringLabels[k] !== v));
     const svc = one(res, T.service, "dswire");
     assert.ok(Object.entries(svc.inputs.spec.selector).some(([k, v]) => wiringLabels[k] !== v));
+  });
+
+  test("wiringDaemonSet: one hosts.toml per upstream host of the images dir, the same texts as the SSH wiring", async () => {
+    const multi = path.join(tmpDir("k8s-ds-multi"), "images");
+    writeSyntheticTree(multi, {
+      repos: 2,
+      tagsPerRepo: 1,
+      repoName: (i) => [`registry.k8s.io/app${i}`, `quay.io/team/app${i}`][i],
+    });
+    const { res } = await deploy("dsmulti", { imagesDir: multi, wiringDaemonSet: true });
+    const data = one(res, "kubernetes:core/v1:ConfigMap", "dsmulti-wiring").inputs.data;
+    const want = containerdHostsTomls({
+      endpoint: "127.0.0.1:5000",
+      repositories: ["registry.k8s.io/app0", "quay.io/team/app1"],
+      upstreamHost: "ds.registry.invalid",
+    });
+    const listed = data["hosts.list"]
+      .split("\n")
+      .filter((l: string) => l !== "" && !l.startsWith("#"))
+      .map((l: string) => l.split(" "));
+    assert.deepEqual(
+      listed.map(([host]: string[]) => host),
+      ["ds.registry.invalid", "quay.io", "registry.k8s.io"],
+    );
+    for (const [host, file] of listed) assert.equal(data[file], want[host], host);
   });
 
   test("wiringDaemonSet with a Deployment behind a NodePort: every node is wired", async () => {

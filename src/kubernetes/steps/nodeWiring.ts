@@ -7,20 +7,18 @@
  * falls back to the upstream while the registry is not up).
  */
 import * as command from "@pulumi/command";
-import * as pulumi from "@pulumi/pulumi";
 import { containerdHostsTomls, registriesYamlAll } from "../../nodes/wiring";
 import { unwireScript, wireScript } from "../../nodes/scripts";
-import { need, type BuildContext } from "./context";
+import type { BuildContext } from "./context";
+import { upstreamWiring } from "./upstreams";
 
 export function nodeWiringStep(ctx: BuildContext): void {
   const a = ctx.args;
   if (a.nodes.length === 0) return;
-  const nodeEndpoint = pulumi.output(need(ctx.outputs.nodeEndpoint, "the node endpoint", "node wiring"));
-  const repositories = ctx.plan.inventory.repositories.map((r) => r.name);
-  const wiring = nodeEndpoint.apply((endpoint) => {
-    const o = { endpoint, repositories, upstreamHost: a.upstreamHost, namePrefix: a.namePrefix };
-    return { hostsTomls: containerdHostsTomls(o), registriesYaml: registriesYamlAll(o) };
-  });
+  const wiring = upstreamWiring(ctx, "node wiring").apply((o) => ({
+    hostsTomls: containerdHostsTomls(o),
+    registriesYaml: registriesYamlAll(o),
+  }));
   for (const node of a.nodes) {
     new command.remote.Command(
       `${ctx.name}-${node.name}-wire`,

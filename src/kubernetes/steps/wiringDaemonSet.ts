@@ -1,27 +1,25 @@
 /**
  * With `wiringDaemonSet`: the in-cluster node wiring (../wiringDaemonSet.ts),
- * a ConfigMap holding the hosts.toml texts the wiring step produced and the
+ * a ConfigMap holding one hosts.toml per upstream host (the SSH wiring's
+ * texts, see upstreams.ts) and the
  * DaemonSet that writes them into every node's containerd certs dir. When
  * the nodes reach the registry on their own loopback (host network or a
  * DaemonSet's host port), only the nodes that run a registry pod are wired.
  */
 import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
 import { APP_NAME } from "../labels";
 import { pinnedScheduling } from "../storage";
 import { Workload } from "../workload";
 import { wiringDaemonSetSpec, wiringFiles, wiringHash } from "../wiringDaemonSet";
+import { containerdHostsTomls } from "../../nodes/wiring";
 import { need, type BuildContext } from "./context";
+import { upstreamWiring } from "./upstreams";
 
 export function wiringDaemonSetStep(ctx: BuildContext): void {
   const { name, args: a } = ctx;
   if (!a.wiringDaemonSet) return;
   const namespace = need(ctx.namespace, "the namespace", "wiring DaemonSet");
-  const upstreamHost = a.upstreamHost;
-  const hostsTomls = pulumi
-    .output(need(ctx.outputs.hostsToml, "the hosts.toml", "wiring DaemonSet"))
-    .apply((toml) => ({ [upstreamHost]: toml }));
-  const files = hostsTomls.apply(wiringFiles);
+  const files = upstreamWiring(ctx, "wiring DaemonSet").apply((o) => wiringFiles(containerdHostsTomls(o)));
 
   // Not the registry's selector labels: its Service and workload must never select these pods.
   const selector = { "app.kubernetes.io/name": `${APP_NAME}-wiring`, "app.kubernetes.io/instance": name };
