@@ -18,6 +18,7 @@ import { problemList } from "../problemList";
 import { checkWorkload, Workload } from "./workload";
 import { checkNetworkPolicy, type NetworkPolicyArgs, type ResolvedNetworkPolicy } from "./networkPolicy";
 import { checkTls, type ResolvedTls, type TlsArgs } from "./tls";
+import { checkMirrorArgs, type RegistryCredential, type ResolvedMirror } from "../mirror/component";
 
 type Input<T> = pulumi.Input<T>;
 
@@ -110,6 +111,21 @@ export interface StaticContainerRegistryArgs {
    * same content through the storage below; the drift guard checks that they do.
    */
   imagesDir: string;
+  /**
+   * Image references to mirror into `imagesDir` first (`alpine:3.19`,
+   * `registry.k8s.io/pause:3.10`, `quay.io/org/app@sha256:…`), each to
+   * `<imagesDir>/<host>/<path>/<tag>/` by a `command.local.Command` running
+   * skopeo; the scan runs after them (so `imagesDir` may start empty). An
+   * unchanged list is a no-op; a removed reference's tag is removed. With a
+   * list, the component owns the host directories of `imagesDir`.
+   */
+  images?: string[];
+  /** A file of image references, one per line (`#` comments, blank lines), read at construction. */
+  imagesFile?: string;
+  /** Credentials per registry host for `images`, e.g. `{"quay.io": {username, password}}`. Kept secret. */
+  registryCredentials?: Input<Record<string, Input<RegistryCredential>>>;
+  /** A registries.conf for skopeo (mirrors, insecure hosts) instead of its default ones. */
+  registriesConf?: string;
   /** Hash every blob while scanning (slow on large trees). Manifests are always hashed. */
   verify?: boolean;
   /** Prefix prepended to every repository name served: empty, or a repository name and `/` (e.g. `mirror/`). */
@@ -257,6 +273,8 @@ export type StorageMode = "hostPath" | "existingClaim" | "persistentVolume";
 /** Args after validation, with every default filled in (internal). */
 export interface ResolvedArgs {
   imagesDir: string;
+  /** The images to mirror first, if a list was given. */
+  mirror?: ResolvedMirror;
   verify: boolean;
   namePrefix: string;
   namespace: Input<string>;
@@ -377,7 +395,9 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     try {
       st = fs.statSync(args.imagesDir);
     } catch {
-      problems.push(`imagesDir "${args.imagesDir}" does not exist`);
+      // With an image list, the mirror commands create it.
+      if (args.images === undefined && args.imagesFile === undefined)
+        problems.push(`imagesDir "${args.imagesDir}" does not exist`);
     }
     if (st && !st.isDirectory()) problems.push(`imagesDir "${args.imagesDir}" is not a directory`);
   }
@@ -552,11 +572,13 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     workload.hostNetwork ||
     workload.workload === Workload.DaemonSet;
   const networkPolicy = checkNetworkPolicy(args.networkPolicy, nodesPull, problems);
+  const mirror = checkMirrorArgs(args, problems);
 
   if (problems.length > 0) throw new InvalidArgsError(name, problems);
 
   return {
     imagesDir: args.imagesDir,
+    mirror,
     verify: args.verify ?? false,
     namePrefix: args.namePrefix ?? "",
     namespace: args.namespace ?? "default",

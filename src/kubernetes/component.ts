@@ -11,7 +11,8 @@
  *   └── ConfigMap kube-public/local-registry-hosting   (localRegistryHosting)
  *
  * A thin shell: validate the args (at construction, every problem at once),
- * plan (scan + render, see plan.ts), then run the build steps (steps/). The
+ * mirror the listed `images` and then plan (scan + render, see mirrorPlan.ts
+ * and plan.ts), then run the build steps (steps/). The
  * images dir is scanned when the component is constructed; how many
  * ConfigMaps there are depends on it, so the children are registered once the
  * scan is done (Pulumi's async `initialize`), and the outputs resolve then.
@@ -24,7 +25,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { InventorySummary } from "../inventory/model";
 import { withSecretCredentials } from "../nodes/args";
 import { validateArgs, type ResolvedArgs, type StaticContainerRegistryArgs } from "./args";
-import { planRegistry } from "./plan";
+import { planMirrored, markPending } from "./mirrorPlan";
 import { newContext, stepsFor } from "./steps";
 import type { Workload } from "./workload";
 
@@ -104,7 +105,13 @@ export class StaticContainerRegistry extends pulumi.ComponentResource {
   public readonly contentHash: pulumi.Output<string> = this.output("contentHash");
   /** containerd `hosts.toml` for `/etc/containerd/certs.d/<upstreamHost>/hosts.toml`. */
   public readonly hostsToml: pulumi.Output<string> = this.output("hostsToml");
-  /** k3s / RKE2 `registries.yaml` mirror entry. */
+  /**
+   * One containerd `hosts.toml` per upstream host (for
+   * `/etc/containerd/certs.d/<host>/hosts.toml`): every host the images tree is
+   * prefixed with (`docker.io/library/alpine`), those of `images`, and `upstreamHost`.
+   */
+  public readonly hostsTomls: pulumi.Output<Record<string, string>> = this.output("hostsTomls");
+  /** k3s / RKE2 `registries.yaml`: one `mirrors:` entry per upstream host. */
   public readonly registriesYaml: pulumi.Output<string> = this.output("registriesYaml");
   /** The upstream host the node wiring redirects. */
   public readonly upstreamHost: pulumi.Output<string> = this.output("upstreamHost");
@@ -121,9 +128,10 @@ export class StaticContainerRegistry extends pulumi.ComponentResource {
   ): Promise<RegistryOutputs> {
     const a = resolvedArgs.get(args);
     if (!a || !name) throw new Error("internal: StaticContainerRegistry args were not validated");
-    const plan = await planRegistry(name, a);
+    const { plan, pending } = await planMirrored(name, a, this);
     const ctx = newContext(name, a, plan, this);
     for (const step of stepsFor(a)) step(ctx);
+    if (pending) markPending(ctx.outputs, pending);
     const outputs = this.complete(ctx.outputs);
     this.registerOutputs(outputs);
     return outputs;

@@ -1,25 +1,43 @@
 /**
  * What the nodes need to pull through the registry: the containerd
- * `hosts.toml` and k3s/RKE2 `registries.yaml` texts (outputs), and with
+ * `hosts.toml` texts (one per upstream host, and the `upstreamHost` one
+ * alone for compatibility) and the k3s/RKE2 `registries.yaml` (outputs), and with
  * `localRegistryHosting` the KEP-1755 ConfigMap that tools read.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { containerdHostsToml, localRegistryHostingV1, registriesYaml } from "../../nodes/wiring";
+import {
+  containerdHostsToml,
+  containerdHostsTomls,
+  localRegistryHostingV1,
+  registriesYamlAll,
+  type UpstreamWiringOptions,
+} from "../../nodes/wiring";
 import { need, type BuildContext } from "./context";
 
 export function wiringStep(ctx: BuildContext): void {
   const a = ctx.args;
   const nodeEndpoint = pulumi.output(need(ctx.outputs.nodeEndpoint, "the node endpoint", "wiring"));
   const endpoint = need(ctx.outputs.endpoint, "the endpoint", "wiring");
-  const wiring = {
+  // Every upstream host: those the tree is prefixed with, the list's, and upstreamHost for the rest.
+  const wiring: Omit<UpstreamWiringOptions, "endpoint"> = {
     upstreamHost: a.upstreamHost,
     namePrefix: a.namePrefix,
+    repositories: ctx.plan.inventory.repositories.map((r) => r.name),
+    hosts: a.mirror?.hosts ?? [],
     ...(a.tls ? { tls: { caFile: a.tls.caFile } } : {}),
   };
   ctx.outputs.upstreamHost = a.upstreamHost;
-  ctx.outputs.hostsToml = nodeEndpoint.apply((ep) => containerdHostsToml({ ...wiring, endpoint: ep }));
-  ctx.outputs.registriesYaml = nodeEndpoint.apply((ep) => registriesYaml({ ...wiring, endpoint: ep }));
+  ctx.outputs.hostsToml = nodeEndpoint.apply((ep) =>
+    containerdHostsToml({
+      upstreamHost: a.upstreamHost,
+      namePrefix: a.namePrefix,
+      tls: wiring.tls,
+      endpoint: ep,
+    }),
+  );
+  ctx.outputs.hostsTomls = nodeEndpoint.apply((ep) => containerdHostsTomls({ ...wiring, endpoint: ep }));
+  ctx.outputs.registriesYaml = nodeEndpoint.apply((ep) => registriesYamlAll({ ...wiring, endpoint: ep }));
 
   if (a.localRegistryHosting) {
     new k8s.core.v1.ConfigMap(
