@@ -343,6 +343,7 @@ describe("mirror", () => {
     const r = runClientAny(process.execPath, [CLI, "dedupe", root]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^\\d+ files hardlinked, ${want} bytes saved `));
+    t.diagnostic(`dedupe: ${r.stdout.trim()}`);
     assert.deepEqual(contents(root), before);
     assert.equal(expectedSavings(root), 0, "every blob is stored once");
     const again = runClientAny(process.execPath, [CLI, "dedupe", root]);
