@@ -12,6 +12,7 @@ import { after, describe, it } from "node:test";
 import { installMocks, one, resourcesOf, settle } from "../kubernetes/mocks";
 import { writeSyntheticTree } from "../kubernetes/synthetic";
 import { isSecretValue, plainOccurrences, remoteSteps, unsecret } from "../e2e/nodeSteps";
+import { makeTar } from "../fixtures/tar";
 import { tmpDir } from "../support/tools";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -21,25 +22,13 @@ after(() => fs.rmSync(work, { recursive: true, force: true }));
 const imagesDir = path.join(work, "images");
 writeSyntheticTree(imagesDir, { repos: 2, tagsPerRepo: 1, repoName: (i) => `quay.io/team/app${i}` });
 
-/** A docker-archive with just the manifest.json a name is read from (a tar with one member). */
-function fakeArchive(name: string): string {
-  const body = Buffer.from(JSON.stringify([{ Config: "c.json", RepoTags: [name], Layers: [] }]));
-  const header = Buffer.alloc(512);
-  header.write("manifest.json", 0);
-  header.write("0000644\0", 100);
-  header.write("0000000\0", 108);
-  header.write("0000000\0", 116);
-  header.write(body.length.toString(8).padStart(11, "0") + "\0", 124);
-  header.write("00000000000\0", 136);
-  header.write("0", 156);
-  header.write("ustar\0" + "00", 257);
-  header.fill(" ", 148, 156);
-  let sum = 0;
-  for (const b of header) sum += b;
-  header.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
-  const pad = Buffer.alloc((512 - (body.length % 512)) % 512);
+/** A docker-archive holding just the manifest.json a name is read from. */
+async function fakeArchive(name: string): Promise<string> {
   const file = path.join(work, "nginx.tar");
-  fs.writeFileSync(file, Buffer.concat([header, body, pad, Buffer.alloc(1024)]));
+  fs.writeFileSync(
+    file,
+    await makeTar([{ path: "manifest.json", content: JSON.stringify([{ RepoTags: [name] }]) }]),
+  );
   return file;
 }
 
@@ -66,7 +55,7 @@ describe("component with nodes (mocks)", () => {
           connection: { host: "192.0.2.2", password: "pw-123" },
         },
       ],
-      registryImage: { archive: fakeArchive("nginx:1.27") },
+      registryImage: { archive: await fakeArchive("nginx:1.27") },
     });
     for (const node of ["cp-1", "w-1"]) {
       const steps = remoteSteps(res, "sshnodes", node);
