@@ -82,6 +82,17 @@ export function planDelivery(imagesDir: string): DeliveryPlan {
   return { imagesDir, entries, list, setId, sources };
 }
 
+/** The plan of an images dir that does not exist (yet): no files. */
+export function emptyDelivery(imagesDir: string): DeliveryPlan {
+  return {
+    imagesDir,
+    entries: [],
+    list: "",
+    setId: createHash("sha256").update("").digest("hex"),
+    sources: new Map(),
+  };
+}
+
 /** The sha256 names in a node's answer to the prepare step (other lines are ignored). */
 export function parseHave(stdout: string): Set<string> {
   return new Set(

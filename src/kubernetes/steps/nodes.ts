@@ -13,11 +13,18 @@
  * `deliver` has no `triggers`: a replacement would run the old delete after
  * the new create; new content changes its script text, which runs it again.
  */
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { parseHave, planDelivery, stageMissing, type DeliveryPlan } from "../../nodes/delivery";
+import {
+  emptyDelivery,
+  parseHave,
+  planDelivery,
+  stageMissing,
+  type DeliveryPlan,
+} from "../../nodes/delivery";
 import {
   deliverScript,
   importScript,
@@ -39,8 +46,13 @@ export function nodesStep(ctx: BuildContext): void {
   const a = ctx.args;
   if (a.nodes.length === 0) return;
   const hostPath = a.storage === "hostPath" ? a.hostPath?.path : undefined;
-  // A hostPath given as an Output cannot be delivered to before it is known: resolve it once.
-  const delivery: DeliveryPlan | undefined = hostPath !== undefined ? planDelivery(a.imagesDir) : undefined;
+  // In a preview whose mirror commands have not run, the dir may not exist yet: plan an empty delivery.
+  const delivery: DeliveryPlan | undefined =
+    hostPath === undefined
+      ? undefined
+      : fs.existsSync(a.imagesDir)
+        ? planDelivery(a.imagesDir)
+        : emptyDelivery(a.imagesDir);
   const image = a.registryImage;
 
   for (const node of a.nodes) {
