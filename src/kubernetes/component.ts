@@ -26,6 +26,7 @@ import type { InventorySummary } from "../inventory/model";
 import { withSecretCredentials } from "../nodes/args";
 import { validateArgs, type ResolvedArgs, type StaticContainerRegistryArgs } from "./args";
 import { planMirrored, markPending } from "./mirrorPlan";
+import { instanceName } from "./labels";
 import { newContext, stepsFor } from "./steps";
 import type { Workload } from "./workload";
 
@@ -128,8 +129,9 @@ export class StaticContainerRegistry extends pulumi.ComponentResource {
   ): Promise<RegistryOutputs> {
     const a = resolvedArgs.get(args);
     if (!a || !name) throw new Error("internal: StaticContainerRegistry args were not validated");
+    const instance = instanceName(name, pulumi.getProject(), pulumi.getStack());
     const { plan, pending } = await planMirrored(name, a, this);
-    const ctx = newContext(name, a, plan, this);
+    const ctx = newContext(name, instance, a, plan, this);
     for (const step of stepsFor(a)) step(ctx);
     if (pending) markPending(ctx.outputs, pending);
     const outputs = this.complete(ctx.outputs);

@@ -5,8 +5,12 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { CreatedVolumeStorageArgs, HostPathStorageArgs, ResolvedArgs } from "./args";
-import { annotationsOrNone, commonLabels } from "./labels";
+import type {
+  CreatedVolumeStorageArgs,
+  HostPathStorageArgs,
+  PersistentVolumeSpecArgs,
+  ResolvedArgs,
+} from "./args";
 
 type Volume = k8s.types.input.core.v1.Volume;
 type Affinity = k8s.types.input.core.v1.Affinity;
@@ -32,57 +36,65 @@ export function claimVolume(claimName: pulumi.Input<string>): Volume {
  * required node affinity (terms are ORed, expressions within a term ANDed).
  */
 export function pinnedScheduling(a: Pick<ResolvedArgs, "nodeSelector" | "affinity" | "hostPath">): {
-  nodeSelector: Record<string, string>;
+  nodeSelector: Record<string, pulumi.Input<string>>;
   affinity?: pulumi.Input<Affinity>;
 } {
   const nodeSelector = { ...a.nodeSelector, ...(a.hostPath?.nodeSelector ?? {}) };
-  const names = a.hostPath?.nodeNames ?? [];
-  if (names.length === 0) return { nodeSelector, affinity: a.affinity };
-  const expr = { key: "kubernetes.io/hostname", operator: "In", values: [...names] };
-  const affinity = pulumi.output(a.affinity ?? {}).apply((user): Affinity => {
-    const required = user.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-    const terms = required?.nodeSelectorTerms?.length
-      ? required.nodeSelectorTerms.map((t) => ({
-          ...t,
-          matchExpressions: [...(t.matchExpressions ?? []), expr],
-        }))
-      : [{ matchExpressions: [expr] }];
-    return {
-      ...user,
-      nodeAffinity: {
-        ...(user.nodeAffinity ?? {}),
-        requiredDuringSchedulingIgnoredDuringExecution: { ...(required ?? {}), nodeSelectorTerms: terms },
-      },
-    };
-  });
-  return { nodeSelector, affinity };
+  const nodeNames = a.hostPath?.nodeNames;
+  if (nodeNames === undefined) return { nodeSelector, affinity: a.affinity };
+  const affinity = pulumi
+    .all([pulumi.output(a.affinity ?? {}), pulumi.output(nodeNames)])
+    .apply(([user, names]): Affinity | undefined => {
+      if (names.length === 0) return a.affinity === undefined ? undefined : user;
+      const expr = { key: "kubernetes.io/hostname", operator: "In", values: [...names] };
+      const required = user.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+      const terms = required?.nodeSelectorTerms?.length
+        ? required.nodeSelectorTerms.map((t) => ({
+            ...t,
+            matchExpressions: [...(t.matchExpressions ?? []), expr],
+          }))
+        : [{ matchExpressions: [expr] }];
+      return {
+        ...user,
+        nodeAffinity: {
+          ...(user.nodeAffinity ?? {}),
+          requiredDuringSchedulingIgnoredDuringExecution: { ...(required ?? {}), nodeSelectorTerms: terms },
+        },
+      };
+    });
+  return { nodeSelector, affinity: affinity as pulumi.Output<Affinity> };
 }
 
-/** A capacity for `bytes` in whole MiB (at least 1Mi): what a created volume claims by default. */
-export function capacityFor(bytes: number): string {
-  return `${Math.max(1, Math.ceil(bytes / (1024 * 1024)))}Mi`;
-}
+/**
+ * The capacity a created volume records unless one is given, and what its
+ * claim always asks for. Nominal on purpose: a statically bound read-only
+ * volume enforces no size, and a claim whose request followed the images'
+ * size would change with every images change; Kubernetes refuses to shrink a
+ * claim and grows one only through an expandable storage class, so the
+ * provider would replace it, which the `pvc-protection` finalizer blocks while
+ * the pods mount it (and a Retain volume would not bind a new claim anyway).
+ * The claim can ask for this little whatever the volume's capacity.
+ */
+export const NOMINAL_CAPACITY = "1Mi";
 
 /** The created volume's spec, and the parts of it the claim must repeat. */
 export interface ResolvedVolumeSpec {
   spec: PersistentVolumeSpec;
   accessModes: string[];
-  storage: string;
   storageClassName: string;
 }
 
 /**
- * The created volume's spec: the user's, with read-only access, Retain (the
- * component never deletes images), a claimRef that reserves it for our claim,
- * and (if not given) a capacity equal to the images' size.
+ * The created volume's spec: the user's source and placement, with read-only
+ * access, Retain (the component never deletes images), a claimRef that
+ * reserves it for our claim, and (if not given) the nominal capacity.
  */
 export function createdVolumeSpec(
-  given: pulumi.Input<PersistentVolumeSpec>,
+  given: pulumi.Input<PersistentVolumeSpecArgs>,
   claim: { namespace: pulumi.Input<string>; name: string },
-  defaultCapacity: string,
 ): pulumi.Output<ResolvedVolumeSpec> {
   return pulumi.all([pulumi.output(given), claim.namespace]).apply(([spec, namespace]) => {
-    const accessModes = (spec.accessModes as string[] | undefined) ?? ["ReadOnlyMany"];
+    const accessModes = spec.accessModes ?? ["ReadOnlyMany"];
     const writable = accessModes.filter((m) => m !== "ReadOnlyMany");
     if (writable.length > 0) {
       // Only reachable when the spec was an Output (known specs are checked at construction).
@@ -90,19 +102,18 @@ export function createdVolumeSpec(
         `persistentVolume.spec.accessModes may only be ReadOnlyMany, not ${writable.join(", ")}`,
       );
     }
-    const capacity = (spec.capacity as Record<string, string> | undefined) ?? { storage: defaultCapacity };
-    const storageClassName = (spec.storageClassName as string | undefined) ?? "";
+    const storageClassName = spec.storageClassName ?? "";
+    const { capacity, ...rest } = spec;
     return {
       spec: {
-        ...spec,
+        ...rest,
         accessModes,
-        capacity,
+        capacity: { storage: capacity?.storage ?? NOMINAL_CAPACITY },
         persistentVolumeReclaimPolicy: "Retain",
         storageClassName,
         claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace, name: claim.name },
       } as PersistentVolumeSpec,
       accessModes,
-      storage: capacity["storage"] ?? defaultCapacity,
       storageClassName,
     };
   });
@@ -116,33 +127,35 @@ export interface CreatedStorage {
 /**
  * Creates the PersistentVolume and its claim, bound to each other both ways
  * (claimRef on the volume, volumeName on the claim) so that neither can bind
- * to anything else. The claim has a fixed name for that reason.
+ * to anything else. The claim's name is chosen here (the volume must name it)
+ * from the instance name, which is unique to this component in its stack.
+ * Nothing about either depends on the images, so an images change leaves
+ * both untouched.
  */
 export function createVolumeAndClaim(
-  name: string,
+  resourceName: string,
+  instance: string,
   pv: CreatedVolumeStorageArgs,
-  a: Pick<ResolvedArgs, "labels" | "annotations">,
+  meta: { labels: Record<string, string>; annotations: Record<string, string> | undefined },
   namespace: pulumi.Input<string>,
-  imagesBytes: number,
   opts: pulumi.CustomResourceOptions,
 ): CreatedStorage {
-  const claimName = `${name}-images`;
-  const labels = commonLabels(name, "storage", a.labels);
-  const resolved = createdVolumeSpec(pv.spec, { namespace, name: claimName }, capacityFor(imagesBytes));
+  const claimName = `${instance}-images`;
+  const resolved = createdVolumeSpec(pv.spec, { namespace, name: claimName });
   const volume = new k8s.core.v1.PersistentVolume(
-    `${name}-images`,
-    { metadata: { labels, annotations: annotationsOrNone(a.annotations) }, spec: resolved.spec },
+    `${resourceName}-images`,
+    { metadata: { ...meta }, spec: resolved.spec },
     opts,
   );
   const claim = new k8s.core.v1.PersistentVolumeClaim(
-    `${name}-images`,
+    `${resourceName}-images`,
     {
-      metadata: { name: claimName, namespace, labels, annotations: annotationsOrNone(a.annotations) },
+      metadata: { name: claimName, namespace, ...meta },
       spec: {
         accessModes: resolved.accessModes,
         storageClassName: resolved.storageClassName,
         volumeName: volume.metadata.name,
-        resources: { requests: { storage: resolved.storage } },
+        resources: { requests: { storage: NOMINAL_CAPACITY } },
       },
     },
     opts,

@@ -146,14 +146,14 @@ export interface WiringDaemonSetInputs {
   contentHash: string | pulumi.Output<string>;
   /** Image with a POSIX sh and the tools listed at {@link wiringScript} (the registry's own image has them). */
   image: pulumi.Input<string>;
-  imagePullPolicy: string;
-  imagePullSecrets?: string[];
+  imagePullPolicy: pulumi.Input<string>;
+  imagePullSecrets?: pulumi.Input<string>[];
   /** containerd's hosts dir on the nodes. Default {@link DEFAULT_CERTS_DIR}. */
   certsDir?: string;
   /** Seconds between checks. Default {@link DEFAULT_WIRING_INTERVAL}. */
   interval?: number;
   /** Which nodes to wire (default: all, whatever their taints). */
-  nodeSelector?: Record<string, string>;
+  nodeSelector?: Record<string, pulumi.Input<string>>;
   affinity?: pulumi.Input<k8s.types.input.core.v1.Affinity>;
   tolerations?: pulumi.Input<pulumi.Input<k8s.types.input.core.v1.Toleration>[]>;
   priorityClassName?: pulumi.Input<string>;

@@ -120,7 +120,8 @@ test("created volume: read-only access modes only, claimRef belongs to the compo
     persistentVolume: {
       spec: {
         accessModes: ["ReadWriteOnce", "ReadOnlyMany"],
-        claimRef: { name: "x" },
+        // Not in the type: a JavaScript or YAML caller may still send it.
+        ...({ claimRef: { name: "x" } } as object),
         nfs: { server: "nfs.example", path: "/images" },
       },
     },
@@ -146,11 +147,11 @@ test("every problem is reported at once", () => {
       hostPath: { path: "/srv/images", anyNode: true },
       replicas: 0,
       port: 80,
-      serviceType: "NodePrt",
+      serviceType: "NodePrt" as never,
       nodePort: 30000,
       runAsUser: 0,
       runAsGroup: -1,
-      imagePullPolicy: "Sometimes",
+      imagePullPolicy: "Sometimes" as never,
       upstreamHost: "https://docker.io",
       namespace: "Bad_NS",
       maxConfigMapBytes: 2 * 1024 * 1024,

@@ -23,6 +23,7 @@ type Plan = import("../../src/kubernetes").RegistryPlan;
 let kube: Kube;
 let workload: typeof import("../../src/kubernetes/workload");
 let args: typeof import("../../src/kubernetes/args");
+let labelsModule: typeof import("../../src/kubernetes/labels");
 
 const T = {
   component: "static-container-registry:index:StaticContainerRegistry",
@@ -54,6 +55,7 @@ before(async () => {
   kube = await import("../../src/kubernetes");
   workload = await import("../../src/kubernetes/workload");
   args = await import("../../src/kubernetes/args");
+  labelsModule = await import("../../src/kubernetes/labels");
   small = writeSyntheticTree(path.join(tmpDir("k8s-small"), "images"), { repos: 2, tagsPerRepo: 2 });
 });
 
@@ -87,6 +89,8 @@ async function deploy(
   a: import("../../src/kubernetes").StaticContainerRegistryArgs,
 ): Promise<Deployed> {
   const reg = new kube.StaticContainerRegistry(name, a);
+  instances.set(name, labelsModule.instanceName(name, "static-container-registry-test", "test"));
+  assert.match(inst(name), new RegExp(`^${name}-[0-9a-f]{8}$`));
   const out: Record<string, any> = {};
   for (const k of OUTPUTS) out[k] = await valueOf((reg as any)[k] as pulumi.Output<unknown>);
   await settle();
@@ -113,11 +117,19 @@ function assertParented(res: Registered[]) {
   }
 }
 
+/** Each deployed component's instance name (resource name + URN hash), filled in by deploy(). */
+const instances = new Map<string, string>();
+function inst(name: string): string {
+  const i = instances.get(name);
+  assert.ok(i, `${name} was not deployed`);
+  return i;
+}
+
 function labels(name: string, component: string, extra: Record<string, string> = {}) {
   return {
     ...extra,
     "app.kubernetes.io/name": "static-container-registry",
-    "app.kubernetes.io/instance": name,
+    "app.kubernetes.io/instance": inst(name),
     "app.kubernetes.io/component": component,
     "app.kubernetes.io/part-of": "static-container-registry",
     "app.kubernetes.io/managed-by": "pulumi",
@@ -125,7 +137,7 @@ function labels(name: string, component: string, extra: Record<string, string> =
 }
 const selector = (name: string) => ({
   "app.kubernetes.io/name": "static-container-registry",
-  "app.kubernetes.io/instance": name,
+  "app.kubernetes.io/instance": inst(name),
 });
 
 const SECURITY = {
@@ -341,8 +353,8 @@ describe("hostPath mode", () => {
   test("Service selects exactly these pods", () => {
     const svc = one(d.res, T.service, "hp");
     assert.equal(svc.inputs.apiVersion, "v1");
+    // Auto-named: two instances never collide in one namespace.
     assert.deepEqual(svc.inputs.metadata, {
-      name: "hp",
       namespace: "registry",
       labels: labels("hp", "registry"),
     });
@@ -355,9 +367,10 @@ describe("hostPath mode", () => {
 
   test("outputs", () => {
     assert.equal(d.out.namespace, "registry");
-    assert.equal(d.out.serviceName, "hp");
+    assert.equal(d.out.serviceName, one(d.res, T.service, "hp").state.metadata.name);
+    assert.match(d.out.serviceName, /^hp-[0-9a-f]{8}$/);
     assert.match(d.out.deploymentName, /^hp-[a-f0-9]{8}$/);
-    assert.equal(d.out.endpoint, "hp.registry.svc.cluster.local:5000");
+    assert.equal(d.out.endpoint, `${d.out.serviceName}.registry.svc.cluster.local:5000`);
     assert.equal(d.out.nodeEndpoint, "10.43.0.10:5000");
     assert.equal(d.out.nodePort, undefined);
     assert.deepEqual(d.out.repositories, servedRepos(small));
@@ -491,7 +504,7 @@ describe("existing claim, created namespace, user settings", () => {
       "example.com/lb": "internal",
     });
     assert.equal(d.out.namespace, "images");
-    assert.equal(d.out.endpoint, "claim.images.svc.cluster.local:5000");
+    assert.equal(d.out.endpoint, `${d.out.serviceName}.images.svc.cluster.local:5000`);
     assert.match(d.out.hostsToml, /^server = "https:\/\/registry-1\.docker\.io"$/m);
     assert.deepEqual(parse(d.out.registriesYaml), {
       mirrors: { "docker.io": { endpoint: ["http://10.43.0.10:5000"] } },
@@ -529,22 +542,22 @@ describe("created PersistentVolume", () => {
     assertParented(d.res);
   });
 
-  test("the volume is read-only, retained, reserved for the claim, sized to the images", () => {
+  test("the volume is read-only, retained, reserved for the claim, of a nominal size", () => {
     const pv = one(d.res, T.pv, "pv-images");
-    const mi = Math.max(1, Math.ceil(d.plan.summary.bytes / (1024 * 1024)));
+    const claimName = `${inst("pv")}-images`;
     assert.deepEqual(pv.inputs.metadata, { labels: labels("pv", "storage") });
     assert.deepEqual(pv.inputs.spec, {
       nfs: { server: "nfs.example.invalid", path: "/exports/images", readOnly: true },
       mountOptions: ["nfsvers=4.1"],
       accessModes: ["ReadOnlyMany"],
-      capacity: { storage: `${mi}Mi` },
+      capacity: { storage: "1Mi" },
       persistentVolumeReclaimPolicy: "Retain",
       storageClassName: "",
-      claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: "registry", name: "pv-images" },
+      claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: "registry", name: claimName },
     });
     const pvc = one(d.res, T.pvc, "pv-images");
     assert.deepEqual(pvc.inputs.metadata, {
-      name: "pv-images",
+      name: claimName,
       namespace: "registry",
       labels: labels("pv", "storage"),
     });
@@ -552,7 +565,7 @@ describe("created PersistentVolume", () => {
       accessModes: ["ReadOnlyMany"],
       storageClassName: "",
       volumeName: pv.state.metadata.name,
-      resources: { requests: { storage: `${mi}Mi` } },
+      resources: { requests: { storage: "1Mi" } },
     });
   });
 
@@ -560,7 +573,7 @@ describe("created PersistentVolume", () => {
     const pod = one(d.res, T.deployment, "pv").inputs.spec.template.spec;
     assert.deepEqual(pod.volumes[1], {
       name: "images",
-      persistentVolumeClaim: { claimName: "pv-images", readOnly: true },
+      persistentVolumeClaim: { claimName: `${inst("pv")}-images`, readOnly: true },
     });
     assertDeploymentCore(one(d.res, T.deployment, "pv"), "pv", "registry", d.plan, d.out.configMapNames);
     assert.deepEqual(restrictedViolations(pod), []);
@@ -583,7 +596,8 @@ describe("created PersistentVolume", () => {
     assert.equal(pv.inputs.spec.storageClassName, "images");
     const pvc = one(e.res, T.pvc, "pvcap-images");
     assert.equal(pvc.inputs.spec.storageClassName, "images");
-    assert.deepEqual(pvc.inputs.spec.resources, { requests: { storage: "20Gi" } });
+    // The claim asks for the nominal size whatever the volume's capacity: it binds all the same.
+    assert.deepEqual(pvc.inputs.spec.resources, { requests: { storage: "1Mi" } });
     assert.equal(pvc.inputs.metadata.namespace, "default");
   });
 });
@@ -774,7 +788,7 @@ describe("KEP-1755 local-registry-hosting", () => {
     const doc = parse(cm.inputs.data["localRegistryHosting.v1"]);
     assert.equal(doc.host, "127.0.0.1:30555");
     assert.equal(doc.hostFromContainerRuntime, "127.0.0.1:30555");
-    assert.equal(doc.hostFromClusterNetwork, "kep.default.svc.cluster.local:5000");
+    assert.equal(doc.hostFromClusterNetwork, `${d.out.serviceName}.default.svc.cluster.local:5000`);
     assertParented(d.res);
   });
 });

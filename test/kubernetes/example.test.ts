@@ -52,11 +52,11 @@ test("hostPath stack: resource tree and exports", () => {
     if (r.type.startsWith("kubernetes:")) assert.match(r.urn, /StaticContainerRegistry\$kubernetes:/);
   }
   const e = p.exports;
-  assert.equal(e.endpoint, "registry.static-container-registry.svc.cluster.local:5000");
+  assert.match(e.serviceName, /^registry-[0-9a-f]{8}$/);
+  assert.equal(e.endpoint, `${e.serviceName}.static-container-registry.svc.cluster.local:5000`);
   assert.equal(e.nodeEndpoint, "127.0.0.1:30500");
   assert.equal(e.nodePort, 30500);
   assert.equal(e.namespace, "static-container-registry");
-  assert.equal(e.serviceName, "registry");
   assert.equal(e.upstreamHost, "static-container-registry.invalid");
   assert.match(e.containerdHostsToml, /^\[host\."http:\/\/127\.0\.0\.1:30500"\]$/m);
   assert.deepEqual(parse(e.registriesYaml), {

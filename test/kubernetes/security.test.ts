@@ -6,6 +6,7 @@
  * egress). Every object is checked against the Kubernetes schema; argument
  * mistakes are reported all at once.
  */
+import { instanceName } from "../../src/kubernetes/labels";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
@@ -125,7 +126,8 @@ describe("networkPolicy", () => {
     assert.deepEqual(np.spec.podSelector, {
       matchLabels: {
         "app.kubernetes.io/name": "static-container-registry",
-        "app.kubernetes.io/instance": "np",
+        // The instance name: resource name plus a hash of project and stack.
+        "app.kubernetes.io/instance": instanceName("np", "static-container-registry-test", "test"),
       },
     });
     assert.deepEqual(np.spec.policyTypes, ["Ingress", "Egress"]);

@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { need, type BuildContext } from "./context";
+import { need, whenReturned, type BuildContext } from "./context";
 
 export function configMapsStep(ctx: BuildContext): void {
   const namespace = need(ctx.namespace, "the namespace", "config maps");
@@ -22,5 +22,5 @@ export function configMapsStep(ctx: BuildContext): void {
       ),
   );
   ctx.configMapNames = configMaps.map((cm) => cm.metadata.name);
-  ctx.outputs.configMapNames = pulumi.all(ctx.configMapNames);
+  ctx.outputs.configMapNames = whenReturned(pulumi.all(ctx.configMapNames));
 }

@@ -1,11 +1,13 @@
 /**
- * The Service in front of the pods, named after the component so that the
- * in-cluster endpoint is predictable.
+ * The Service in front of the pods. Auto-named (resource name plus a random
+ * suffix) unless `serviceName` is given, so that two instances never collide
+ * in one namespace; the `endpoint` output carries the actual name.
  */
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { annotationsOrNone } from "../labels";
 import { serviceSpec } from "../workload";
-import { need, type BuildContext } from "./context";
+import { need, whenReturned, type BuildContext } from "./context";
 
 export function serviceStep(ctx: BuildContext): void {
   const { name, args: a } = ctx;
@@ -13,16 +15,21 @@ export function serviceStep(ctx: BuildContext): void {
     name,
     {
       metadata: {
-        name,
+        ...(a.serviceName !== undefined ? { name: a.serviceName } : {}),
         namespace: need(ctx.namespace, "the namespace", "service"),
         labels: ctx.labels("registry"),
-        annotations: annotationsOrNone(a.annotations, a.serviceAnnotations),
+        annotations:
+          a.serviceAnnotations === undefined
+            ? ctx.annotations
+            : pulumi
+                .output(a.serviceAnnotations)
+                .apply((own) => annotationsOrNone(ctx.annotations ?? {}, own)),
       },
-      spec: serviceSpec(name, a),
+      spec: serviceSpec(ctx.instance, a),
     },
     ctx.child,
   );
   ctx.service = service;
-  ctx.outputs.namespace = service.metadata.namespace;
-  ctx.outputs.serviceName = service.metadata.name;
+  ctx.outputs.namespace = whenReturned(service.metadata.namespace);
+  ctx.outputs.serviceName = whenReturned(service.metadata.name);
 }

@@ -14,10 +14,10 @@ export function storageStep(ctx: BuildContext): void {
   } else {
     const created = createVolumeAndClaim(
       ctx.name,
+      ctx.instance,
       a.persistentVolume!,
-      a,
+      { labels: ctx.labels("storage"), annotations: ctx.annotations },
       need(ctx.namespace, "the namespace", "storage"),
-      ctx.plan.summary.bytes,
       ctx.child,
     );
     ctx.imagesVolume = claimVolume(created.claim.metadata.name);

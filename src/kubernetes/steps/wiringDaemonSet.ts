@@ -22,7 +22,10 @@ export function wiringDaemonSetStep(ctx: BuildContext): void {
   const files = upstreamWiring(ctx, "wiring DaemonSet").apply((o) => wiringFiles(containerdHostsTomls(o)));
 
   // Not the registry's selector labels: its Service and workload must never select these pods.
-  const selector = { "app.kubernetes.io/name": `${APP_NAME}-wiring`, "app.kubernetes.io/instance": name };
+  const selector = {
+    "app.kubernetes.io/name": `${APP_NAME}-wiring`,
+    "app.kubernetes.io/instance": ctx.instance,
+  };
   const labels = { ...ctx.labels("wiring"), ...selector };
   const configMap = new k8s.core.v1.ConfigMap(
     `${name}-wiring`,

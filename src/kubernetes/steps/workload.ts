@@ -11,14 +11,14 @@ import {
   Workload,
   type PodInputs,
 } from "../workload";
-import { need, type BuildContext } from "./context";
+import { need, whenReturned, type BuildContext } from "./context";
 
 export function workloadStep(ctx: BuildContext): void {
   const { name, args: a, plan } = ctx;
   const namespace = need(ctx.namespace, "the namespace", "workload");
   const metadata = { namespace, labels: ctx.labels("registry"), annotations: ctx.annotations };
   const pod: PodInputs = {
-    name,
+    name: ctx.instance,
     args: a,
     configMapNames: need(ctx.configMapNames, "the ConfigMap names", "workload"),
     imagesVolume: need(ctx.imagesVolume, "the images volume", "workload"),
@@ -32,15 +32,19 @@ export function workloadStep(ctx: BuildContext): void {
   if (a.workload === Workload.DaemonSet) {
     // No PodDisruptionBudget: node drains leave DaemonSet pods alone.
     const daemonSet = new k8s.apps.v1.DaemonSet(name, { metadata, spec: daemonSetSpec(pod) }, opts);
-    ctx.outputs.workloadName = daemonSet.metadata.name;
-    ctx.outputs.deploymentName = daemonSet.metadata.name;
+    ctx.outputs.workloadName = whenReturned(daemonSet.metadata.name);
+    ctx.outputs.deploymentName = ctx.outputs.workloadName;
     return;
   }
 
   const deployment = new k8s.apps.v1.Deployment(name, { metadata, spec: deploymentSpec(pod) }, opts);
-  ctx.outputs.workloadName = deployment.metadata.name;
-  ctx.outputs.deploymentName = deployment.metadata.name;
+  ctx.outputs.workloadName = whenReturned(deployment.metadata.name);
+  ctx.outputs.deploymentName = ctx.outputs.workloadName;
   if (a.replicas > 1) {
-    new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: podDisruptionBudgetSpec(name) }, ctx.child);
+    new k8s.policy.v1.PodDisruptionBudget(
+      name,
+      { metadata, spec: podDisruptionBudgetSpec(ctx.instance) },
+      ctx.child,
+    );
   }
 }
