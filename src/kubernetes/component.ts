@@ -34,13 +34,17 @@ export const STATIC_CONTAINER_REGISTRY_TYPE = "static-container-registry:index:S
 
 /** A tag served by the registry and the digest it resolves to. */
 export interface ServedTag {
+  /** The tag, e.g. `3.19`. */
   tag: string;
+  /** The digest the tag resolves to, `sha256:<hex>`. */
   digest: string;
 }
 
 /** A repository served by the registry (name as clients use it, prefix included). */
 export interface ServedRepository {
+  /** Repository name as clients pull it, name prefix included (e.g. `docker.io/library/alpine`). */
   name: string;
+  /** Its tags, in lexical order. */
   tags: ServedTag[];
 }
 
@@ -75,7 +79,7 @@ function checked(name: string, args: StaticContainerRegistryArgs): StaticContain
 
 /**
  * A read-only OCI/Docker registry served by plain nginx from a directory of
- * images, deployed to Kubernetes. See {@link StaticContainerRegistryArgs}.
+ * images, deployed to Kubernetes: ConfigMaps with the rendered nginx config, the images volume, read-only nginx pods and their Service; its outputs say how to wire the nodes' container runtimes to it.
  */
 export class StaticContainerRegistry extends pulumi.ComponentResource {
   /** Namespace of the Service, Deployment and ConfigMaps. */

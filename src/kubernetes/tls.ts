@@ -15,7 +15,7 @@ export interface TlsArgs {
   /**
    * Where the nodes keep the PEM CA certificate that signed the Secret's
    * certificate: the node wiring's `ca = …` (containerd) and `ca_file` (k3s)
-   * point at it. Default {@link DEFAULT_NODE_CA_FILE}.
+   * point at it. Default `/etc/static-container-registry/ca.crt`.
    */
   caFile?: string;
 }
