@@ -23,8 +23,8 @@ function globalArgs(o: SkopeoOptions): string[] {
   return o.registriesConf ? ["--registries-conf", o.registriesConf] : [];
 }
 
-/** `skopeo copy` of `source` (`host/path:tag` or `host/path@digest`) into a `dir:` tree at `dir`. */
-export function skopeoCopyArgv(source: string, dir: string, o: SkopeoOptions): string[] {
+/** `skopeo copy` of every platform of `source`, digests kept, to the transport destination `dest`. */
+function copyArgv(source: string, dest: string, o: SkopeoOptions): string[] {
   return [
     "skopeo",
     ...globalArgs(o),
@@ -35,8 +35,13 @@ export function skopeoCopyArgv(source: string, dir: string, o: SkopeoOptions): s
     String(o.retries),
     "--quiet",
     `docker://${source}`,
-    `dir:${dir}`,
+    dest,
   ];
+}
+
+/** `skopeo copy` of `source` (`host/path:tag` or `host/path@digest`) into a `dir:` tree at `dir`. */
+export function skopeoCopyArgv(source: string, dir: string, o: SkopeoOptions): string[] {
+  return copyArgv(source, `dir:${dir}`, o);
 }
 
 /** `skopeo inspect --raw`: the exact manifest bytes a reference resolves to upstream. */
@@ -58,16 +63,5 @@ export function skopeoInspectArgv(source: string, o: SkopeoOptions): string[] {
  * digests, the image named by its full reference.
  */
 export function skopeoArchiveArgv(source: string, file: string, name: string, o: SkopeoOptions): string[] {
-  return [
-    "skopeo",
-    ...globalArgs(o),
-    "copy",
-    "--all",
-    "--preserve-digests",
-    "--retry-times",
-    String(o.retries),
-    "--quiet",
-    `docker://${source}`,
-    `oci-archive:${file}:${name}`,
-  ];
+  return copyArgv(source, `oci-archive:${file}:${name}`, o);
 }
