@@ -72,7 +72,16 @@ const resolvedArgs = new WeakMap<object, ResolvedArgs>();
 
 function checked(name: string, args: StaticContainerRegistryArgs): StaticContainerRegistryArgs {
   const resolved = validateArgs(name, args);
-  const inputs = withSecretCredentials(args, resolved.nodes);
+  const withNodes = withSecretCredentials(args, resolved.nodes);
+  // The component's own inputs are kept in the stack's state: registry
+  // passwords given as plain strings must not be stored there in the clear.
+  const inputs =
+    args.registryCredentials === undefined
+      ? withNodes
+      : {
+          ...withNodes,
+          registryCredentials: pulumi.secret(args.registryCredentials) as typeof args.registryCredentials,
+        };
   resolvedArgs.set(inputs, resolved);
   return inputs;
 }

@@ -112,7 +112,8 @@ async function construct(name: string, root: string, extra: Record<string, unkno
     hostPath: { path: "/var/lib/images", anyNode: true },
     nodeEndpoint: "127.0.0.1:30500",
     registryCredentials: {
-      "upstream-a.invalid": { username: "robot", password: pulumi.secret("s3cret-pw") },
+      // A plain string on purpose: the component must make it a secret itself.
+      "upstream-a.invalid": { username: "robot", password: "s3cret-pw" },
     },
     ...extra,
   } as any);
@@ -198,7 +199,11 @@ test("credentials only in the commands' environment, as a secret", async () => {
   }
   const { authJson } = await import("../../src/mirror/component");
   assert.equal(await pulumi.isSecret(authJson({ h: { username: "u", password: "p" } })), true);
-  // Nothing else the component registered holds it in the clear (the component's own args keep it as the secret it was given).
+  // Nothing else the component registered holds it in the clear, its own recorded args included.
+  assert.ok(
+    seen.some((x) => x.type === "static-container-registry:index:StaticContainerRegistry"),
+    "the component's own inputs were checked",
+  );
   for (const r of seen.filter((x) => x.type !== "command:local:Command"))
     assert.ok(!JSON.stringify(withoutSecrets(r.inputs)).includes("s3cret"), `${r.type} ${r.name}`);
 });
