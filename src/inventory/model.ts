@@ -110,11 +110,15 @@ export function referrersOf(inv: Inventory, repo: RepositoryRecord, digest: Dige
 
 /** Totals used by `check`, the component's outputs and the benchmarks. */
 export interface InventorySummary {
+  /** Repositories served (an integer). */
   repositories: number;
+  /** Tags served, over all repositories (an integer). */
   tags: number;
+  /** Unique manifests, image indexes included (an integer). */
   manifests: number;
+  /** Unique blobs: layers and configs (an integer). */
   blobs: number;
-  /** Bytes of unique blobs plus unique manifests. */
+  /** Bytes of unique blobs plus unique manifests (an integer). */
   bytes: number;
 }
 

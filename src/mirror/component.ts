@@ -28,7 +28,9 @@ import { DEFAULT_RETRIES, type SkopeoOptions } from "./skopeo";
 
 /** A user name and password (or token) for one registry host. */
 export interface RegistryCredential {
+  /** User name for the upstream registry. */
   username: pulumi.Input<string>;
+  /** Password or token; kept a Pulumi secret wherever it goes. */
   password: pulumi.Input<string>;
 }
 
