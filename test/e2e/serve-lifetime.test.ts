@@ -109,7 +109,8 @@ async function startWrapped(root: string): Promise<Started> {
   let procs = group(pgid);
   for (const until = Date.now() + 5000; Date.now() < until && procs.length < 4; procs = group(pgid))
     await new Promise((r) => setTimeout(r, 50));
-  const serve = procs.find((p) => p.ppid === pgid && p.comm === "node");
+  // The wrapper's one child is serve's node (its comm is "node", or "MainThread" on Node.js 24).
+  const serve = procs.find((p) => p.ppid === pgid && p.comm !== "nginx");
   const nginxMaster = procs.find((p) => serve && p.ppid === serve.pid && p.comm === "nginx");
   assert.ok(serve && nginxMaster, `serve's node and nginx master in ${JSON.stringify(procs)}`);
   assert.ok(
