@@ -127,9 +127,10 @@ export interface ContainerRun {
 }
 
 /**
- * The command line that runs `container` of `pod` as described above. The
- * process keeps its PID through every exec, so stopping it by PID stops the
- * container's main process.
+ * The command line that runs `container` of `pod` as described above. For a
+ * long-running container the process keeps its PID through every exec, so
+ * stopping it by PID stops the container's main process; an init container's
+ * process ends only after all of its output has been passed on.
  */
 export function containerRun(pod: any, container: any, layout: VolumeLayout, work: string): ContainerRun {
   const psc = pod.securityContext ?? {};
@@ -179,16 +180,21 @@ export function containerRun(pod: any, container: any, layout: VolumeLayout, wor
     `F=${q(path.join(work, `stdio-${container.name}`))}`,
     'rm -f "$F.out" "$F.err"; mkfifo -m 0600 "$F.out" "$F.err"',
     `chown ${uid}:${gid} "$F.out" "$F.err"`,
-    // In subshells, so that the relays are not children of the container's process.
-    '(cat "$F.out" &)',
-    '(cat "$F.err" >&2 &)',
-    'exec >"$F.out" 2>"$F.err"',
   );
+  // An init container runs to completion: the shell stays as its parent and
+  // exits with its status only once the relays have copied the last byte, so
+  // whoever waits for the process gets all of its output. A long-running
+  // container is exec'd (it keeps the PID a test stops it by), with its relays
+  // in subshells so that they are not children of the container's process.
+  const runsToCompletion = (pod.initContainers ?? []).includes(container);
+  if (runsToCompletion) lines.push('cat "$F.out" & o=$!', 'cat "$F.err" >&2 & e=$!');
+  else lines.push('(cat "$F.out" &)', '(cat "$F.err" >&2 &)');
+  lines.push('exec >"$F.out" 2>"$F.err"');
   const drop = (sc.capabilities?.drop ?? []).includes("ALL");
   if (!drop) throw new Error("pod sim: expected capabilities.drop [ALL]");
   lines.push(
     [
-      'exec chroot "$R" setpriv',
+      `${runsToCompletion ? "status=0; " : "exec "}chroot "$R" setpriv`,
       `--reuid=${uid}`,
       `--regid=${gid}`,
       "--clear-groups",
@@ -197,8 +203,10 @@ export function containerRun(pod: any, container: any, layout: VolumeLayout, wor
       ...(sc.allowPrivilegeEscalation === false ? ["--no-new-privs"] : []),
       "--",
       ...argv.map(q),
+      ...(runsToCompletion ? ["|| status=$?"] : []),
     ].join(" "),
   );
+  if (runsToCompletion) lines.push("exec >&- 2>&-", 'wait "$o" "$e"', 'exit "$status"');
   const script = path.join(work, `run-${container.name}.sh`);
   fs.writeFileSync(script, lines.join("\n") + "\n");
   return { cmd: "unshare", args: ["--mount", "--propagation", "private", "sh", script], uid, gid };
