@@ -20,6 +20,16 @@
  *   B<file>                a blob
  *   ?                      (regex entries) the repository exists, the object does not
  *
+ * Blobs that several repositories hold (base layers) get one entry each in a
+ * second map, keyed by the digest hex (`$scr_hex` → `$scr_shared`), instead
+ * of one per (repository, blob): `,<rid>,<rid>,…,|<file>`, the file relative
+ * to the root. The lookup map's miss value (`$scr_known`, maps.ts) carries it
+ * as `?<rid>|<entry>`, and the blob location serves it only when the
+ * requesting repository's id is in the list (a back-reference in its regex).
+ * Repositories that do not fit in the entry's one token keep their own
+ * entries. Only where repositories have ids (part "all"); a data part keeps
+ * one entry per (repository, blob).
+ *
  * Why one map: a data part must be includable into the constants as a plain
  * list of entries, so that several images roots can be merged into one map
  * (include.ts). One map also means one hash lookup per request.
@@ -61,6 +71,8 @@ export interface DataEntries {
   repositories: string[];
   /** Entries of the list map (listData.ts). */
   lists: string[];
+  /** With `repositoryIds`: `hex entry;` lines of the shared-blob map. */
+  shared: string[];
 }
 
 export interface DataEntriesOptions {
@@ -93,21 +105,64 @@ export function dataEntries(
     .map((repo) => ({ repo, name: o.namePrefix + repo.name }))
     .sort((a, b) => byteOrder(a.name, b.name));
   const repositories: string[] = [];
-  repos.forEach(({ repo, name }, i) => {
+  const ids = repos.map(({ repo, name }, i) => {
     if (!isValidName(name))
       throw new RenderError(`repository name ${JSON.stringify(name)} breaks the name grammar`);
-    const id = eo.repositoryIds ? repositoryId(i) : name;
+    return { repo, id: eo.repositoryIds ? repositoryId(i) : name };
+  });
+  const shared = eo.repositoryIds ? sharedBlobs(inv, ids) : { lines: [], covers: () => false };
+  repos.forEach(({ repo, name }, i) => {
+    const id = ids[i].id;
     if (eo.repositoryIds) repositories.push(`${token(name)} ${token(id)};`);
     const place: FilePlace = eo.repositoryIds
       ? { rootPrefix: "", repoDir: `${repo.name}/` }
       : { rootPrefix: o.serverRoot === "/" ? "/" : `${o.serverRoot}/` };
-    repositoryEntries(inv, repo, id, place, out);
+    repositoryEntries(inv, repo, id, place, out, (d) => shared.covers(d, id));
     lists.push(...repositoryListLines(inv, repo, name));
   });
   const names = repos.map((r) => r.name);
   if (o.catalog) lists.push(...catalogLines(names));
   if (!eo.repositoryIds) out.repositoryRegexes(names);
-  return { ...out.result(), repositories, lists };
+  return { ...out.result(), repositories, lists, shared: shared.lines };
+}
+
+/**
+ * The shared-blob entries (see the top of this file): every blob that two or
+ * more repositories hold (and that is not a manifest of theirs), with as many
+ * of their ids as fit in one token; `covers` tells which (blob, repository)
+ * pairs an entry answers, so that they get no entry of their own.
+ */
+function sharedBlobs(
+  inv: Inventory,
+  repos: readonly { repo: RepositoryRecord; id: string }[],
+): { lines: string[]; covers: (d: Digest, id: string) => boolean } {
+  const holders = new Map<Digest, string[]>();
+  for (const { repo, id } of repos) {
+    const manifests = new Set(repo.manifests);
+    for (const d of repo.blobs) {
+      if (manifests.has(d) || !inv.blobs[d] || !isSha256Digest(d)) continue;
+      const h = holders.get(d);
+      if (h) h.push(id);
+      else holders.set(d, [id]);
+    }
+  }
+  const covered = new Map<Digest, Set<string>>();
+  const lines: string[] = [];
+  for (const [d, ids] of [...holders].sort(([a], [b]) => byteOrder(a, b))) {
+    if (ids.length < 2) continue;
+    const file = `|${fileField(inv.blobs[d].path, hex(d), { rootPrefix: "" })}`;
+    let list = ",";
+    const inEntry = new Set<string>();
+    for (const id of ids) {
+      if (quotedLength(`${list}${id},${file}`) > MAX_TOKEN_BYTES) break;
+      list += `${id},`;
+      inEntry.add(id);
+    }
+    if (inEntry.size < 2) continue;
+    covered.set(d, inEntry);
+    lines.push(`${hex(d)} ${token(list + file)};`);
+  }
+  return { lines, covers: (d, id) => covered.get(d)?.has(id) ?? false };
 }
 
 function repositoryEntries(
@@ -116,6 +171,7 @@ function repositoryEntries(
   id: string,
   place: FilePlace,
   out: Emitter,
+  sharedEntry: (d: Digest) => boolean,
 ): void {
   const manifest = (d: Digest, why: string): ManifestRecord => {
     const m = inv.manifests[d];
@@ -143,7 +199,7 @@ function repositoryEntries(
     const m = inv.manifests[d];
     if (!b && !m) throw new RenderError(`blob ${d} of ${repo.name} is not in the inventory`);
     // Also a manifest of this repository: already served from the manifest's entry (same bytes).
-    if (out.has(`${id}@${hex(d)}`)) continue;
+    if (out.has(`${id}@${hex(d)}`) || sharedEntry(d)) continue;
     out.add(`${id}@${hex(d)}`, `B${fileField(b ? b.path : m.path, hex(d), place)}`);
   }
 
@@ -222,7 +278,7 @@ class Emitter {
     flush();
   }
 
-  result(): Omit<DataEntries, "repositories" | "lists"> {
+  result(): Omit<DataEntries, "repositories" | "lists" | "shared"> {
     // Upper-case keys before the "repository exists" regexes: the first matching regex wins.
     return { exact: this.exact, regex: [...this.upper, ...this.regex] };
   }

@@ -10,6 +10,9 @@
  * already holds, so the digest is not written again either:
  *
  *   t          <repository dir><tag of the URL>/manifest.json (skopeo dir: tags)
+ *   *<a>       <root><repository dir><a>/<hex>        (a blob in a skopeo dir)
+ *   ^<a>       <root><repository dir><a>/manifest.json  (a tag's manifest by digest)
+ *   +<a>       <root><repository dir><a>/<hex>.manifest.json  (skopeo's child manifests)
  *   ~<a>%<b>   <root><repository dir><a><hex><b>
  *   ~<a>       <root><repository dir><a>
  *   =<a>%<b>   <root><a><hex><b>
@@ -57,9 +60,26 @@ export function fileField(rel: string, hex: string, place: FilePlace, tag?: stri
       : ["=", rootPrefix + rel];
   // The digest, when it names the file (blob files, skopeo's <hex>.manifest.json), comes from the request.
   const at = body.lastIndexOf(`/${hex}`) + 1 || (body.startsWith(hex) ? 0 : -1);
-  if (at < 0 || body.indexOf(hex) !== at) return kind + body;
-  return `${kind}${body.slice(0, at)}%${body.slice(at + hex.length)}`;
+  const field =
+    at < 0 || body.indexOf(hex) !== at
+      ? kind + body
+      : `${kind}${body.slice(0, at)}%${body.slice(at + hex.length)}`;
+  // The files of a skopeo dir, in a tag's directory: most records, so worth a letter each.
+  if (kind === "~") {
+    for (const [short, suffix] of SHORT_FORMS) {
+      const dir = field.slice(1, -suffix.length);
+      if (field.endsWith(suffix) && dir !== "" && !dir.includes("%")) return short + dir;
+    }
+  }
+  return field;
 }
+
+/** Short forms of `~<dir><suffix>` fields, as `<letter><dir>`. */
+const SHORT_FORMS: readonly (readonly [string, string])[] = [
+  ["*", "/%"],
+  ["^", "/manifest.json"],
+  ["+", "/%.manifest.json"],
+];
 
 /**
  * A map from a file field (`src`) to the path to open (`out`), the digest hex
@@ -69,6 +89,9 @@ export function fileField(rel: string, hex: string, place: FilePlace, tag?: stri
 export function fileFieldMap(src: string, out: string, hex: string, cap: string): string {
   const c = (s: string) => `${cap}${s}`;
   return `map ${src} ${out} {
+    '~^\\*(?<${c("s")}>.++)$' $scr_root$scr_rdir$${c("s")}/${hex};
+    '~^\\^(?<${c("m")}>.++)$' $scr_root$scr_rdir$${c("m")}/manifest.json;
+    '~^\\+(?<${c("n")}>.++)$' $scr_root$scr_rdir$${c("n")}/${hex}.manifest.json;
     '~^~(?<${c("a")}>[^%]*+)%(?<${c("b")}>.*+)$' $scr_root$scr_rdir$${c("a")}${hex}$${c("b")};
     t $scr_root$scr_rdir$scr_ref/manifest.json;
     '~^~(?<${c("c")}>[^%]*+)$' $scr_root$scr_rdir$${c("c")};

@@ -92,7 +92,12 @@ export function renderInclude(inv: Inventory, opts: RenderOptions = {}): Include
   return {
     http: httpConstants(hashSizes(data, o.mapHashMaxSize), {
       lookup: [...data.exact, ...data.regex].join("\n"),
-      all: { repositories: data.repositories.join("\n"), root: rootPrefix(o), namePrefix: o.namePrefix },
+      all: {
+        repositories: data.repositories.join("\n"),
+        root: rootPrefix(o),
+        namePrefix: o.namePrefix,
+        shared: data.shared.join("\n"),
+      },
       lists: data.lists.join("\n"),
       jsModule: o.jsModule,
     }),

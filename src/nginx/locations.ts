@@ -77,8 +77,9 @@ location ~ "^/v2/${name}/blobs/sha256:(?<scr_hex>[a-f0-9]{64})$" {
         set $scr_err NAME_UNKNOWN;
         return 404;
     }
-    # A blob record, or a manifest's (whose hex is always the URL's here); else 404.
-    if ($scr_obj !~ "^(?:B|M[^|]*+\\|\\|)(?<scr_bf>.++)$") {
+    # A blob record, or a manifest's (whose hex is always the URL's here), or
+    # a shared blob's entry that lists this repository (maps.ts); else 404.
+    if ($scr_obj !~ "^(?:B|M[^|]*+\\|\\||\\?([^|]++)\\|[^|]*?,\\1,[^|]*+\\|)(?<scr_bf>.++)$") {
         return 404;
     }
     # Conditional GET: the ETag is the digest, so a match means "unchanged".

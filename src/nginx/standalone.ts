@@ -11,7 +11,7 @@
  *
  * The data (lookup, repository and list map entries) is inlined when
  * everything fits in one file of at most maxFileBytes, else split over
- * registry-{data,repositories,lists}-NNNN.conf files (each at most
+ * registry-{data,repositories,shared,lists}-NNNN.conf files (each at most
  * maxFileBytes, for ConfigMaps) included in order by their maps. Beside
  * them, the njs module of the list endpoints (njs.ts), which nginx loads
  * with ngx_http_js_module (`load_module` of njsModulePath).
@@ -89,6 +89,10 @@ export function repositoriesFileName(i: number): string {
   return `registry-repositories-${String(i + 1).padStart(4, "0")}.conf`;
 }
 
+export function sharedFileName(i: number): string {
+  return `registry-shared-${String(i + 1).padStart(4, "0")}.conf`;
+}
+
 export function listsFileName(i: number): string {
   return `registry-lists-${String(i + 1).padStart(4, "0")}.conf`;
 }
@@ -157,14 +161,21 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
   const lines = [...data.exact, ...data.regex].map((l) => `${l}\n`);
   const repoLines = data.repositories.map((l) => `${l}\n`);
   const listLines = data.lists.map((l) => `${l}\n`);
+  const sharedLines = data.shared.map((l) => `${l}\n`);
 
   // Inline when it all fits in one file (indentation adds 8 bytes a line).
   let dataBytes = 0;
-  for (const l of [...lines, ...repoLines, ...listLines]) dataBytes += Buffer.byteLength(l) + 8;
+  for (const l of [...lines, ...repoLines, ...listLines, ...sharedLines])
+    dataBytes += Buffer.byteLength(l) + 8;
   if (dataBytes < maxFileBytes) {
     const inline = main(hash, {
       lookup: lines.join(""),
-      all: { repositories: repoLines.join(""), root: rootPrefix(o), namePrefix: o.namePrefix },
+      all: {
+        repositories: repoLines.join(""),
+        root: rootPrefix(o),
+        namePrefix: o.namePrefix,
+        shared: sharedLines.join(""),
+      },
       lists: listLines.join(""),
     });
     if (Buffer.byteLength(inline) <= maxFileBytes)
@@ -191,9 +202,19 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
     listsFileName,
     "# static-container-registry: lists, inside map $scr_lk $scr_lv. Generated; do not edit.\n",
   );
+  const sharedIncludes = spill(
+    sharedLines,
+    sharedFileName,
+    "# static-container-registry: shared blobs, inside map $scr_hex $scr_shared. Generated; do not edit.\n",
+  );
   files[MAIN_FILE] = main(hash, {
     lookup: lookupIncludes,
-    all: { repositories: repositoryIncludes, root: rootPrefix(o), namePrefix: o.namePrefix },
+    all: {
+      repositories: repositoryIncludes,
+      root: rootPrefix(o),
+      namePrefix: o.namePrefix,
+      shared: sharedIncludes,
+    },
     lists: listIncludes,
   });
   return checked(files, maxFileBytes);

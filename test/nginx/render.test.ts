@@ -88,8 +88,26 @@ describe("render", () => {
       (k, r) => k + r.tags.length + new Set([...r.manifests, ...r.blobs]).size,
       0,
     );
-    assert.equal(allLines.length, objects);
     assert.equal(dataObjects.length, objects);
+    // In 'all', a blob that several repositories hold is one entry of the shared-blob map instead,
+    // listing the ids of exactly those repositories.
+    const holders = new Map<string, string[]>();
+    inv.repositories.forEach((r, i) => {
+      for (const d of r.blobs)
+        if (!r.manifests.includes(d)) holders.set(d, [...(holders.get(d) ?? []), String(i)]);
+    });
+    const shared = [...holders].filter(([, ids]) => ids.length > 1);
+    assert.ok(shared.length > 0, "the synthetic inventory has a shared base layer");
+    const sharedPairs = shared.reduce((k, [, ids]) => k + ids.length, 0);
+    assert.equal(allLines.length, objects - sharedPairs);
+    const sharedMap = /map \$scr_hex \$scr_shared \{\n {4}default "";\n([\s\S]*?)\n\}/.exec(all.http);
+    assert.deepEqual(
+      sharedMap?.[1].split("\n").map((l) => l.trim()),
+      shared.map(
+        ([d, ids]) => `${d.slice(7)} ,${ids.join(",")},|=${inv.blobs[d].path.replace(d.slice(7), "%")};`,
+      ),
+    );
+    assert.doesNotMatch(data.http, /scr_shared/);
     for (const l of allLines) assert.match(l, /^[0-9a-z]+[:@][0-9a-z.]+ [MB]/, l);
     for (const l of dataObjects) assert.match(l, /^team\d\/service-\d{4}[:@][0-9a-z.]+ '?[MB]/, l);
     // Known repositories: 'all' has them in an exact map (ids, the lookup's default);
@@ -228,13 +246,16 @@ describe("render", () => {
     const dataFiles = names.filter((n) => n.startsWith("registry-data-"));
     const repoFiles = names.filter((n) => n.startsWith("registry-repositories-"));
     const listFiles = names.filter((n) => n.startsWith("registry-lists-"));
+    const sharedFiles = names.filter((n) => n.startsWith("registry-shared-"));
     assert.deepEqual(names, [
       "nginx.conf",
       ...dataFiles,
       ...listFiles,
       ...repoFiles,
+      ...sharedFiles,
       "static-container-registry.js",
     ]);
+    assert.deepEqual(sharedFiles, ["registry-shared-0001.conf"]);
     assert.deepEqual(listFiles, ["registry-lists-0001.conf"]);
     assert.deepEqual(
       dataFiles,
@@ -245,7 +266,7 @@ describe("render", () => {
     const includes = [...split.files["nginx.conf"].matchAll(/include (\S+);/g)].map((m) => m[1]);
     assert.deepEqual(
       includes,
-      [...dataFiles, ...repoFiles, ...listFiles].map((n) => `/etc/scr/${n}`),
+      [...dataFiles, ...repoFiles, ...sharedFiles, ...listFiles].map((n) => `/etc/scr/${n}`),
       "each data file included once, in order",
     );
     assert.deepEqual(

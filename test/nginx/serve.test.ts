@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
-import { MediaType } from "../../src/inventory/model";
+import { MediaType, type Inventory } from "../../src/inventory/model";
 import { renderInclude, renderStandalone } from "../../src/nginx";
 import { DEFAULT_NJS_MODULE_PATH } from "../../src/nginx/standalone";
 import { listPage, nextLink } from "../../src/nginx/lists";
@@ -243,6 +243,10 @@ http {
       const tags = JSON.parse((await get(port, `/v2/${prefix}library/alpine/tags/list`)).body.toString());
       assert.deepEqual(tags, { name: `${prefix}library/alpine`, tags: ["3.19", "Latest", "latest"] });
     }
+    // Data parts keep one entry per (repository, blob): a blob several repositories hold is theirs only.
+    const layer = fx.alpine319.layer;
+    assert.equal((await get(port, `/v2/mirror/four/tags/blobs/${layer}`)).status, 200);
+    assertError(await get(port, `/v2/other/multi/blobs/${layer}`), 404, "BLOB_UNKNOWN", "not this repo's");
     assertError(await get(port, "/v2/library/alpine/manifests/3.19"), 404, "NAME_UNKNOWN", "unprefixed name");
     // Only the second part carries a catalog.
     const cat = JSON.parse((await get(port, "/v2/_catalog")).body.toString()) as { repositories: string[] };
@@ -284,6 +288,72 @@ http {
     assert.ok(b.body.equals(fx.oddBlob.bytes));
     const l = await get(port, `/v2/multi/blobs/${fx.bigLayer.digest}`);
     assert.equal(sha256(l.body), fx.bigLayer.digest);
+  });
+
+  test("a blob more repositories hold than one shared entry can list: served to all of them, to no other", async (t) => {
+    const nginx = requireTool(t, "nginx");
+    if (!nginx) return;
+    const dir = tmpDir("nginx-shared");
+    const root = path.join(dir, "images");
+    fs.mkdirSync(path.join(root, "base"), { recursive: true });
+    const layerBytes = Buffer.from("a base layer that every repository has");
+    const otherBytes = Buffer.from("a layer of one repository");
+    const layer = sha256(layerBytes);
+    const other = sha256(otherBytes);
+    fs.writeFileSync(path.join(root, "base", layer.slice(7)), layerBytes);
+    fs.writeFileSync(path.join(root, "base", other.slice(7)), otherBytes);
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, layers: [{ digest: layer }] }));
+    const md = sha256(manifest);
+    fs.writeFileSync(path.join(root, "base", "manifest.json"), manifest);
+    const record = (blobs: string[]) => ({
+      digest: md,
+      size: manifest.length,
+      mediaType: MediaType.ociManifest,
+      kind: "image" as const,
+      path: "base/manifest.json",
+      children: [],
+      blobs,
+    });
+    // 2,000 repositories: ids of 1-3 characters, more than fit in one nginx token.
+    const names = Array.from({ length: 2000 }, (_, i) => `r/${String(i).padStart(4, "0")}`);
+    const inv = {
+      root,
+      repositories: [...names.map((name) => ({ name, blobs: [layer] })), { name: "solo", blobs: [other] }]
+        .map(({ name, blobs }) => ({
+          name,
+          tags: [{ name: "1", digest: md, source: "" }],
+          manifests: [md],
+          blobs,
+        }))
+        .sort((a, b) => (a.name < b.name ? -1 : 1)),
+      manifests: { [md]: record([layer]) },
+      blobs: {
+        [layer]: { digest: layer, size: layerBytes.length, path: `base/${layer.slice(7)}` },
+        [other]: { digest: other, size: otherBytes.length, path: `base/${other.slice(7)}` },
+      },
+      problems: [],
+    } as Inventory;
+    chmodReadable(root);
+    const port = await freePort();
+    const configDir = path.join(dir, "conf");
+    const runtimeDir = path.join(dir, "run");
+    const rendered = renderStandalone(inv, { listen: `127.0.0.1:${port}`, runtimeDir, configDir });
+    const conf = rendered.files["nginx.conf"];
+    const entry = new RegExp(`^ +${layer.slice(7)} '?,([0-9a-z,]+),\\|`, "m").exec(conf);
+    assert.ok(entry, "one shared entry");
+    const listed = entry[1].split(",").length;
+    assert.ok(listed > 500 && listed < 2000, `${listed} repositories in the entry`);
+    const own = conf.split("\n").filter((l) => l.includes(`@${layer.slice(7)} `)).length;
+    assert.equal(listed + own, 2000, "the others have entries of their own");
+    await start(nginx, rendered.files, { configDir, runtimeDir }, port);
+    for (const name of names) {
+      const r = await get(port, `/v2/${name}/blobs/${layer}`);
+      assert.equal(r.status, 200, name);
+      assert.ok(r.body.equals(layerBytes), name);
+    }
+    assertError(await get(port, `/v2/solo/blobs/${layer}`), 404, "BLOB_UNKNOWN", "solo");
+    assertError(await get(port, `/v2/r/0001/blobs/${other}`), 404, "BLOB_UNKNOWN", "solo's blob from r/0001");
+    assert.equal((await get(port, `/v2/solo/blobs/${other}`)).status, 200);
   });
 
   test("the split and the inline configs hold the same data lines, in the same order", async (t) => {
@@ -430,6 +500,23 @@ async function checkEverything(t: TestContext, fx: Fixture, { port, server, log 
       "BLOB_UNKNOWN",
       "other repo's blob",
     );
+    // A blob that several repositories hold (one shared entry where repositories have ids):
+    // served to each of them, and to no other.
+    for (const repo of ["library/alpine", "many/tags", "four/tags", "a.b_c-d/e__f"]) {
+      for (const d of [a319.layer, a319.config]) {
+        const sb = await get(port, `/v2/${repo}/blobs/${d}`);
+        assert.equal(sb.status, 200, `${repo}: shared blob ${d}`);
+        assert.equal(sha256(sb.body), d);
+        assert.equal(sb.headers["docker-content-digest"], d);
+      }
+    }
+    assertError(
+      await get(port, `/v2/multi/blobs/${a319.layer}`),
+      404,
+      "BLOB_UNKNOWN",
+      "a blob other repos share",
+    );
+    assertError(await get(port, `/v2/nope/blobs/${a319.layer}`), 404, "NAME_UNKNOWN", "unknown repository");
     assertError(await get(port, `/v2/library/alpine/blobs/${ABSENT}`), 404, "BLOB_UNKNOWN", "absent blob");
     const he = await rawRequest(port, "HEAD", `/v2/library/alpine/blobs/${ABSENT}`);
     assert.equal(he.status, 404);
