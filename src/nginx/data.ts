@@ -20,15 +20,16 @@
  *   B<file>                a blob
  *   ?                      (regex entries) the repository exists, the object does not
  *
- * Blobs that several repositories hold (base layers) get one entry each in a
- * second map, keyed by the digest hex (`$scr_hex` → `$scr_shared`), instead
- * of one per (repository, blob): `,<rid>,<rid>,…,|<file>`, the file relative
- * to the root. The lookup map's miss value (`$scr_known`, maps.ts) carries it
- * as `?<rid>|<entry>`, and the blob location serves it only when the
- * requesting repository's id is in the list (a back-reference in its regex).
- * Repositories that do not fit in the entry's one token keep their own
- * entries. Only where repositories have ids (part "all"); a data part keeps
- * one entry per (repository, blob).
+ * Blobs that several repositories hold (base layers) are not written once
+ * per (repository, blob) but once, in a second map keyed by the digest hex
+ * (`$scr_hex` → `$scr_shared`): `<group>|<file>`, the file relative to the
+ * root. A group is a set of repositories (the layers of one base image
+ * usually share theirs), and a third map says which repositories are in
+ * which group (`<rid>/<group>` → 1). Both are read only when the lookup map
+ * has no entry (through its miss value `$scr_known`, maps.ts): the hot path
+ * is unchanged, and the miss path is three hash lookups whatever the number
+ * of repositories. Only where repositories have ids (part "all"); a data
+ * part keeps one entry per (repository, blob).
  *
  * Why one map: a data part must be includable into the constants as a plain
  * list of entries, so that several images roots can be merged into one map
@@ -71,8 +72,10 @@ export interface DataEntries {
   repositories: string[];
   /** Entries of the list map (listData.ts). */
   lists: string[];
-  /** With `repositoryIds`: `hex entry;` lines of the shared-blob map. */
+  /** With `repositoryIds`: `hex group|file;` lines of the shared-blob map. */
   shared: string[];
+  /** With `repositoryIds`: `rid/group 1;` lines of the group map. */
+  members: string[];
 }
 
 export interface DataEntriesOptions {
@@ -110,7 +113,7 @@ export function dataEntries(
       throw new RenderError(`repository name ${JSON.stringify(name)} breaks the name grammar`);
     return { repo, id: eo.repositoryIds ? repositoryId(i) : name };
   });
-  const shared = eo.repositoryIds ? sharedBlobs(inv, ids) : { lines: [], covers: () => false };
+  const shared = eo.repositoryIds ? sharedBlobs(inv, ids) : { lines: [], members: [], covers: () => false };
   repos.forEach(({ repo, name }, i) => {
     const id = ids[i].id;
     if (eo.repositoryIds) repositories.push(`${token(name)} ${token(id)};`);
@@ -123,19 +126,20 @@ export function dataEntries(
   const names = repos.map((r) => r.name);
   if (o.catalog) lists.push(...catalogLines(names));
   if (!eo.repositoryIds) out.repositoryRegexes(names);
-  return { ...out.result(), repositories, lists, shared: shared.lines };
+  return { ...out.result(), repositories, lists, shared: shared.lines, members: shared.members };
 }
 
 /**
  * The shared-blob entries (see the top of this file): every blob that two or
- * more repositories hold (and that is not a manifest of theirs), with as many
- * of their ids as fit in one token; `covers` tells which (blob, repository)
- * pairs an entry answers, so that they get no entry of their own.
+ * more repositories hold (and that is not a manifest of theirs), its group
+ * (one per distinct set of repositories, numbered in digest order), and the
+ * groups' members. `covers` tells which (blob, repository) pairs they answer,
+ * so that those get no entry of their own.
  */
 function sharedBlobs(
   inv: Inventory,
   repos: readonly { repo: RepositoryRecord; id: string }[],
-): { lines: string[]; covers: (d: Digest, id: string) => boolean } {
+): { lines: string[]; members: string[]; covers: (d: Digest, id: string) => boolean } {
   const holders = new Map<Digest, string[]>();
   for (const { repo, id } of repos) {
     const manifests = new Set(repo.manifests);
@@ -146,23 +150,23 @@ function sharedBlobs(
       else holders.set(d, [id]);
     }
   }
+  const groups = new Map<string, string>();
+  const members: string[] = [];
   const covered = new Map<Digest, Set<string>>();
   const lines: string[] = [];
   for (const [d, ids] of [...holders].sort(([a], [b]) => byteOrder(a, b))) {
     if (ids.length < 2) continue;
-    const file = `|${fileField(inv.blobs[d].path, hex(d), { rootPrefix: "" })}`;
-    let list = ",";
-    const inEntry = new Set<string>();
-    for (const id of ids) {
-      if (quotedLength(`${list}${id},${file}`) > MAX_TOKEN_BYTES) break;
-      list += `${id},`;
-      inEntry.add(id);
+    const set = ids.join(",");
+    let group = groups.get(set);
+    if (group === undefined) {
+      group = groups.size.toString(36);
+      groups.set(set, group);
+      for (const id of ids) members.push(`${id}/${group} 1;`);
     }
-    if (inEntry.size < 2) continue;
-    covered.set(d, inEntry);
-    lines.push(`${hex(d)} ${token(list + file)};`);
+    covered.set(d, new Set(ids));
+    lines.push(`${hex(d)} ${token(`${group}|${fileField(inv.blobs[d].path, hex(d), { rootPrefix: "" })}`)};`);
   }
-  return { lines, covers: (d, id) => covered.get(d)?.has(id) ?? false };
+  return { lines, members, covers: (d, id) => covered.get(d)?.has(id) ?? false };
 }
 
 function repositoryEntries(
@@ -278,7 +282,7 @@ class Emitter {
     flush();
   }
 
-  result(): Omit<DataEntries, "repositories" | "lists" | "shared"> {
+  result(): Omit<DataEntries, "repositories" | "lists" | "shared" | "members"> {
     // Upper-case keys before the "repository exists" regexes: the first matching regex wins.
     return { exact: this.exact, regex: [...this.upper, ...this.regex] };
   }

@@ -97,6 +97,7 @@ export function renderInclude(inv: Inventory, opts: RenderOptions = {}): Include
         root: rootPrefix(o),
         namePrefix: o.namePrefix,
         shared: data.shared.join("\n"),
+        members: data.members.join("\n"),
       },
       lists: data.lists.join("\n"),
       jsModule: o.jsModule,
@@ -143,7 +144,9 @@ export function hashSizes(
     longest = Math.max(longest, Buffer.byteLength(line.slice(0, line.indexOf(" "))));
   const elt = 8 + Math.ceil((longest + 2) / 8) * 8;
   return {
-    mapHashMaxSize: maxSizeOverride ?? Math.max(2048, nextPow2(data.exact.length * 2)),
+    mapHashMaxSize:
+      maxSizeOverride ??
+      Math.max(2048, nextPow2(Math.max(data.exact.length, data.shared.length, data.members.length) * 2)),
     // Room for the fullest bucket (a handful of keys when max_size is twice their number).
     mapHashBucketSize: Math.max(1024, nextPow2(8 * (elt + 8))),
   };

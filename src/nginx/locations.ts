@@ -78,8 +78,8 @@ location ~ "^/v2/${name}/blobs/sha256:(?<scr_hex>[a-f0-9]{64})$" {
         return 404;
     }
     # A blob record, or a manifest's (whose hex is always the URL's here), or
-    # a shared blob's entry that lists this repository (maps.ts); else 404.
-    if ($scr_obj !~ "^(?:B|M[^|]*+\\|\\||\\?([^|]++)\\|[^|]*?,\\1,[^|]*+\\|)(?<scr_bf>.++)$") {
+    # a shared blob of a group this repository is in (maps.ts); else 404.
+    if ($scr_obj !~ "^(?:B|M[^|]*+\\|\\||\\?1\\|[^|]++\\|)(?<scr_bf>.++)$") {
         return 404;
     }
     # Conditional GET: the ETag is the digest, so a match means "unchanged".

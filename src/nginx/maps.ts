@@ -86,7 +86,7 @@ export interface HttpBodies {
    * images root (with "/") and the name prefix. Absent for the constants of
    * merged data parts (the lookup map's regexes tell known repositories).
    */
-  all?: { repositories: string; root: string; namePrefix: string; shared: string };
+  all?: { repositories: string; root: string; namePrefix: string; shared: string; members: string };
   /** The inside of the list map (listData.ts), likewise. */
   lists: string;
   /** Path of the njs module for `js_import` (njs.ts). */
@@ -126,17 +126,25 @@ map $scr_name $scr_rid {
     default "";
 ${indent(all.repositories, 4)}}
 # The lookup map's answer when it has no entry for the object: "" when the
-# repository is unknown, else "?", followed by the repository's id and the
-# shared-blob entry of the URL's digest, if any (data.ts): the blob location
-# serves it only if the id is in the entry's list.
+# repository is unknown, else "?", then for a blob that several repositories
+# hold (data.ts): "1" if this repository is one of them, "|", and the blob's
+# group and file. The blob location serves only "?1|...".
 map $scr_rid $scr_known {
     "" "";
-    default ?$scr_rid|$scr_shared;
+    default ?$scr_member|$scr_shared;
 }
-# Blobs that several repositories hold: hex -> ,<rid>,<rid>,...,|<file>.
+# Blobs that several repositories hold: hex -> <group>|<file>.
 map $scr_hex $scr_shared {
     default "";
 ${indent(all.shared, 4)}}
+map $scr_shared $scr_group {
+    "~^(?<scr_sg>[0-9a-z]++)\\|" $scr_sg;
+    default "";
+}
+# The groups' repositories: <rid>/<group> -> 1.
+map $scr_rid/$scr_group $scr_member {
+    default "";
+${indent(all.members, 4)}}
 # Where records' files are (files.ts): the images root, and the repository's
 # directory below it.
 map $scr_name $scr_root {

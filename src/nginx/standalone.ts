@@ -11,7 +11,7 @@
  *
  * The data (lookup, repository and list map entries) is inlined when
  * everything fits in one file of at most maxFileBytes, else split over
- * registry-{data,repositories,shared,lists}-NNNN.conf files (each at most
+ * registry-{data,repositories,shared,groups,lists}-NNNN.conf files (each at most
  * maxFileBytes, for ConfigMaps) included in order by their maps. Beside
  * them, the njs module of the list endpoints (njs.ts), which nginx loads
  * with ngx_http_js_module (`load_module` of njsModulePath).
@@ -93,6 +93,10 @@ export function sharedFileName(i: number): string {
   return `registry-shared-${String(i + 1).padStart(4, "0")}.conf`;
 }
 
+export function groupsFileName(i: number): string {
+  return `registry-groups-${String(i + 1).padStart(4, "0")}.conf`;
+}
+
 export function listsFileName(i: number): string {
   return `registry-lists-${String(i + 1).padStart(4, "0")}.conf`;
 }
@@ -162,10 +166,11 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
   const repoLines = data.repositories.map((l) => `${l}\n`);
   const listLines = data.lists.map((l) => `${l}\n`);
   const sharedLines = data.shared.map((l) => `${l}\n`);
+  const memberLines = data.members.map((l) => `${l}\n`);
 
   // Inline when it all fits in one file (indentation adds 8 bytes a line).
   let dataBytes = 0;
-  for (const l of [...lines, ...repoLines, ...listLines, ...sharedLines])
+  for (const l of [...lines, ...repoLines, ...listLines, ...sharedLines, ...memberLines])
     dataBytes += Buffer.byteLength(l) + 8;
   if (dataBytes < maxFileBytes) {
     const inline = main(hash, {
@@ -175,6 +180,7 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
         root: rootPrefix(o),
         namePrefix: o.namePrefix,
         shared: sharedLines.join(""),
+        members: memberLines.join(""),
       },
       lists: listLines.join(""),
     });
@@ -207,6 +213,11 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
     sharedFileName,
     "# static-container-registry: shared blobs, inside map $scr_hex $scr_shared. Generated; do not edit.\n",
   );
+  const memberIncludes = spill(
+    memberLines,
+    groupsFileName,
+    "# static-container-registry: shared-blob groups, inside map $scr_rid/$scr_group $scr_member. Generated; do not edit.\n",
+  );
   files[MAIN_FILE] = main(hash, {
     lookup: lookupIncludes,
     all: {
@@ -214,6 +225,7 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
       root: rootPrefix(o),
       namePrefix: o.namePrefix,
       shared: sharedIncludes,
+      members: memberIncludes,
     },
     lists: listIncludes,
   });

@@ -90,22 +90,32 @@ describe("render", () => {
     );
     assert.equal(dataObjects.length, objects);
     // In 'all', a blob that several repositories hold is one entry of the shared-blob map instead,
-    // listing the ids of exactly those repositories.
+    // naming a group of exactly those repositories (one group per distinct set).
     const holders = new Map<string, string[]>();
     inv.repositories.forEach((r, i) => {
       for (const d of r.blobs)
         if (!r.manifests.includes(d)) holders.set(d, [...(holders.get(d) ?? []), String(i)]);
     });
-    const shared = [...holders].filter(([, ids]) => ids.length > 1);
+    const shared = [...holders].filter(([, ids]) => ids.length > 1).sort(([a], [b]) => (a < b ? -1 : 1));
     assert.ok(shared.length > 0, "the synthetic inventory has a shared base layer");
     const sharedPairs = shared.reduce((k, [, ids]) => k + ids.length, 0);
     assert.equal(allLines.length, objects - sharedPairs);
-    const sharedMap = /map \$scr_hex \$scr_shared \{\n {4}default "";\n([\s\S]*?)\n\}/.exec(all.http);
+    const mapBody = (name: string) =>
+      new RegExp(`map ${name} \\{\\n {4}default "";\\n([\\s\\S]*?)\\n\\}`)
+        .exec(all.http)?.[1]
+        .split("\n")
+        .map((l) => l.trim());
+    const groups = [...new Set(shared.map(([, ids]) => ids.join(",")))];
     assert.deepEqual(
-      sharedMap?.[1].split("\n").map((l) => l.trim()),
+      mapBody("\\$scr_hex \\$scr_shared"),
       shared.map(
-        ([d, ids]) => `${d.slice(7)} ,${ids.join(",")},|=${inv.blobs[d].path.replace(d.slice(7), "%")};`,
+        ([d, ids]) =>
+          `${d.slice(7)} ${groups.indexOf(ids.join(","))}|=${inv.blobs[d].path.replace(d.slice(7), "%")};`,
       ),
+    );
+    assert.deepEqual(
+      mapBody("\\$scr_rid/\\$scr_group \\$scr_member"),
+      groups.flatMap((g, i) => g.split(",").map((id) => `${id}/${i} 1;`)),
     );
     assert.doesNotMatch(data.http, /scr_shared/);
     for (const l of allLines) assert.match(l, /^[0-9a-z]+[:@][0-9a-z.]+ [MB]/, l);
@@ -247,15 +257,18 @@ describe("render", () => {
     const repoFiles = names.filter((n) => n.startsWith("registry-repositories-"));
     const listFiles = names.filter((n) => n.startsWith("registry-lists-"));
     const sharedFiles = names.filter((n) => n.startsWith("registry-shared-"));
+    const groupFiles = names.filter((n) => n.startsWith("registry-groups-"));
     assert.deepEqual(names, [
       "nginx.conf",
       ...dataFiles,
+      ...groupFiles,
       ...listFiles,
       ...repoFiles,
       ...sharedFiles,
       "static-container-registry.js",
     ]);
     assert.deepEqual(sharedFiles, ["registry-shared-0001.conf"]);
+    assert.deepEqual(groupFiles, ["registry-groups-0001.conf"]);
     assert.deepEqual(listFiles, ["registry-lists-0001.conf"]);
     assert.deepEqual(
       dataFiles,
@@ -266,7 +279,7 @@ describe("render", () => {
     const includes = [...split.files["nginx.conf"].matchAll(/include (\S+);/g)].map((m) => m[1]);
     assert.deepEqual(
       includes,
-      [...dataFiles, ...repoFiles, ...sharedFiles, ...listFiles].map((n) => `/etc/scr/${n}`),
+      [...dataFiles, ...repoFiles, ...sharedFiles, ...groupFiles, ...listFiles].map((n) => `/etc/scr/${n}`),
       "each data file included once, in order",
     );
     assert.deepEqual(
