@@ -3,16 +3,16 @@
  * 1,000, 10,000 tags): scan + render time and peak memory (in a child process),
  * rendered bytes, ConfigMaps, `nginx -t` time, start time to the first 200 on
  * /v2/, worker memory, and request latency (lookups, 404s, list pages) on the
- * largest tree vs the smallest.
+ * largest tree vs the smallest, measured interleaved.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort } from "../test/support/tools";
 import type { GenChildResult } from "./gen-child";
-import { load, stat, type LoadOptions, type LoadResult, type Stat } from "./lib/load";
+import { load, stat, type LoadOptions, type LoadResult, type Stat, type Target } from "./lib/load";
 import { childrenOf, memoryKiB, startPinned, waitFor200, type Proc } from "./lib/proc";
-import { ACCEPT_MANIFESTS } from "./serving";
+import { ACCEPT_MANIFESTS, merge } from "./serving";
 import { generateTree, type SyntheticTree } from "./synthetic";
 
 const NGINX = "/usr/sbin/nginx";
@@ -63,6 +63,7 @@ const treeInfo = ({ root: _root, ...rest }: SyntheticTree): Omit<SyntheticTree, 
 
 export async function runScaling(work: string, o: ScalingOptions): Promise<(ScaleResult | ScaleFailure)[]> {
   const out: (ScaleResult | ScaleFailure)[] = [];
+  const kept: (LatencyServer & { result: ScaleResult })[] = [];
   for (const tags of o.sizes) {
     const dir = path.join(work, `synthetic-${tags}`);
     const tree = generateTree(dir, tags);
@@ -70,17 +71,32 @@ export async function runScaling(work: string, o: ScalingOptions): Promise<(Scal
       `  ${tags} tags: tree written in ${Math.round(tree.writeMs)} ms (${tree.uniqueBlobs} unique blobs)`,
     );
     try {
-      out.push(await measureSize(dir, tree, o));
+      const m = await measureSize(dir, tree, o);
+      out.push(m.result);
+      if (m.server) kept.push({ ...m.server, result: m.result });
     } catch (e) {
       const error = (e as Error).message;
       o.log(`  ${tags} tags: FAILED: ${error.split("\n").slice(0, 3).join(" | ")}`);
       out.push({ tags, tree: treeInfo(tree), error });
     }
   }
+  try {
+    if (kept.length > 0) {
+      o.log(`  latency: ${kept.map((k) => k.tree.tags).join(" / ")} tags, interleaved`);
+      const latency = await latencyBySize(kept, o);
+      kept.forEach((k, i) => (k.result.latency = latency[i]));
+    }
+  } finally {
+    for (const k of kept) await k.proc.stop();
+  }
   return out;
 }
 
-async function measureSize(dir: string, tree: SyntheticTree, o: ScalingOptions): Promise<ScaleResult> {
+async function measureSize(
+  dir: string,
+  tree: SyntheticTree,
+  o: ScalingOptions,
+): Promise<{ result: ScaleResult; server?: LatencyServer }> {
   const tags = tree.tags;
   const configDir = path.join(dir, "conf");
   const runtimeDir = path.join(dir, "run");
@@ -150,58 +166,97 @@ async function measureSize(dir: string, tree: SyntheticTree, o: ScalingOptions):
     memory: { masterRssKiB: mm.rss, masterPssKiB: mm.pss, workerRssKiB: wm.rss, workerPssKiB: wm.pss },
   };
 
-  if (o.latencySizes.includes(tags)) {
-    const lo = { ...o.load, connections: 16, serverPids: workers };
-    const probeTag = tree.last;
-    result.latency = {
-      "manifest GET by tag (last repository)": await load(
-        {
-          port,
-          method: "GET",
-          path: `/v2/${probeTag.repo}/manifests/${probeTag.tag}`,
-          headers: { Accept: ACCEPT_MANIFESTS },
-        },
-        lo,
-      ),
-      "blob GET (last repository)": await load(
-        { port, method: "GET", path: `/v2/${probeTag.repo}/blobs/${probeTag.blobDigest}` },
-        lo,
-      ),
-      "manifest GET by digest (first repository)": await load(
-        {
-          port,
-          method: "GET",
-          path: `/v2/${tree.first.repo}/manifests/${tree.first.manifestDigest}`,
-          headers: { Accept: ACCEPT_MANIFESTS },
-        },
-        lo,
-      ),
-      // Misses take another path than hits (whatever tells "unknown tag" from
-      // "unknown repository"), which may grow with the number of repositories.
-      "404 unknown tag (last repository)": await load(
-        { port, method: "GET", path: `/v2/${probeTag.repo}/manifests/no-such-tag`, expectStatus: 404 },
-        lo,
-      ),
-      "404 unknown repository": await load(
-        { port, method: "GET", path: "/v2/zz-no-such/repo/manifests/latest", expectStatus: 404 },
-        lo,
-      ),
-      // The list endpoints (njs): a page from a given `last`, as clients walk them.
-      "tags/list?n=5&last=<a tag> (last repository)": await load(
-        { port, method: "GET", path: `/v2/${probeTag.repo}/tags/list?n=5&last=${probeTag.tag}` },
-        lo,
-      ),
-      "_catalog?n=5&last=<first repository>": await load(
-        { port, method: "GET", path: `/v2/_catalog?n=5&last=${encodeURIComponent(tree.first.repo)}` },
-        lo,
-      ),
-    };
-  }
-  await proc!.stop();
+  const keep = o.latencySizes.includes(tags);
+  if (!keep) await proc!.stop();
   o.log(
     `  ${tags} tags: scan+render ${Math.round(result.scanRenderMs.median)} ms, peak ${Math.round(result.maxRssMiB.median)} MiB, ` +
       `${(result.totalBytes / 1048576).toFixed(2)} MiB config, nginx -t ${Math.round(result.nginxTestMs.median)} ms, ` +
       `start ${Math.round(result.startTo200Ms.median)} ms, worker RSS ${(wm.rss / 1024).toFixed(1)} MiB`,
   );
-  return result;
+  return { result, server: keep ? { proc: proc!, port, workers, tree } : undefined };
+}
+
+/** A size's nginx, kept running for the latency probes. */
+interface LatencyServer {
+  proc: Proc;
+  port: number;
+  workers: number[];
+  tree: SyntheticTree;
+}
+
+/** The requests whose latency is compared across sizes, for one tree. */
+function probes(t: SyntheticTree): Record<string, Omit<Target, "port">> {
+  const last = t.last;
+  const manifests = { Accept: ACCEPT_MANIFESTS };
+  return {
+    "manifest GET by tag (last repository)": {
+      method: "GET",
+      path: `/v2/${last.repo}/manifests/${last.tag}`,
+      headers: manifests,
+    },
+    "blob GET (last repository)": { method: "GET", path: `/v2/${last.repo}/blobs/${last.blobDigest}` },
+    // A base layer that every repository holds: one shared entry, found on the lookup's miss path.
+    "shared base layer GET (last repository)": {
+      method: "GET",
+      path: `/v2/${last.repo}/blobs/${last.baseLayerDigest}`,
+    },
+    "manifest GET by digest (first repository)": {
+      method: "GET",
+      path: `/v2/${t.first.repo}/manifests/${t.first.manifestDigest}`,
+      headers: manifests,
+    },
+    // Misses take another path than hits (whatever tells "unknown tag" from
+    // "unknown repository"), which may grow with the number of repositories.
+    "404 unknown tag (last repository)": {
+      method: "GET",
+      path: `/v2/${last.repo}/manifests/no-such-tag`,
+      expectStatus: 404,
+    },
+    "404 unknown blob (last repository)": {
+      method: "GET",
+      path: `/v2/${last.repo}/blobs/sha256:${"0".repeat(64)}`,
+      expectStatus: 404,
+    },
+    "404 unknown repository": {
+      method: "GET",
+      path: "/v2/zz-no-such/repo/manifests/latest",
+      expectStatus: 404,
+    },
+    // The list endpoints (njs): a page from a given `last`, as clients walk them.
+    "tags/list?n=5&last=<a tag> (last repository)": {
+      method: "GET",
+      path: `/v2/${last.repo}/tags/list?n=5&last=${last.tag}`,
+    },
+    "_catalog?n=5&last=<first repository>": {
+      method: "GET",
+      path: `/v2/_catalog?n=5&last=${encodeURIComponent(t.first.repo)}`,
+    },
+  };
+}
+
+/**
+ * Every probe on every kept size, the sizes taking turns within each round
+ * (as the serving section does with servers): a machine that gets slower or
+ * faster over the minutes the section takes then shifts all sizes alike,
+ * instead of showing up as a difference between them.
+ */
+async function latencyBySize(
+  servers: LatencyServer[],
+  o: ScalingOptions,
+): Promise<Record<string, LoadResult>[]> {
+  const out: Record<string, LoadResult>[] = servers.map(() => ({}));
+  for (const name of Object.keys(probes(servers[0].tree))) {
+    const one = (s: LatencyServer, durationS: number) =>
+      load(
+        { port: s.port, ...probes(s.tree)[name] },
+        { ...o.load, durationS, warmupS: 0, runs: 1, connections: 16, serverPids: s.workers },
+      );
+    for (const s of servers) await one(s, o.load.warmupS);
+    const runs = servers.map((): LoadResult[] => []);
+    for (let i = 0; i < o.load.runs; i++) {
+      for (const [k, s] of servers.entries()) runs[k].push(await one(s, o.load.durationS));
+    }
+    runs.forEach((rs, k) => (out[k][name] = merge(rs)));
+  }
+  return out;
 }

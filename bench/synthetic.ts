@@ -41,6 +41,17 @@ interface Desc {
   size: number;
 }
 
+/** A tag of one repository, for lookup-cost probes. */
+export interface Probe {
+  repo: string;
+  tag: string;
+  manifestDigest: string;
+  /** A layer of this repository's own (the app layer of `tag`'s image). */
+  blobDigest: string;
+  /** A base layer that many repositories hold (one shared entry in the config). */
+  baseLayerDigest: string;
+}
+
 export interface SyntheticTree {
   root: string;
   tags: number;
@@ -50,8 +61,8 @@ export interface SyntheticTree {
   uniqueBlobs: number;
   manifests: number;
   /** A tag in the first / last repository (byte order), for lookup-cost probes. */
-  first: { repo: string; tag: string; manifestDigest: string; blobDigest: string };
-  last: { repo: string; tag: string; manifestDigest: string; blobDigest: string };
+  first: Probe;
+  last: Probe;
   /** Wall time to write the tree. */
   writeMs: number;
 }
@@ -206,10 +217,16 @@ export function generateTree(dir: string, tags: number): SyntheticTree {
   };
 }
 
-/** The first tag of `repo`, its manifest digest and one of its blobs, read back from disk. */
-function probe(root: string, repo: string): SyntheticTree["first"] {
+/** The first tag of `repo` (a single image), its manifest digest and two of its layers, read back from disk. */
+function probe(root: string, repo: string): Probe {
   const tagDir = path.join(root, repo, tagName(0));
   const top = fs.readFileSync(path.join(tagDir, "manifest.json"));
-  const blob = fs.readdirSync(tagDir).find((f) => /^[a-f0-9]{64}$/.test(f))!;
-  return { repo, tag: tagName(0), manifestDigest: sha(top), blobDigest: `sha256:${blob}` };
+  const layers = (JSON.parse(top.toString()) as { layers: Desc[] }).layers;
+  return {
+    repo,
+    tag: tagName(0),
+    manifestDigest: sha(top),
+    blobDigest: layers[2].digest,
+    baseLayerDigest: layers[0].digest,
+  };
 }

@@ -11,6 +11,7 @@ import { isValidName, isValidTag } from "./grammar";
 import { MAX_MANIFEST_BYTES, MAX_METADATA_BYTES, parseManifest, sha256, type Descriptor } from "./manifest";
 import {
   byteOrder,
+  MediaType,
   type BlobRecord,
   type Digest,
   type Inventory,
@@ -217,7 +218,7 @@ function scanLayout(state: ScanState, rel: string) {
 
   const indexBytes = state.readInside(indexRel, "metadata");
   if (!indexBytes) return;
-  const parsed = parseManifest(indexBytes, "application/vnd.oci.image.index.v1+json");
+  const parsed = parseManifest(indexBytes, MediaType.ociIndex);
   if (Array.isArray(parsed)) {
     for (const p of parsed) state.problem(indexRel, p);
     return;

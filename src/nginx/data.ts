@@ -10,9 +10,9 @@
  * `<rid>` is the repository's id: where all data is in one place (part "all",
  * standalone) a short base-36 number given by the repository map
  * (`$scr_name` → `$scr_rid`), else (part "data") the repository name itself.
- * One key per (repository, digest): a manifest is also served under /blobs/
- * from the same entry. Values are small typed records that the constants take
- * apart with one regex each:
+ * One key per (repository, digest), but see shared blobs below: a manifest
+ * is also served under /blobs/ from the same entry. Values are small typed
+ * records that the constants take apart with one regex each:
  *
  *   M<type>|<hex>|<file>   a manifest: media type (one-letter code or the
  *                          type itself), digest hex (empty when the key

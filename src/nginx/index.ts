@@ -11,8 +11,10 @@
  * Design (details in the modules):
  * - data.ts: ONE map, keyed by repository id and tag or digest (one entry
  *   per tag and per (repository, digest)), whose values are small typed
- *   records; anything that is not a key is never served. Map lookups are
- *   hash lookups (bench/RESULTS.md, Scaling).
+ *   records; anything that is not a key is never served. A blob that several
+ *   repositories hold is one entry of a second map instead, with a group of
+ *   repositories that may serve it. Map lookups are hash lookups
+ *   (bench/RESULTS.md, Scaling).
  * - files.ts: where a record's file is, relative to the images root (written
  *   once) or to the repository's directory, the digest taken from the URL.
  * - maps.ts / locations.ts: constant, anchored locations per URL shape and

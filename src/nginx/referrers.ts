@@ -10,10 +10,10 @@
  * still fetch the manifest to read them).
  */
 import type { ManifestRecord } from "../inventory/model";
-import { byteOrder } from "../inventory/model";
+import { MediaType, byteOrder } from "../inventory/model";
 import { MAX_TOKEN_BYTES, RenderError, jsonText } from "./escape";
 
-export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+export const OCI_INDEX = MediaType.ociIndex;
 
 /**
  * The descriptor of a referrer, as JSON safe for an nginx value. Annotation

@@ -12,6 +12,12 @@ export function lastCases(list: readonly string[]): { description: string; last:
     { description: "after the last entry", last: "~~~" },
     { description: "not an entry, between two entries", last: `${list[0] ?? "a"}-between` },
     { description: "not an entry, upper case sorts first", last: "Z" },
+    // Text that spans entries of a stored chunk ("a","b"): must not be taken for a match.
+    {
+      description: "not an entry, quotes and a comma spanning two entries",
+      last: list.slice(0, 3).join('","') || 'a","b',
+    },
+    { description: "not an entry, a comma between quotes", last: '","' },
   ];
   const pick =
     list.length <= 12

@@ -11,33 +11,28 @@ import {
   containerdHostsTomls,
   localRegistryHostingV1,
   registriesYamlAll,
-  type UpstreamWiringOptions,
 } from "../../nodes/wiring";
 import { need, type BuildContext } from "./context";
+import { upstreamWiring } from "./upstreams";
 
 export function wiringStep(ctx: BuildContext): void {
   const a = ctx.args;
   const nodeEndpoint = pulumi.output(need(ctx.outputs.nodeEndpoint, "the node endpoint", "wiring"));
   const endpoint = need(ctx.outputs.endpoint, "the endpoint", "wiring");
   // Every upstream host: those the tree is prefixed with, the list's, and upstreamHost for the rest.
-  const wiring: Omit<UpstreamWiringOptions, "endpoint"> = {
-    upstreamHost: a.upstreamHost,
-    namePrefix: a.namePrefix,
-    repositories: ctx.plan.inventory.repositories.map((r) => r.name),
-    hosts: a.mirror?.hosts ?? [],
-    ...(a.tls ? { tls: { caFile: a.tls.caFile } } : {}),
-  };
+  const wiring = upstreamWiring(ctx, "wiring");
   ctx.outputs.upstreamHost = a.upstreamHost;
-  ctx.outputs.hostsToml = nodeEndpoint.apply((ep) =>
+  // The upstreamHost one alone, as before there were several.
+  ctx.outputs.hostsToml = wiring.apply((w) =>
     containerdHostsToml({
       upstreamHost: a.upstreamHost,
-      namePrefix: a.namePrefix,
-      tls: wiring.tls,
-      endpoint: ep,
+      namePrefix: w.namePrefix,
+      tls: w.tls,
+      endpoint: w.endpoint,
     }),
   );
-  ctx.outputs.hostsTomls = nodeEndpoint.apply((ep) => containerdHostsTomls({ ...wiring, endpoint: ep }));
-  ctx.outputs.registriesYaml = nodeEndpoint.apply((ep) => registriesYamlAll({ ...wiring, endpoint: ep }));
+  ctx.outputs.hostsTomls = wiring.apply(containerdHostsTomls);
+  ctx.outputs.registriesYaml = wiring.apply(registriesYamlAll);
 
   if (a.localRegistryHosting) {
     new k8s.core.v1.ConfigMap(
