@@ -96,7 +96,14 @@ export function renderDriftGuard(inv: Inventory, opts: DriftGuardOptions): Drift
     const hex = digest.replace(/^sha256:/, "");
     if (!/^[a-f0-9]{64}$/.test(hex)) throw new Error(`drift guard: unsupported digest ${digest}`);
     const who = (owner.get(digest) ?? "-").replace(/[^A-Za-z0-9._+@:/-]/g, "_");
-    lines.push(`${kind} ${hex} ${size} ${path} ${who}`);
+    // The hex once per line: a file named by it (most are) says "%" instead;
+    // and a file in its owner's tag directory (<repo>/<tag>/…) says "." for
+    // the owner (<repo>:<tag>), which the script reads back from the path.
+    const at = path.lastIndexOf(hex);
+    const short = at >= 0 ? path.slice(0, at) + "%" + path.slice(at + hex.length) : path;
+    const tagDir = path.slice(0, path.lastIndexOf("/"));
+    const inTagDir = who.includes(":") && tagDir === who.replace(/:([^:/]*)$/, "/$1");
+    lines.push(`${kind} ${hex} ${size} ${short} ${inTagDir ? "." : who}`);
   };
   const manifests = Object.values(inv.manifests).sort((a, b) =>
     a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0,
@@ -158,7 +165,9 @@ function script(p: {
 #
 # usage: sh ${DRIFT_GUARD_SCRIPT} [ROOT [LIST_DIR]]
 #
-# List lines: KIND HEX SIZE PATH NEEDED-BY (KIND m = manifest, b = blob).
+# List lines: KIND HEX SIZE PATH NEEDED-BY (KIND m = manifest, b = blob; a
+# "%" in PATH stands for HEX; NEEDED-BY "." for the <repo>:<tag> whose tag
+# directory PATH is in).
 # The files are checked in batches (one sha256sum / stat / sh per few
 # thousand files, via xargs), and only the entries that fail are looked at
 # one by one: the expected "hash path" / "size path" lines and the measured
@@ -189,15 +198,19 @@ else
   size_of() { wc -c <"$1" | tr -d ' '; }
 fi
 
+# List $1 with each "%" in a path spelled out: a file named by its digest is
+# written with "%" for the hex, which its line already holds.
+lines_of() { sed 's/^\\([mb]\\) \\([0-9a-f]*\\) \\([0-9]*\\) \\([^ %]*\\)%/\\1 \\2 \\3 \\4\\2/' "$1"; }
+
 # Paths of the entries of list $1 whose file does not match (one per line).
 mismatches() {
   {
-    sed -n 's/^m \\([0-9a-f]*\\) [0-9]* \\([^ ]*\\) .*$/\\1 \\2/p' "$1"
-    sed -n 's/^b [0-9a-f]* \\([0-9]*\\) \\([^ ]*\\) .*$/\\1 \\2/p' "$1"
-    sed -n 's/^m [0-9a-f]* [0-9]* \\([^ ]*\\) .*$/\\1/p' "$1" | (cd "$root" && xargs -r sha256sum -- 2>/dev/null) | tr -s ' '
-    sed -n 's/^b [0-9a-f]* [0-9]* \\([^ ]*\\) .*$/\\1/p' "$1" | (cd "$root" && sizes)
+    lines_of "$1" | sed -n 's/^m \\([0-9a-f]*\\) [0-9]* \\([^ ]*\\) .*$/\\1 \\2/p'
+    lines_of "$1" | sed -n 's/^b [0-9a-f]* \\([0-9]*\\) \\([^ ]*\\) .*$/\\1 \\2/p'
+    lines_of "$1" | sed -n 's/^m [0-9a-f]* [0-9]* \\([^ ]*\\) .*$/\\1/p' | (cd "$root" && xargs -r sha256sum -- 2>/dev/null) | tr -s ' '
+    lines_of "$1" | sed -n 's/^b [0-9a-f]* [0-9]* \\([^ ]*\\) .*$/\\1/p' | (cd "$root" && sizes)
     # stat does not need read permission: find blobs that exist but nginx could not read.
-    sed -n 's/^b [0-9a-f]* [0-9]* \\([^ ]*\\) .*$/\\1/p' "$1" |
+    lines_of "$1" | sed -n 's/^b [0-9a-f]* [0-9]* \\([^ ]*\\) .*$/\\1/p' |
       (cd "$root" && xargs -r sh -c 'for f; do [ ! -e "$f" ] || [ -r "$f" ] || echo "unreadable $f"; done' sh)
   } | sort | uniq -u | cut -d ' ' -f 2 | sort -u
 }
@@ -205,6 +218,7 @@ mismatches() {
 # Says what is wrong with one entry: KIND HEX SIZE PATH NEEDED-BY.
 explain() {
   kind=$1 hex=$2 size=$3 path=$4 who=$5
+  if [ "$who" = . ]; then dir=\${path%/*}; who="\${dir%/*}:\${dir##*/}"; fi
   f="$root/$path"
   case "$kind" in
     m) what="manifest sha256:$hex" ;;
@@ -244,7 +258,7 @@ for list in "$lists"/${LIST_PREFIX}*${LIST_SUFFIX}; do
   manifests=$((manifests + $(grep -c '^m ' "$list")))
   blobs=$((blobs + $(grep -c '^b ' "$list")))
   for path in $(mismatches "$list"); do
-    line=$(grep -F " $path " "$list" | head -n 1)
+    line=$(lines_of "$list" | grep -F " $path " | head -n 1)
     # shellcheck disable=SC2086 # the fields are split on purpose
     [ -n "$line" ] && explain $line
   done
