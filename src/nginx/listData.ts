@@ -3,7 +3,10 @@
  * `$scr_lv`), which only the njs handlers read (njs.ts). A list is stored
  * sorted, in chunks that each fit in one nginx token:
  *
- *   <name>|t            number of chunks of the repository's tags
+ *   <name>|t            number of chunks of the repository's tags, then
+ *                       "|" and the first tag of each chunk ("a","m"), when
+ *                       they fit in one token: the njs module finds a page's
+ *                       chunk without reading the others
  *   <name>|t|<i>        tags as JSON strings, joined by "," ("a","b")
  *   |c, |c|<i>          the catalog (repository names), likewise
  *   <name>|r|<hex>      number of chunks of the referrers of sha256:<hex>
@@ -32,12 +35,16 @@ export function listLines(key: string, sorted: readonly string[], budget = MAX_T
     } else cur = joined;
   }
   if (cur !== "") chunks.push(cur);
-  return chunkLines(key, chunks);
+  if (chunks.length < 2) return chunkLines(key, chunks);
+  // The first entry of each chunk, for the binary search (only worth it with several).
+  const firsts = chunks.map((c) => c.slice(0, c.indexOf('"', 1) + 1)).join(",");
+  const index = `${chunks.length}|${firsts}`;
+  return chunkLines(key, chunks, quotedLength(index) <= budget ? index : undefined);
 }
 
-function chunkLines(key: string, chunks: readonly string[]): string[] {
+function chunkLines(key: string, chunks: readonly string[], head = String(chunks.length)): string[] {
   if (chunks.length === 0) return [];
-  return [`${token(key)} ${chunks.length};`, ...chunks.map((c, i) => `${token(`${key}|${i}`)} ${token(c)};`)];
+  return [`${token(key)} ${token(head)};`, ...chunks.map((c, i) => `${token(`${key}|${i}`)} ${token(c)};`)];
 }
 
 /** The tags and referrers of one repository (served as `name`). */

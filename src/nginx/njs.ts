@@ -34,10 +34,13 @@ function lookup(r, key) {
 // A list stored as <key> -> number of chunks, <key>|<i> -> entries as JSON
 // strings joined by "," ("a","b"): entries (names, tags) hold no quote,
 // backslash or comma, so nothing needs escaping.
+// The head may also hold each chunk's first entry: <count>|"a","m".
 function List(r, key) {
+    var head = lookup(r, key), bar = head.indexOf("|");
     this.r = r;
     this.key = key;
-    this.count = Number(lookup(r, key) || "0");
+    this.count = Number((bar < 0 ? head : head.slice(0, bar)) || "0");
+    this.firsts = bar < 0 ? null : head.slice(bar + 2, -1).split('","');
     this.raw = {};
 }
 List.prototype.get = function (i) {
@@ -49,6 +52,7 @@ List.prototype.get = function (i) {
     return this.raw[i];
 };
 List.prototype.first = function (i) {
+    if (this.firsts !== null) return this.firsts[i];
     var v = this.get(i);
     return v.slice(1, v.indexOf('"', 1));
 };

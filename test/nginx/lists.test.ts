@@ -73,14 +73,36 @@ describe("list rule (lists.ts)", () => {
 
 describe("the njs module agrees with the rule", () => {
   const cases = [
-    { description: "4 tags, one chunk", list: tags(4), budget: undefined },
-    { description: "4 tags with an upper-case one, a chunk per tag", list: tags(4, true), budget: 10 },
-    { description: "37 tags in chunks of 2", list: tags(37), budget: 22 },
-    { description: "1,000 tags", list: tags(1000), budget: undefined },
+    // index: whether the list's head holds each chunk's first entry (else njs reads the chunks).
+    { description: "4 tags, one chunk", list: tags(4), budget: undefined, index: false },
+    {
+      description: "4 tags with an upper-case one, a chunk per tag",
+      list: tags(4, true),
+      budget: 10,
+      index: false,
+    },
+    { description: "37 tags in chunks of 2", list: tags(37), budget: 22, index: false },
+    {
+      description: "1,000 tags in 3 chunks, their first tags in the head",
+      list: tags(1000),
+      budget: undefined,
+      index: true,
+    },
+    {
+      description: "1,000 tags in 28 chunks, their first tags in the head",
+      list: tags(1000),
+      budget: 300,
+      index: true,
+    },
   ];
   for (const c of cases) {
     test(`tags/list: ${c.description}`, () => {
       const map = listMap(listLines("repo/x|t", c.list, c.budget));
+      assert.equal(
+        (map.get("repo/x|t") ?? "").includes("|"),
+        c.index,
+        "the head holds the chunks' first tags",
+      );
       const ns = Array.from({ length: c.list.length + 2 }, (_, i) => i);
       const sizes = c.list.length > 100 ? [0, 1, 2, 9, 10, 99, 100, 500, 998, 999, 1000, 1001] : ns;
       for (const { description, last } of lastCases(c.list)) {
