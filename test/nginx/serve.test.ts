@@ -265,6 +265,55 @@ http {
     assert.equal((await get(port, "/v2/mirror/library/alpine/manifests/Latest")).status, 200);
   });
 
+  test("the include (generate + generate --http) in an nginx.conf of one's own, shared blobs included", async (t) => {
+    const nginx = requireTool(t, "nginx");
+    if (!nginx || !fx) return;
+    const dir = tmpDir("nginx-include");
+    const port = await freePort();
+    const configDir = path.join(dir, "conf");
+    const runtimeDir = path.join(dir, "run");
+    const inc = renderInclude(fx.inv);
+    assert.match(inc.http, /map \$scr_hex \$scr_shared \{/, "the shared-blob map is in the http part");
+    const conf = `load_module ${DEFAULT_NJS_MODULE_PATH};
+daemon off;
+pid ${runtimeDir}/nginx.pid;
+error_log stderr warn;
+events {}
+http {
+    client_body_temp_path ${runtimeDir}/b; proxy_temp_path ${runtimeDir}/p; fastcgi_temp_path ${runtimeDir}/f;
+    uwsgi_temp_path ${runtimeDir}/u; scgi_temp_path ${runtimeDir}/s;
+    access_log off;
+    include registry.http.conf;
+    server {
+        listen 127.0.0.1:${port};
+        include registry.server.conf;
+    }
+}
+`;
+    await start(
+      nginx,
+      {
+        "nginx.conf": conf,
+        "registry.http.conf": inc.http,
+        "registry.server.conf": inc.server,
+        "static-container-registry.js": inc.js,
+      },
+      { configDir, runtimeDir },
+      port,
+    );
+    const layer = fx.alpine319.layer;
+    for (const repo of ["library/alpine", "many/tags", "four/tags", "a.b_c-d/e__f"]) {
+      const b = await get(port, `/v2/${repo}/blobs/${layer}`);
+      assert.equal(b.status, 200, repo);
+      assert.equal(sha256(b.body), layer);
+    }
+    assertError(await get(port, `/v2/multi/blobs/${layer}`), 404, "BLOB_UNKNOWN", "not a holder");
+    const m = await get(port, "/v2/library/alpine/manifests/3.19");
+    assert.ok(m.body.equals(fx.alpine319.bytes));
+    const tags = JSON.parse((await get(port, "/v2/four/tags/tags/list?n=2")).body.toString());
+    assert.deepEqual(tags, { name: "four/tags", tags: ["1.0", "2.0"] });
+  });
+
   test("paths with quotes, spaces, ; { } # and backslashes are quoted correctly", async (t) => {
     const nginx = requireTool(t, "nginx");
     if (!nginx || !fx) return;
