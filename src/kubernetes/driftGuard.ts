@@ -202,15 +202,18 @@ fi
 # written with "%" for the hex, which its line already holds.
 lines_of() { sed 's/^\\([mb]\\) \\([0-9a-f]*\\) \\([0-9]*\\) \\([^ %]*\\)%/\\1 \\2 \\3 \\4\\2/' "$1"; }
 
-# Paths of the entries of list $1 whose file does not match (one per line).
+# The lines of the list being checked (spelled out once, read several times).
+list_text() { printf '%s\\n' "$text"; }
+
+# Paths of the entries of the list in $text whose file does not match (one per line).
 mismatches() {
   {
-    lines_of "$1" | sed -n 's/^m \\([0-9a-f]*\\) [0-9]* \\([^ ]*\\) .*$/\\1 \\2/p'
-    lines_of "$1" | sed -n 's/^b [0-9a-f]* \\([0-9]*\\) \\([^ ]*\\) .*$/\\1 \\2/p'
-    lines_of "$1" | sed -n 's/^m [0-9a-f]* [0-9]* \\([^ ]*\\) .*$/\\1/p' | (cd "$root" && xargs -r sha256sum -- 2>/dev/null) | tr -s ' '
-    lines_of "$1" | sed -n 's/^b [0-9a-f]* [0-9]* \\([^ ]*\\) .*$/\\1/p' | (cd "$root" && sizes)
+    list_text | sed -n 's/^m \\([0-9a-f]*\\) [0-9]* \\([^ ]*\\) .*$/\\1 \\2/p'
+    list_text | sed -n 's/^b [0-9a-f]* \\([0-9]*\\) \\([^ ]*\\) .*$/\\1 \\2/p'
+    list_text | sed -n 's/^m [0-9a-f]* [0-9]* \\([^ ]*\\) .*$/\\1/p' | (cd "$root" && xargs -r sha256sum -- 2>/dev/null) | tr -s ' '
+    list_text | sed -n 's/^b [0-9a-f]* [0-9]* \\([^ ]*\\) .*$/\\1/p' | (cd "$root" && sizes)
     # stat does not need read permission: find blobs that exist but nginx could not read.
-    lines_of "$1" | sed -n 's/^b [0-9a-f]* [0-9]* \\([^ ]*\\) .*$/\\1/p' |
+    list_text | sed -n 's/^b [0-9a-f]* [0-9]* \\([^ ]*\\) .*$/\\1/p' |
       (cd "$root" && xargs -r sh -c 'for f; do [ ! -e "$f" ] || [ -r "$f" ] || echo "unreadable $f"; done' sh)
   } | sort | uniq -u | cut -d ' ' -f 2 | sort -u
 }
@@ -257,8 +260,9 @@ for list in "$lists"/${LIST_PREFIX}*${LIST_SUFFIX}; do
   found_lists=$((found_lists + 1))
   manifests=$((manifests + $(grep -c '^m ' "$list")))
   blobs=$((blobs + $(grep -c '^b ' "$list")))
-  for path in $(mismatches "$list"); do
-    line=$(lines_of "$list" | grep -F " $path " | head -n 1)
+  text=$(lines_of "$list")
+  for path in $(mismatches); do
+    line=$(list_text | grep -F " $path " | head -n 1)
     # shellcheck disable=SC2086 # the fields are split on purpose
     [ -n "$line" ] && explain $line
   done
