@@ -73,6 +73,30 @@ async function start(
   return { port, server, log: () => fs.readFileSync(logFile, "utf8") };
 }
 
+/**
+ * An nginx.conf as a user of the include writes it: the http part and the
+ * server part included from registry.http.conf / registry.server.conf.
+ */
+function ownNginxConf(runtimeDir: string, port: number, serverExtra = ""): string {
+  return `load_module ${DEFAULT_NJS_MODULE_PATH};
+daemon off;
+pid ${runtimeDir}/nginx.pid;
+error_log stderr warn;
+events {}
+http {
+    client_body_temp_path ${runtimeDir}/b; proxy_temp_path ${runtimeDir}/p; fastcgi_temp_path ${runtimeDir}/f;
+    uwsgi_temp_path ${runtimeDir}/u; scgi_temp_path ${runtimeDir}/s;
+    access_log off;
+    include registry.http.conf;
+    server {
+        listen 127.0.0.1:${port};
+        ${serverExtra}
+        include registry.server.conf;
+    }
+}
+`;
+}
+
 function assertApi(res: RawResponse, what: string) {
   const n = res.headerLines.filter(([k]) => k === "docker-distribution-api-version").length;
   assert.equal(n, 1, `${what}: one Docker-Distribution-API-Version header (got ${n})`);
@@ -205,23 +229,7 @@ describe("nginx serving the rendered config", () => {
     fs.writeFileSync(path.join(configDir, "data.d", "2-other.map"), two.http);
     fs.writeFileSync(path.join(configDir, "data.d", "1-mirror.lists"), one.lists);
     fs.writeFileSync(path.join(configDir, "data.d", "2-other.lists"), two.lists);
-    const conf = `load_module ${DEFAULT_NJS_MODULE_PATH};
-daemon off;
-pid ${runtimeDir}/nginx.pid;
-error_log stderr warn;
-events {}
-http {
-    client_body_temp_path ${runtimeDir}/b; proxy_temp_path ${runtimeDir}/p; fastcgi_temp_path ${runtimeDir}/f;
-    uwsgi_temp_path ${runtimeDir}/u; scgi_temp_path ${runtimeDir}/s;
-    access_log off;
-    include registry.http.conf;
-    server {
-        listen 127.0.0.1:${port};
-        set $registry_root ${fx.root};
-        include registry.server.conf;
-    }
-}
-`;
+    const conf = ownNginxConf(runtimeDir, port, `set $registry_root ${fx.root};`);
     await start(
       nginx,
       {
@@ -274,22 +282,7 @@ http {
     const runtimeDir = path.join(dir, "run");
     const inc = renderInclude(fx.inv);
     assert.match(inc.http, /map \$scr_hex \$scr_shared \{/, "the shared-blob map is in the http part");
-    const conf = `load_module ${DEFAULT_NJS_MODULE_PATH};
-daemon off;
-pid ${runtimeDir}/nginx.pid;
-error_log stderr warn;
-events {}
-http {
-    client_body_temp_path ${runtimeDir}/b; proxy_temp_path ${runtimeDir}/p; fastcgi_temp_path ${runtimeDir}/f;
-    uwsgi_temp_path ${runtimeDir}/u; scgi_temp_path ${runtimeDir}/s;
-    access_log off;
-    include registry.http.conf;
-    server {
-        listen 127.0.0.1:${port};
-        include registry.server.conf;
-    }
-}
-`;
+    const conf = ownNginxConf(runtimeDir, port);
     await start(
       nginx,
       {
