@@ -18,7 +18,7 @@ import { after, before, describe, test, type TestContext } from "node:test";
 import { planDelivery, type DeliveryPlan } from "../../src/nodes/delivery";
 import { buildFixtures, scratch, stopAll, type Fixtures } from "./harness";
 import { installMocks, one, resourcesOf, settle, type Registered } from "../kubernetes/mocks";
-import { containerEnv, containerRun, layoutVolumes } from "../kubernetes/podSim";
+import { configMapsOf, containerEnv, containerRun, layoutVolumes } from "../kubernetes/podSim";
 import { nodeSimReady, startNodes, type NodeSim, type SimNode } from "../support/nodeSim";
 import { inCI, requireTool, run, runAny, startProcess, type Server } from "../support/tools";
 import { isSecretValue, plainOccurrences, remoteSteps, StepRunner, type StepResult } from "./nodeSteps";
@@ -116,11 +116,7 @@ async function deploy(name: string, dir: string, sim: NodeSim): Promise<Deployed
   new kube.StaticContainerRegistry(name, args as any);
   await settle();
   const res = resourcesOf(name);
-  const configMaps = new Map<string, Record<string, string>>(
-    res
-      .filter((r) => r.type === "kubernetes:core/v1:ConfigMap")
-      .map((r) => [r.state.metadata.name as string, r.inputs.data as Record<string, string>]),
-  );
+  const configMaps = configMapsOf(res);
   const workload = one(res, "kubernetes:apps/v1:DaemonSet", name);
   return {
     name,

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { MAX_MANIFEST_BYTES, scan, type Inventory } from "../../src/inventory";
-import { tmpDir } from "../support/tools";
+import { requireRoot, tmpDir } from "../support/tools";
 import { blob, configBlob, dig, hex, imageManifest, writeLayout, writeTagDir } from "./tree";
 
 const lines = (list: { file: string; message: string }[] | undefined) =>
@@ -145,10 +145,7 @@ describe("special files are never opened", () => {
   });
 
   test("a character device named as a manifest is reported, not opened", async (t) => {
-    if (process.getuid?.() !== 0) {
-      t.skip("mknod needs root");
-      return;
-    }
+    if (!requireRoot(t, "mknod needs root")) return;
     const { root } = goodTree();
     const dir = path.join(root, "dev/app/1");
     fs.mkdirSync(dir, { recursive: true });

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import type * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { installMocks, one, resourcesOf, settle, valueOf, type Registered } from "./mocks";
+import { OUTPUTS, installMocks, one, resourcesOf, settle, valueOf, type Registered } from "./mocks";
 import { restrictedViolations } from "./podSecurity";
 import { schemaErrors, unknownFieldErrors } from "./schema";
 import { writeSyntheticTree, type SyntheticTree } from "./synthetic";
@@ -65,23 +65,6 @@ interface Deployed {
   out: Record<string, any>;
   plan: Plan;
 }
-
-const OUTPUTS = [
-  "namespace",
-  "serviceName",
-  "deploymentName",
-  "endpoint",
-  "nodeEndpoint",
-  "nodePort",
-  "configMapNames",
-  "repositories",
-  "summary",
-  "totalBytes",
-  "contentHash",
-  "hostsToml",
-  "registriesYaml",
-  "upstreamHost",
-] as const;
 
 /** Constructs the component, waits for every output and registration, checks every object's schema. */
 async function deploy(

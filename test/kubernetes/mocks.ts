@@ -12,6 +12,24 @@ import * as pulumi from "@pulumi/pulumi";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
+/** The component outputs the tests wait for and compare (in this order). */
+export const OUTPUTS = [
+  "namespace",
+  "serviceName",
+  "deploymentName",
+  "endpoint",
+  "nodeEndpoint",
+  "nodePort",
+  "configMapNames",
+  "repositories",
+  "summary",
+  "totalBytes",
+  "contentHash",
+  "hostsToml",
+  "registriesYaml",
+  "upstreamHost",
+] as const;
+
 export interface Registered {
   type: string;
   name: string;

@@ -26,9 +26,9 @@ import {
   stopAll,
   tools,
 } from "../e2e/harness";
-import { freePort, inCI, run, runAny, startProcess, waitForPort, type Server } from "../support/tools";
+import { freePort, requireRoot, run, runAny, startProcess, waitForPort, type Server } from "../support/tools";
 import { installMocks, one, resourcesOf, settle, valueOf } from "./mocks";
-import { containerEnv, containerRun, layoutVolumes, type VolumeLayout } from "./podSim";
+import { configMapsOf, containerEnv, containerRun, layoutVolumes, type VolumeLayout } from "./podSim";
 import { writeSyntheticTree } from "./synthetic";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -38,13 +38,7 @@ import { writeSyntheticTree } from "./synthetic";
  * and setpriv). Like requireTool: a failure in CI, a loud skip elsewhere.
  */
 function ready(t: TestContext, ...more: string[]): boolean {
-  if (process.getuid?.() !== 0) {
-    const msg = "the pod simulation needs root (mount namespaces, overlayfs, setpriv)";
-    if (inCI) throw new Error(`${msg}; CI runs as root`);
-    process.stderr.write(`\n*** SKIPPING: ${msg} ***\n`);
-    t.skip(msg);
-    return false;
-  }
+  if (!requireRoot(t, "the pod simulation needs root (mount namespaces, overlayfs, setpriv)")) return false;
   return tools(t, "nginx", "skopeo", "unshare", "setpriv", "mkfifo", ...more);
 }
 
@@ -91,11 +85,7 @@ async function deployPod(name: string, imagesDir: string, extra: Record<string, 
   }
   await settle();
   const res = resourcesOf(name);
-  const configMaps = new Map<string, Record<string, string>>(
-    res
-      .filter((r) => r.type === "kubernetes:core/v1:ConfigMap")
-      .map((r) => [r.state.metadata.name as string, r.inputs.data as Record<string, string>]),
-  );
+  const configMaps = configMapsOf(res);
   const pod = one(res, "kubernetes:apps/v1:Deployment", name).inputs.spec.template.spec;
   const work = scratch(`pod-sim-${name}`);
   const layout = layoutVolumes(pod, configMaps, work);

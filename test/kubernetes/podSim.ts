@@ -23,6 +23,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { Registered } from "./mocks";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -33,6 +34,15 @@ export interface VolumeLayout {
 
 /** Where a hostPath volume's path is found on this machine (default: the path itself). */
 export type HostPathMap = (nodePath: string) => string;
+
+/** ConfigMap name → data of the ConfigMaps among mocked registrations, as the API server would serve them. */
+export function configMapsOf(res: readonly Registered[]): Map<string, Record<string, string>> {
+  return new Map(
+    res
+      .filter((r) => r.type === "kubernetes:core/v1:ConfigMap")
+      .map((r) => [r.state.metadata.name as string, r.inputs.data as Record<string, string>]),
+  );
+}
 
 /**
  * Lays out every volume of `pod` under `work`. `configMaps` maps ConfigMap

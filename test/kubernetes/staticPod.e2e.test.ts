@@ -20,7 +20,7 @@ import { planRegistry } from "../../src/kubernetes/plan";
 import { staticPod, type StaticPod } from "../../src/kubernetes/staticPod";
 import { DEFAULT_RESOURCES } from "../../src/kubernetes/args";
 import { buildFixtures, once, scratch, startContainerd, stopAll, tools, type Fixtures } from "../e2e/harness";
-import { freePort, inCI, run, runAny, startProcess, waitForPort, type Server } from "../support/tools";
+import { freePort, requireRoot, run, runAny, startProcess, waitForPort, type Server } from "../support/tools";
 import { containerEnv, containerRun, layoutVolumes, type VolumeLayout } from "./podSim";
 import { schemaErrors } from "./schema";
 
@@ -32,13 +32,7 @@ const NODE_IMAGES = "/var/lib/static-container-registry/images";
 const sha256 = (b: Buffer) => "sha256:" + createHash("sha256").update(b).digest("hex");
 
 function ready(t: TestContext, ...more: string[]): boolean {
-  if (process.getuid?.() !== 0) {
-    const msg = "the pod simulation needs root (mount namespaces, overlayfs, setpriv)";
-    if (inCI) throw new Error(`${msg}; CI runs as root`);
-    process.stderr.write(`\n*** SKIPPING: ${msg} ***\n`);
-    t.skip(msg);
-    return false;
-  }
+  if (!requireRoot(t, "the pod simulation needs root (mount namespaces, overlayfs, setpriv)")) return false;
   return tools(t, "nginx", "skopeo", "unshare", "setpriv", "mkfifo", ...more);
 }
 

@@ -21,9 +21,9 @@ import {
   tools,
 } from "../e2e/harness";
 import { makeTestCa } from "../support/tls";
-import { freePort, inCI, runAny, startProcess, waitForPort, type Server } from "../support/tools";
+import { freePort, requireRoot, runAny, startProcess, waitForPort, type Server } from "../support/tools";
 import { installMocks, one, resourcesOf, settle, valueOf } from "./mocks";
-import { containerEnv, containerRun, layoutVolumes } from "./podSim";
+import { configMapsOf, containerEnv, containerRun, layoutVolumes } from "./podSim";
 
 const UPSTREAM = "tls-pod.registry.invalid";
 const running: Server[] = [];
@@ -33,12 +33,7 @@ after(async () => {
 });
 
 function ready(t: TestContext): boolean {
-  if (process.getuid?.() !== 0) {
-    const msg = "the pod simulation needs root (mount namespaces, overlayfs, setpriv)";
-    if (inCI) throw new Error(`${msg}; CI runs as root`);
-    t.skip(msg);
-    return false;
-  }
+  if (!requireRoot(t, "the pod simulation needs root (mount namespaces, overlayfs, setpriv)")) return false;
   return tools(t, "nginx", "skopeo", "unshare", "setpriv", "openssl", "curl", "containerd", "ctr");
 }
 
@@ -66,11 +61,7 @@ test("component with tls: HTTPS-only pod, trusted clients pull, others are refus
   const nodeEndpoint = (await valueOf(reg.nodeEndpoint)) as string;
   await settle();
   const res = resourcesOf(name);
-  const configMaps = new Map<string, Record<string, string>>(
-    res
-      .filter((r) => r.type === "kubernetes:core/v1:ConfigMap")
-      .map((r) => [r.state.metadata.name as string, r.inputs.data as Record<string, string>]),
-  );
+  const configMaps = configMapsOf(res);
   const secrets = new Map([
     [
       "registry-tls",

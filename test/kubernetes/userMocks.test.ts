@@ -11,7 +11,8 @@ import * as path from "node:path";
 import { before, test } from "node:test";
 import { run, tmpDir } from "../support/tools";
 import { writeSyntheticTree } from "./synthetic";
-import { MODES, OUTPUTS } from "./userMocksProgram";
+import { OUTPUTS } from "./mocks";
+import { MODES } from "./userMocksProgram";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

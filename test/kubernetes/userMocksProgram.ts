@@ -10,7 +10,7 @@
  *   { outcomes: {mode: {output: "known" | "unknown" | "error: …" | "timeout"}}, values, unhandled, types }
  */
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks } from "./mocks";
+import { OUTPUTS, installMocks } from "./mocks";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -66,23 +66,6 @@ export const MODES: Record<string, (imagesDir: string) => Record<string, unknown
     customTimeouts: { create: "2m" },
   }),
 };
-
-export const OUTPUTS = [
-  "namespace",
-  "serviceName",
-  "deploymentName",
-  "endpoint",
-  "nodeEndpoint",
-  "nodePort",
-  "configMapNames",
-  "repositories",
-  "summary",
-  "totalBytes",
-  "contentHash",
-  "hostsToml",
-  "registriesYaml",
-  "upstreamHost",
-] as const;
 
 const types: string[] = [];
 
@@ -149,7 +132,7 @@ async function main() {
   );
 }
 
-// Run as a program; imported by the test for MODES and OUTPUTS only.
+// Run as a program; imported by the test for MODES only.
 if (require.main === module) {
   main().catch((e) => {
     process.stderr.write(`${e?.stack ?? e}\n`);

@@ -23,7 +23,7 @@ import {
   wiringFiles,
   wiringHash,
 } from "../../src/kubernetes/wiringDaemonSet";
-import { inCI, runAny, tmpDir, which } from "../support/tools";
+import { inCI, requireRoot, runAny, tmpDir, which } from "../support/tools";
 import { containerEnv, containerRun, layoutVolumes } from "./podSim";
 import { baselineViolations } from "./podSecurity";
 import { schemaErrors, unknownFieldErrors } from "./schema";
@@ -253,12 +253,7 @@ describe("wiring DaemonSet", () => {
   });
 
   test("its init container wires a node on the pod simulation: root without capabilities, read-only root", (t) => {
-    if (process.getuid?.() !== 0) {
-      const msg = "the pod simulation needs root";
-      if (inCI) throw new Error(msg);
-      t.skip(msg);
-      return;
-    }
+    if (!requireRoot(t, "the pod simulation needs root")) return;
     for (const tool of ["unshare", "setpriv", "mkfifo"])
       if (!which(tool)) throw new Error(`${tool} is missing`);
     const work = tmpDir("wiring-pod");

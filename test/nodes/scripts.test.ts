@@ -19,7 +19,7 @@ import {
   unwireScript,
   wireScript,
 } from "../../src/nodes/scripts";
-import { inCI, tmpDir } from "../support/tools";
+import { requireRoot, tmpDir } from "../support/tools";
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -172,12 +172,8 @@ function inPrivateEtc(
   config: string | undefined,
   files: Record<string, string>,
 ) {
-  if (process.getuid?.() !== 0) {
-    const msg = "wiring tests need root (a private mount namespace over /etc/containerd)";
-    if (inCI) throw new Error(msg);
-    t.skip(msg);
+  if (!requireRoot(t, "wiring tests need root (a private mount namespace over /etc/containerd)"))
     return undefined;
-  }
   const work = scratch("wire");
   const seed = path.join(work, "seed");
   fs.mkdirSync(seed);
@@ -300,12 +296,8 @@ describe("wiring scripts", () => {
  * active. Returns each script's result, the tree after each, and the log.
  */
 function onK3sNode(t: TestContext, scripts: string[], files: Record<string, string>) {
-  if (process.getuid?.() !== 0) {
-    const msg = "k3s wiring tests need root (a private mount namespace over /etc/rancher)";
-    if (inCI) throw new Error(msg);
-    t.skip(msg);
+  if (!requireRoot(t, "k3s wiring tests need root (a private mount namespace over /etc/rancher)"))
     return undefined;
-  }
   const work = scratch("k3s");
   const seed = path.join(work, "seed");
   fs.mkdirSync(path.join(seed, "k3s"), { recursive: true });

@@ -38,7 +38,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CONTAINERD_TEST_DISABLED_PLUGINS } from "./containerd";
 import type { TestContext } from "node:test";
-import { inCI, requireTool, run, runAny, startProcess, tmpDir, type Server } from "./tools";
+import { requireRoot, requireTool, run, runAny, startProcess, tmpDir, type Server } from "./tools";
 
 /** The containerd hosts dir the nodes' CRI config names (when they have one). */
 export const NODE_CERTS_DIR = "/etc/containerd/certs.d";
@@ -59,13 +59,7 @@ export const NODE_SIM_TOOLS = [
 
 /** Root and every tool, or (outside CI) a loud skip. */
 export function nodeSimReady(t: TestContext): boolean {
-  if (process.getuid?.() !== 0) {
-    const msg = "the node simulation needs root (network and mount namespaces)";
-    if (inCI) throw new Error(`${msg}; CI runs as root`);
-    process.stderr.write(`\n*** SKIPPING: ${msg} ***\n`);
-    t.skip(msg);
-    return false;
-  }
+  if (!requireRoot(t, "the node simulation needs root (network and mount namespaces)")) return false;
   for (const tool of NODE_SIM_TOOLS) if (!requireTool(t, tool)) return false;
   return true;
 }

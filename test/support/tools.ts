@@ -48,6 +48,18 @@ export function requireTool(t: TestContext, name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether this process is root; else, like {@link requireTool}, a failure in
+ * CI (which runs as root) and a loud skip elsewhere. `msg` says what needs it.
+ */
+export function requireRoot(t: TestContext, msg: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  if (inCI) throw new Error(`${msg}; CI runs as root`);
+  process.stderr.write(`\n*** SKIPPING: ${msg} ***\n`);
+  t.skip(msg);
+  return false;
+}
+
 function aptPackage(tool: string): string {
   return (
     {
