@@ -111,18 +111,17 @@ export function dataEntries(
   const ids = repos.map(({ repo, name }, i) => {
     if (!isValidName(name))
       throw new RenderError(`repository name ${JSON.stringify(name)} breaks the name grammar`);
-    return { repo, id: eo.repositoryIds ? repositoryId(i) : name };
+    return { repo, name, id: eo.repositoryIds ? repositoryId(i) : name };
   });
   const shared = eo.repositoryIds ? sharedBlobs(inv, ids) : { lines: [], members: [], covers: () => false };
-  repos.forEach(({ repo, name }, i) => {
-    const id = ids[i].id;
+  for (const { repo, name, id } of ids) {
     if (eo.repositoryIds) repositories.push(`${token(name)} ${token(id)};`);
     const place: FilePlace = eo.repositoryIds
       ? { rootPrefix: "", repoDir: `${repo.name}/` }
       : { rootPrefix: o.serverRoot === "/" ? "/" : `${o.serverRoot}/` };
     repositoryEntries(inv, repo, id, place, out, (d) => shared.covers(d, id));
     lists.push(...repositoryListLines(inv, repo, name));
-  });
+  }
   const names = repos.map((r) => r.name);
   if (o.catalog) lists.push(...catalogLines(names));
   if (!eo.repositoryIds) out.repositoryRegexes(names);

@@ -81,24 +81,12 @@ export const DEFAULT_MAX_FILE_BYTES = 900 * 1024;
 /** Smallest maxFileBytes we accept: the constants alone are ~12 KiB. */
 export const MIN_MAX_FILE_BYTES = 32 * 1024;
 
-export function dataFileName(i: number): string {
-  return `registry-data-${String(i + 1).padStart(4, "0")}.conf`;
-}
-
-export function repositoriesFileName(i: number): string {
-  return `registry-repositories-${String(i + 1).padStart(4, "0")}.conf`;
-}
-
-export function sharedFileName(i: number): string {
-  return `registry-shared-${String(i + 1).padStart(4, "0")}.conf`;
-}
-
-export function groupsFileName(i: number): string {
-  return `registry-groups-${String(i + 1).padStart(4, "0")}.conf`;
-}
-
-export function listsFileName(i: number): string {
-  return `registry-lists-${String(i + 1).padStart(4, "0")}.conf`;
+/** The i-th (0-based) file of a kind of spilled data: registry-<kind>-0001.conf, … */
+export function spillFileName(
+  kind: "data" | "repositories" | "shared" | "groups" | "lists",
+  i: number,
+): string {
+  return `registry-${kind}-${String(i + 1).padStart(4, "0")}.conf`;
 }
 
 export function renderStandalone(inv: Inventory, opts: StandaloneOptions): RenderedConfig {
@@ -190,32 +178,33 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
 
   // Split: the lookup entries, the repository names and the lists, each in files of their own.
   const files: Record<string, string> = { [JS_FILE]: NJS_MODULE };
-  const spill = (body: string[], name: (i: number) => string, header: string) =>
+  const spill = (body: string[], kind: Parameters<typeof spillFileName>[0], header: string) =>
     packLines(body, maxFileBytes - Buffer.byteLength(header))
       .map((c, i) => {
-        files[name(i)] = header + c;
-        return `include ${token(`${configDir}/${name(i)}`)};`;
+        const name = spillFileName(kind, i);
+        files[name] = header + c;
+        return `include ${token(`${configDir}/${name}`)};`;
       })
       .join("\n");
-  const lookupIncludes = spill(lines, dataFileName, dataHeader(inv));
+  const lookupIncludes = spill(lines, "data", dataHeader(inv));
   const repositoryIncludes = spill(
     repoLines,
-    repositoriesFileName,
+    "repositories",
     "# static-container-registry: repository ids, inside map $scr_name $scr_rid. Generated; do not edit.\n",
   );
   const listIncludes = spill(
     listLines,
-    listsFileName,
+    "lists",
     "# static-container-registry: lists, inside map $scr_lk $scr_lv. Generated; do not edit.\n",
   );
   const sharedIncludes = spill(
     sharedLines,
-    sharedFileName,
+    "shared",
     "# static-container-registry: shared blobs, inside map $scr_hex $scr_shared. Generated; do not edit.\n",
   );
   const memberIncludes = spill(
     memberLines,
-    groupsFileName,
+    "groups",
     "# static-container-registry: shared-blob groups, inside map $scr_rid/$scr_group $scr_member. Generated; do not edit.\n",
   );
   files[MAIN_FILE] = main(hash, {

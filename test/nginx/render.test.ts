@@ -11,7 +11,7 @@ import { RenderError, renderInclude, renderStandalone } from "../../src/nginx";
 import { MAX_TOKEN_BYTES, jsonText, token } from "../../src/nginx/escape";
 import { NJS_MODULE } from "../../src/nginx/njs";
 import { referrerChunks } from "../../src/nginx/referrers";
-import { dataFileName, packLines } from "../../src/nginx/standalone";
+import { packLines, spillFileName } from "../../src/nginx/standalone";
 import { syntheticInventory } from "./synthetic";
 
 const STD = { listen: "127.0.0.1:5000", runtimeDir: "/run/scr", configDir: "/etc/scr" };
@@ -272,7 +272,7 @@ describe("render", () => {
     assert.deepEqual(listFiles, ["registry-lists-0001.conf"]);
     assert.deepEqual(
       dataFiles,
-      dataFiles.map((_, i) => dataFileName(i)),
+      dataFiles.map((_, i) => spillFileName("data", i)),
     );
     assert.deepEqual(repoFiles, ["registry-repositories-0001.conf"]);
     assert.equal(split.files[repoFiles[0]].split("\n").filter((l) => /^\S+ [0-9a-z]+;$/.test(l)).length, 20);
