@@ -2,12 +2,8 @@
  * The Kubernetes side: the StaticContainerRegistry component and the pure
  * parts it is made of (usable on their own, e.g. for other deployment tools).
  */
-export {
-  StaticContainerRegistry,
-  STATIC_CONTAINER_REGISTRY_TYPE,
-  type ServedRepository,
-  type ServedTag,
-} from "./component";
+export { StaticContainerRegistry, STATIC_CONTAINER_REGISTRY_TYPE } from "./component";
+export type { ServedRepository, ServedTag } from "./outputs";
 export {
   DEFAULT_IMAGE,
   DEFAULT_PORT,

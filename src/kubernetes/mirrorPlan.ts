@@ -11,7 +11,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { Inventory } from "../inventory/model";
 import { afterMirror, mirrorFinished, pruneUnlisted, registerMirrorCommands } from "../mirror/component";
 import type { ResolvedArgs } from "./args";
-import type { RegistryOutputs } from "./component";
+import type { RegistryOutputs } from "./outputs";
 import { ImagesTreeError, planFromInventory, planRegistry, type RegistryPlan } from "./plan";
 
 export interface MirroredPlan {
