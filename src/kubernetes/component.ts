@@ -25,13 +25,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { InventorySummary } from "../inventory/model";
-import { withSecretCredentials } from "../nodes/args";
-import { validateArgs, type ResolvedArgs, type StaticContainerRegistryArgs } from "./args";
+import {
+  validateArgs,
+  withSecretCredentials,
+  type ResolvedArgs,
+  type StaticContainerRegistryArgs,
+  type Workload,
+} from "./args";
 import { planMirrored, markPending } from "./mirrorPlan";
 import { instanceName } from "./labels";
 import type { RegistryOutputName, RegistryOutputs, RegistryOutputValues, ServedRepository } from "./outputs";
 import { newContext, stepsFor } from "./steps";
-import type { Workload } from "./workload";
 
 export const STATIC_CONTAINER_REGISTRY_TYPE = "static-container-registry:index:StaticContainerRegistry";
 

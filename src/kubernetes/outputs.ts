@@ -8,7 +8,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { InventorySummary } from "../inventory/model";
-import type { Workload } from "./workload";
+import type { Workload } from "./args";
 
 /** A tag served by the registry and the digest it resolves to. */
 export interface ServedTag {

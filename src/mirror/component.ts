@@ -20,88 +20,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseImageList, parseReferences } from "./list";
-import { planMirror, type MirrorItem } from "./plan";
+import type { MirrorArgs, ResolvedMirror } from "../kubernetes/args/mirror";
+import type { MirrorItem } from "./plan";
 import { pruneTree } from "./prune";
 import { AUTH_ENV, mirrorScript, unmirrorScript } from "./script";
-import { DEFAULT_RETRIES, type SkopeoOptions } from "./skopeo";
-
-/** A user name and password (or token) for one registry host. */
-export interface RegistryCredential {
-  /** User name for the upstream registry. */
-  username: pulumi.Input<string>;
-  /** Password or token; kept a Pulumi secret wherever it goes. */
-  password: pulumi.Input<string>;
-}
-
-/** The component's mirror arguments (part of StaticContainerRegistryArgs). */
-export interface MirrorArgs {
-  /**
-   * Image references to mirror into `imagesDir` before it is scanned
-   * (`alpine:3.19`, `registry.k8s.io/pause:3.10`, `quay.io/org/app@sha256:…`),
-   * each as `<imagesDir>/<host>/<path>/<tag>/`. One command per reference:
-   * an unchanged list changes nothing; a removed reference's tag is removed.
-   * With a list, the component owns the host directories of `imagesDir`.
-   */
-  images?: string[];
-  /** A file with more references, one per line (`#` comments), read at construction. */
-  imagesFile?: string;
-  /** Credentials per registry host (e.g. `{"quay.io": {username, password}}`); kept secret. */
-  registryCredentials?: pulumi.Input<Record<string, pulumi.Input<RegistryCredential>>>;
-  /** A registries.conf for skopeo instead of its default ones (e.g. mirrors or insecure hosts). */
-  registriesConf?: string;
-}
-
-/** Mirror arguments after validation (internal). */
-export interface ResolvedMirror {
-  items: MirrorItem[];
-  /** The upstream hosts of the list, sorted (wired even before anything is mirrored). */
-  hosts: string[];
-  skopeo: SkopeoOptions;
-  registryCredentials?: MirrorArgs["registryCredentials"];
-}
-
-/** Checks the mirror arguments, adding every problem; undefined when there is no list. */
-export function checkMirrorArgs(args: MirrorArgs, problems: string[]): ResolvedMirror | undefined {
-  if (args.images === undefined && args.imagesFile === undefined) {
-    if (args.registryCredentials !== undefined || args.registriesConf !== undefined)
-      problems.push("registryCredentials and registriesConf are only used with images or imagesFile");
-    return undefined;
-  }
-  const refs: string[] = [];
-  if (args.images !== undefined) {
-    if (!Array.isArray(args.images) || args.images.some((r) => typeof r !== "string"))
-      problems.push("images must be a list of image references (plain strings)");
-    else refs.push(...args.images);
-  }
-  const parsed = parseReferences(refs);
-  const found = parsed.problems.map((p) => `images: ${p}`);
-  const references = [...parsed.references];
-  if (args.imagesFile !== undefined) {
-    try {
-      const list = parseImageList(fs.readFileSync(args.imagesFile, "utf8"), args.imagesFile);
-      found.push(...list.problems.map((p) => `imagesFile: ${p}`));
-      references.push(...list.references);
-    } catch (e) {
-      found.push(`imagesFile "${args.imagesFile}" cannot be read: ${(e as Error).message}`);
-    }
-  }
-  const plan = planMirror(references);
-  found.push(...plan.problems.map((p) => `images: ${p}`));
-  if (args.registriesConf !== undefined && !fs.existsSync(args.registriesConf))
-    found.push(`registriesConf "${args.registriesConf}" does not exist`);
-  problems.push(...found);
-  if (found.length) return undefined;
-  return {
-    items: plan.items,
-    hosts: [...new Set(plan.items.map((i) => i.ref.host))].sort(),
-    skopeo: {
-      retries: DEFAULT_RETRIES,
-      registriesConf: args.registriesConf && path.resolve(args.registriesConf),
-    },
-    registryCredentials: args.registryCredentials,
-  };
-}
+import type { SkopeoOptions } from "./skopeo";
 
 /** The auth.json document skopeo reads, as a secret. */
 export function authJson(creds: NonNullable<MirrorArgs["registryCredentials"]>): pulumi.Output<string> {

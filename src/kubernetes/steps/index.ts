@@ -4,8 +4,7 @@
  * resources with `ctx.child`, reading earlier slots with `need`, setting its
  * outputs on `ctx.outputs`) and add it to this list.
  */
-import type { ResolvedArgs } from "../args";
-import { Workload } from "../workload";
+import { Workload, type ResolvedArgs } from "../args";
 import { configMapsStep } from "./configMaps";
 import type { Step } from "./context";
 import { endpointsStep } from "./endpoints";
