@@ -11,7 +11,7 @@
  *   └── ConfigMap kube-public/local-registry-hosting   (localRegistryHosting)
  *
  * A thin shell: validate the args (at construction, every problem at once),
- * mirror the listed `images` and then plan (scan + render, see mirrorPlan.ts
+ * mirror the listed `images` and then plan (scan + render, see steps/mirror.ts
  * and plan.ts), then run the build steps (steps/). The
  * images dir is scanned when the component is constructed; how many
  * ConfigMaps there are depends on it, so the children are registered once the
@@ -32,10 +32,9 @@ import {
   type StaticContainerRegistryArgs,
   type Workload,
 } from "./args";
-import { planMirrored, markPending } from "./mirrorPlan";
 import { instanceName } from "./labels";
 import type { RegistryOutputName, RegistryOutputs, RegistryOutputValues, ServedRepository } from "./outputs";
-import { newContext, stepsFor } from "./steps";
+import { markPending, newContext, planMirrored, stepsFor } from "./steps";
 
 export const STATIC_CONTAINER_REGISTRY_TYPE = "static-container-registry:index:StaticContainerRegistry";
 

@@ -2,7 +2,8 @@
  * The component's build, step by step, in order. To add a feature: write a
  * `(ctx: BuildContext) => void` in its own module here (registering its
  * resources with `ctx.child`, reading earlier slots with `need`, setting its
- * outputs on `ctx.outputs`) and add it to this list.
+ * outputs on `ctx.outputs`) and add it to this list. Before them, and before
+ * the plan they share, the mirror step (mirror.ts) fills the images dir.
  */
 import { Workload, type ResolvedArgs } from "../args";
 import { configMapsStep } from "./configMaps";
@@ -53,3 +54,4 @@ export function stepsFor(a: ResolvedArgs): readonly Step[] {
 }
 
 export { newContext, need, type BuildContext, type Step } from "./context";
+export { markPending, planMirrored } from "./mirror";

@@ -1,15 +1,16 @@
 /**
- * The component's mirror part: each listed image becomes a
- * `command.local.Command` that runs the mirror script of script.ts for it
+ * The step before the plan, when the component mirrors `images`: each listed
+ * image becomes a `command.local.Command` that runs src/mirror's script for it
  * (the same text the CLI runs), and the scan waits for them.
  *
  * Order, which must hold: the commands are registered first; on `up` the
  * component awaits their outputs (they resolve when the copies are done),
  * removes the mirrored tags the list no longer names (their commands' deletes
  * would only run at the end of the update, after the config was rendered),
- * and only then scans and renders. In a preview, commands that would run have
- * unknown outputs: the config is then planned from what is on disk (nothing,
- * on a fresh dir) and every output that depends on the scan is unknown.
+ * and only then scans and renders. In a preview with commands still to run,
+ * the config is planned from what is on disk (an empty tree on a fresh dir)
+ * and marked pending: the ConfigMaps' data and every output that depends on
+ * the scan are unknown until `up`.
  *
  * Credentials stay secrets: they reach the script as an auth.json document in
  * its environment (a secret input of the command), never in its text, its
@@ -20,22 +21,65 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { MirrorArgs, ResolvedMirror } from "../kubernetes/args/mirror";
-import type { MirrorItem } from "./plan";
-import { pruneTree } from "./prune";
-import { AUTH_ENV, mirrorScript, unmirrorScript } from "./script";
-import type { SkopeoOptions } from "./skopeo";
+import type { Inventory } from "../../inventory/model";
+import type { MirrorItem } from "../../mirror/plan";
+import { pruneTree } from "../../mirror/prune";
+import { AUTH_ENV, authJsonDocument, mirrorScript, unmirrorScript } from "../../mirror/script";
+import type { SkopeoOptions } from "../../mirror/skopeo";
+import type { MirrorArgs, ResolvedArgs, ResolvedMirror } from "../args";
+import type { RegistryOutputs } from "../outputs";
+import { ImagesTreeError, planFromInventory, planRegistry, type RegistryPlan } from "../plan";
+
+export interface MirroredPlan {
+  plan: RegistryPlan;
+  /** Set when the plan is a stand-in for what the mirror commands will produce (a preview). */
+  pending?: pulumi.Output<unknown>;
+}
+
+/** The plan, after the mirror commands when there is an image list (see the header). */
+export async function planMirrored(
+  name: string,
+  a: ResolvedArgs,
+  parent: pulumi.Resource,
+): Promise<MirroredPlan> {
+  if (!a.mirror) return { plan: await planRegistry(name, a) };
+  const commands = registerMirrorCommands(name, a.mirror, a.imagesDir, parent);
+  if (await mirrorFinished(commands)) {
+    pruneUnlisted(a.imagesDir, a.mirror);
+    return { plan: await planRegistry(name, a) };
+  }
+  const pending = afterMirror(commands, undefined);
+  const empty: Inventory = { root: a.imagesDir, repositories: [], manifests: {}, blobs: {}, problems: [] };
+  let plan: RegistryPlan = { inventory: empty, ...planFromInventory(empty, a) };
+  if (fs.existsSync(a.imagesDir)) {
+    try {
+      plan = await planRegistry(name, a);
+    } catch (e) {
+      // Half-mirrored or empty: what `up` will produce is unknown anyway.
+      if (!(e instanceof ImagesTreeError)) throw e;
+    }
+  }
+  // Rendered config is not known before the commands ran: unknown in the preview.
+  const unknown = (v: string) => pending.apply(() => v) as unknown as string;
+  plan = { ...plan, shards: plan.shards.map((s) => ({ ...s, files: mapValues(s.files, unknown) })) };
+  return { plan, pending };
+}
+
+/** Makes the outputs that depend on the scan unknown while the mirror is pending. */
+export function markPending(outputs: Partial<RegistryOutputs>, pending: pulumi.Output<unknown>): void {
+  for (const key of ["repositories", "summary", "totalBytes", "contentHash", "configMapNames"] as const) {
+    const value = outputs[key];
+    if (value !== undefined) (outputs as Record<string, unknown>)[key] = pending.apply(() => value);
+  }
+}
+
+function mapValues<T, U>(o: Record<string, T>, f: (v: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
+}
 
 /** The auth.json document skopeo reads, as a secret. */
 export function authJson(creds: NonNullable<MirrorArgs["registryCredentials"]>): pulumi.Output<string> {
-  return pulumi.secret(
-    pulumi.output(creds).apply((byHost) => {
-      const auths: Record<string, { auth: string }> = {};
-      for (const [host, c] of Object.entries(byHost))
-        auths[host] = { auth: Buffer.from(`${c.username}:${c.password}`).toString("base64") };
-      return JSON.stringify({ auths });
-    }),
-  );
+  return pulumi.secret(pulumi.output(creds).apply(authJsonDocument));
 }
 
 /** The child resource name of an item's command: readable, and unique by a hash of the reference. */
