@@ -7,8 +7,9 @@
  *
  * The public argument types use optional fields and no TypeScript union or
  * intersection types, so that the component can be published as a Pulumi
- * package for every language (see common.ts). The concerns' interfaces are
- * listed in the order other languages show the arguments in.
+ * package for every language (see common.ts): `StaticContainerRegistryArgs`
+ * is one interface extending the concerns' interfaces, in the order the
+ * schema lists the arguments.
  *
  * To add an argument: put it, with its TSDoc, into its concern's interface,
  * add its entry to that concern's table (`…_ARGS`: may it be an Output, and
@@ -91,7 +92,10 @@ export interface StaticContainerRegistryArgs
     NodesArgs,
     ResourceOptionsArgs {}
 
-/** Every argument, and whether it may be an Output (see `ArgTable`). */
+/**
+ * Every argument, and whether it may be an Output (see `ArgTable`). Its order
+ * is the order of the plain-value problems and breaks ties between typo hints.
+ */
 const ARGS: ArgTable<StaticContainerRegistryArgs> = {
   ...IMAGES_ARGS,
   ...MIRROR_ARGS,
