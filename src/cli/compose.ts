@@ -209,14 +209,40 @@ function readRecordTexts(dir: string): Map<string, string> {
  * not change meanwhile (see the top of this file). Returns the records.
  */
 function writeCatalog(dir: string): RootRecord[] {
-  for (let round = 0; round < MAX_CATALOG_ROUNDS; round++) {
-    const texts = readRecordTexts(dir);
-    const records = parseRecords(dir, texts);
-    writeFiles(dir, { [COMPOSE_CATALOG]: composeCatalog(records) });
-    const now = readRecordTexts(dir);
-    if (now.size === texts.size && [...now].every(([f, t]) => texts.get(f) === t)) return records;
+  try {
+    return settle(
+      () => readRecordTexts(dir),
+      (texts) => {
+        const records = parseRecords(dir, texts);
+        writeFiles(dir, { [COMPOSE_CATALOG]: composeCatalog(records) });
+        return records;
+      },
+    );
+  } catch (e) {
+    if (e instanceof Unsettled)
+      throw new UsageError(
+        `the roots in ${dir} kept changing while the catalog was written; run generate again`,
+      );
+    throw e;
   }
-  throw new UsageError(`the roots in ${dir} kept changing while the catalog was written; run generate again`);
+}
+
+class Unsettled extends Error {}
+
+/**
+ * Reads the inputs, writes what follows from them, and reads them again:
+ * done when they are what the write came from, else once more (at most
+ * MAX_CATALOG_ROUNDS times). The last writer of several at once is then one
+ * that saw every input written before its check.
+ */
+export function settle<T>(read: () => Map<string, string>, write: (inputs: Map<string, string>) => T): T {
+  for (let round = 0; round < MAX_CATALOG_ROUNDS; round++) {
+    const inputs = read();
+    const out = write(inputs);
+    const now = read();
+    if (now.size === inputs.size && [...now].every(([k, v]) => inputs.get(k) === v)) return out;
+  }
+  throw new Unsettled();
 }
 
 /**
