@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { scan } from "../inventory";
-import { renderInclude, renderStandalone, type RenderOptions } from "../nginx";
-import { renderSharedInclude } from "../nginx/include";
+import { renderInclude, renderSharedInclude, renderStandalone, type RenderOptions } from "../nginx";
 import { NJS_MODULE } from "../nginx/njs";
 import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
 import { UsageError } from "./errors";
