@@ -70,6 +70,13 @@ describe("generate --into", () => {
       ),
     );
     assert.deepEqual(catalog(dir), ["base/app", "base/lib/x", "extra/sub/app", "extra/sub/tool"]);
+    // Files nginx reads from elsewhere (a ConfigMap mount): that place goes into http.conf.
+    const elsewhere = cli(["generate", "--shared", "--into", dir, "--config-dir", "/etc/registry/parts"]);
+    assert.equal(elsewhere.status, 0, elsewhere.stderr);
+    const http = fs.readFileSync(path.join(dir, "http.conf"), "utf8");
+    assert.match(http, /^ {4}include \/etc\/registry\/parts\/roots\/\*\.map;$/m);
+    assert.match(http, /^js_import scr from \/etc\/registry\/parts\/static-container-registry\.js;$/m);
+    assert.doesNotMatch(http, new RegExp(dir));
   });
 
   test("re-running a root replaces its files only; the catalog follows", () => {

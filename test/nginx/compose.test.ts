@@ -6,6 +6,8 @@
  * (Real nginx serving a composition: test/e2e/compose.test.ts.)
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, test } from "node:test";
 import { byteOrder } from "../../src/inventory/model";
 import { RenderError, renderInclude } from "../../src/nginx";
@@ -244,6 +246,14 @@ describe("composition (compose.ts)", () => {
     assert.doesNotMatch(own, /^map_hash/m, "no directive");
     assert.match(own, new RegExp(`map_hash_bucket_size\\n# ${minBucketSize(LONGEST_KEY_BYTES)} or more`));
     assert.throws(() => renderComposeShared({ dir: "parts" }), /absolute/);
+    const readme = fs.readFileSync(path.join(__dirname, "../../../README.md"), "utf8");
+    assert.match(
+      readme,
+      new RegExp(
+        `\`map_hash_bucket_size\` ${minBucketSize(LONGEST_KEY_BYTES)} fits every valid name and tag`,
+      ),
+      "the README gives the same minimum",
+    );
   });
 
   test("minBucketSize: nginx's element size of a key plus a pointer", () => {
