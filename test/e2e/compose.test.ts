@@ -32,19 +32,37 @@ after(async () => {
   await stopAll();
 });
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function stopPid(pid: number): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!alive()) return;
+  if (!alive(pid)) return;
   process.kill(pid, "SIGQUIT");
-  for (let i = 0; i < 200 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (alive()) process.kill(pid, "SIGKILL");
+  for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  if (alive(pid)) process.kill(pid, "SIGKILL");
+}
+
+/** The PIDs of a process's children (nginx's workers), from /proc. */
+function childrenOf(pid: number): number[] {
+  return fs
+    .readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        // pid (comm) state ppid …: the comm may hold spaces and parentheses, so count from the last ")".
+        const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** The README's code blocks whose info string is `<lang> <marker>`, in order. */
@@ -300,14 +318,14 @@ describe("several images roots in one server (README: two-roots)", () => {
 
     // Until the reload, nginx serves what it loaded.
     assert.equal((await rawRequest(port, "GET", "/v2/extra/busybox/tags/list")).status, 200);
+    // The old workers serve on until they see the reload; once they are gone, only the new config answers.
+    const oldWorkers = childrenOf(daemons[0]);
+    assert.ok(oldWorkers.length > 0, "nginx has workers");
     sh(reload, log, shellEnv);
-    const deadline = Date.now() + 15000;
-    let tags: unknown;
-    while (Date.now() < deadline) {
-      tags = (await getJson(port, "/v2/extra/library/alpine/tags/list")).json.tags;
-      if (Array.isArray(tags) && tags.includes("3.20")) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const deadline = Date.now() + 30000;
+    while (oldWorkers.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(oldWorkers.filter(alive), [], "the old workers have exited");
+    const tags = (await getJson(port, "/v2/extra/library/alpine/tags/list")).json.tags;
     assert.deepEqual(tags, ["3.19", "3.20"], "the new tag, after the reload");
     const m = await rawRequest(port, "GET", "/v2/extra/library/alpine/manifests/3.20");
     assert.equal(m.status, 200);
