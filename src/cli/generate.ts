@@ -2,8 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { scan } from "../inventory";
 import { renderInclude, renderSharedInclude, renderStandalone, type RenderOptions } from "../nginx";
+import type { AccessLogFormat } from "../nginx/accessLog";
 import { NJS_MODULE } from "../nginx/njs";
 import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
+import { shCommand } from "../shell";
 import { UsageError } from "./errors";
 import { tlsFromFlags, type TlsFlags } from "./tls";
 
@@ -24,6 +26,8 @@ export interface GenerateOptions extends TlsFlags {
   runtimeDir: string;
   configDir?: string;
   output?: string;
+  accessLog?: AccessLogFormat;
+  metricsListen?: string;
 }
 
 /**
@@ -37,6 +41,8 @@ export async function runGenerate(root: string | undefined, opts: GenerateOption
     throw new UsageError(
       "--tls-cert and --tls-key need --standalone (the include goes into a server of yours)",
     );
+  if (opts.metricsListen !== undefined && !opts.standalone)
+    throw new UsageError("--metrics-listen needs --standalone (the include goes into a server of yours)");
   const tls = tlsFromFlags(opts);
   if (opts.lists && !opts.omitConstants) throw new UsageError("--lists goes with --omit-constants");
   // The parts that are the same for every images root read none (ROOT, if given, is not scanned).
@@ -67,7 +73,15 @@ export async function runGenerate(root: string | undefined, opts: GenerateOption
     parseListen(opts.listen);
     const configDir = path.resolve(opts.configDir ?? opts.output ?? path.join(opts.runtimeDir, "conf"));
     const runtimeDir = path.resolve(opts.runtimeDir);
-    const rendered = renderStandalone(inv, { ...base, listen: opts.listen, runtimeDir, configDir, tls });
+    const rendered = renderStandalone(inv, {
+      ...base,
+      listen: opts.listen,
+      runtimeDir,
+      configDir,
+      tls,
+      accessLogFormat: opts.accessLog,
+      metricsListen: opts.metricsListen,
+    });
     const names = Object.keys(rendered.files);
     if (!opts.output) {
       if (names.length > 1) {
@@ -80,7 +94,7 @@ export async function runGenerate(root: string | undefined, opts: GenerateOption
     }
     writeFilesAtomically(opts.output, rendered.files);
     process.stderr.write(
-      `wrote ${names.length} file(s) to ${opts.output}; run: nginx -c ${path.join(configDir, rendered.main)} -p ${runtimeDir} -e stderr\n`,
+      `wrote ${names.length} file(s) to ${opts.output}; run: ${shCommand(["mkdir", "-p", runtimeDir])} && ${shCommand(["nginx", "-c", path.join(configDir, rendered.main), "-p", runtimeDir, "-e", "stderr"])}\n`,
     );
     return 0;
   }

@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from "commander";
 import { runCheck } from "./check";
 import { UsageError } from "./errors";
 import { RenderError } from "../nginx";
+import { ACCESS_LOG_FORMATS, DEFAULT_ACCESS_LOG_FORMAT } from "../nginx/accessLog";
 import { runGenerateInto, type IntoOptions } from "./compose";
 import { runGenerate } from "./generate";
 import { runServe } from "./serve";
@@ -81,6 +82,8 @@ function program(): Command {
       "with --standalone: serve HTTPS (and HTTP/2) with this PEM certificate chain",
     )
     .option("--tls-key <file>", "with --standalone: the certificate's PEM private key")
+    .addOption(accessLogOption("with --standalone: "))
+    .option("--metrics-listen <host:port>", "with --standalone: serve Prometheus metrics at /metrics here")
     .option("-o, --output <path>", "write to this file (a directory with --standalone) instead of stdout")
     .action(async (root: string | undefined, opts) => {
       process.exitCode =
@@ -110,6 +113,8 @@ function program(): Command {
       "serve HTTPS (and HTTP/2) with this PEM certificate chain; plain HTTP is refused",
     )
     .option("--tls-key <file>", "the certificate's PEM private key")
+    .addOption(accessLogOption(""))
+    .option("--metrics-listen <host:port>", "also serve Prometheus metrics at /metrics on this address")
     .action(async (root: string, opts) => {
       process.exitCode = await runServe(root, opts);
     });
@@ -167,6 +172,7 @@ async function runInto(root: string | undefined, opts: Record<string, unknown>):
       ["output", "--output"],
       ["tlsCert", "--tls-cert"],
       ["tlsKey", "--tls-key"],
+      ["metricsListen", "--metrics-listen"],
     ] as const
   ).filter(([k]) => opts[k] !== undefined);
   if (other.length) {
@@ -176,6 +182,16 @@ async function runInto(root: string | undefined, opts: Record<string, unknown>):
     );
   }
   return runGenerateInto(root, opts as unknown as IntoOptions);
+}
+
+/** `--access-log json|combined|off`, one definition for serve and generate. */
+function accessLogOption(prefix: string): Option {
+  return new Option(
+    "--access-log <format>",
+    `${prefix}the request log on stdout: one JSON object per request, nginx's combined line, or none`,
+  )
+    .choices(ACCESS_LOG_FORMATS)
+    .default(DEFAULT_ACCESS_LOG_FORMAT);
 }
 
 function collectOption(value: string, previous: string[]): string[] {

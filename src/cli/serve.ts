@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { scan, summarize, type Inventory } from "../inventory";
 import { renderStandalone, type RenderedConfig } from "../nginx";
+import type { AccessLogFormat } from "../nginx/accessLog";
 import { problemText } from "../problemList";
 import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
 import { UsageError } from "./errors";
@@ -17,6 +18,10 @@ export interface ServeOptions extends TlsFlags {
   namePrefix?: string;
   nginx?: string;
   user?: string;
+  /** The request log's lines on stdout (accessLog.ts). */
+  accessLog?: AccessLogFormat;
+  /** Where to serve Prometheus metrics (metrics.ts), if anywhere. */
+  metricsListen?: string;
 }
 
 /** nginx on PATH, then the sbin dirs Debian puts it in. */
@@ -80,6 +85,7 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
         accessLog,
         user,
         njsModulePath,
+        ...observability(opts),
       });
     // The module of this nginx (nginx -V), wherever its packages put it.
     const njsModulePath = findNjsModule(nginx).path;
@@ -137,6 +143,11 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The pull log's format and the metrics address, as renderStandalone takes them. */
+function observability(opts: ServeOptions) {
+  return { accessLogFormat: opts.accessLog, metricsListen: opts.metricsListen };
 }
 
 /**
