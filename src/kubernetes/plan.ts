@@ -53,7 +53,8 @@ export interface RegistryPlan {
 /** Renders the files for an already scanned, problem-free Inventory. Pure and deterministic. */
 export function planFromInventory(
   inv: Inventory,
-  a: Pick<ResolvedArgs, "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls">,
+  a: Pick<ResolvedArgs, "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls"> &
+    Partial<Pick<ResolvedArgs, "accessLog" | "metricsPort">>,
 ): Omit<RegistryPlan, "inventory"> {
   const maxFileBytes = a.maxConfigMapBytes - KEY_ALLOWANCE;
   const nginx = renderStandalone(inv, {
@@ -65,6 +66,8 @@ export function planFromInventory(
     maxFileBytes,
     workerProcesses: a.workerProcesses,
     ...(a.tls ? { tls: podTlsFiles() } : {}),
+    accessLogFormat: a.accessLog,
+    ...(a.metricsPort !== undefined ? { metricsListen: String(a.metricsPort) } : {}),
   });
   const guard = renderDriftGuard(inv, {
     imagesRoot: POD_PATHS.images,
@@ -95,7 +98,8 @@ export async function planRegistry(
   a: Pick<
     ResolvedArgs,
     "imagesDir" | "verify" | "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls"
-  >,
+  > &
+    Partial<Pick<ResolvedArgs, "accessLog" | "metricsPort">>,
 ): Promise<RegistryPlan> {
   const inventory = await scan(a.imagesDir, { verify: a.verify });
   const problems = [...inventory.problems];
