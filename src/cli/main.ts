@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { runCheck } from "./check";
+import { runDemo } from "./demo";
 import { UsageError } from "./errors";
 import { RenderError } from "../nginx";
 import { ACCESS_LOG_FORMATS, DEFAULT_ACCESS_LOG_FORMAT } from "../nginx/accessLog";
@@ -117,6 +118,24 @@ function program(): Command {
     .option("--metrics-listen <host:port>", "also serve Prometheus metrics at /metrics on this address")
     .action(async (root: string, opts) => {
       process.exitCode = await runServe(root, opts);
+    });
+
+  cmd
+    .command("demo")
+    .description(
+      "Write a small images dir (no network needed: a multi-arch index in an OCI layout, a runnable image, " +
+        "a skopeo dir: tree), serve it like `serve`, and print how to pull from it (Ctrl-C stops it).",
+    )
+    .option("--listen <host:port>", "address to listen on", "127.0.0.1:5000")
+    .option(
+      "--dir <dir>",
+      "write the images into DIR (new or empty) and keep them (default: a temp dir, removed)",
+    )
+    .option("--nginx <path>", "nginx binary (default: nginx on PATH or /usr/sbin/nginx)")
+    .addOption(accessLogOption(""))
+    .option("--metrics-listen <host:port>", "also serve Prometheus metrics at /metrics on this address")
+    .action(async (opts) => {
+      process.exitCode = await runDemo(opts);
     });
 
   cmd

@@ -22,6 +22,8 @@ export interface ServeOptions extends TlsFlags {
   accessLog?: AccessLogFormat;
   /** Where to serve Prometheus metrics (metrics.ts), if anywhere. */
   metricsListen?: string;
+  /** Called once nginx accepts connections, after the ready message (the demo prints its pull commands). */
+  onReady?: () => void;
 }
 
 /** nginx on PATH, then the sbin dirs Debian puts it in. */
@@ -132,6 +134,7 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
         `serving ${inv.repositories.length} repositories from ${inv.root}\n` +
           `registry ready at ${tls ? "https" : "http"}://${shown}:${port}/v2/ (Ctrl-C to stop; SIGHUP re-scans and reloads)\n`,
       );
+      opts.onReady?.();
     }
     const code = await exited;
     unwatch();
