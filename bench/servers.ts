@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { scan, type Inventory } from "../src/inventory";
 import { freePort, waitForPort } from "../test/support/tools";
 import { childrenOf, sh, startPinned, waitFor200, type Proc } from "./lib/proc";
-import { renderStandalone, type Rendered } from "./render";
+import { renderStandalone, type Rendered, type StandaloneOptions } from "./render";
 
 export interface Running {
   name: "ours" | "bare" | "reference";
@@ -99,6 +99,8 @@ export interface OursOptions {
   edit?: (files: Record<string, string>, main: string) => Record<string, string>;
   inventory?: Inventory;
   port?: number;
+  /** Render options beyond the bench's own (listen, dirs, one worker): the pull log, metrics. */
+  render?: Pick<StandaloneOptions, "accessLog" | "accessLogFormat" | "metricsListen">;
 }
 
 export interface OursRunning extends Running {
@@ -128,6 +130,7 @@ export async function startOurs(
     runtimeDir,
     configDir,
     workerProcesses: 1,
+    ...opts.render,
   });
   const files = opts.edit ? opts.edit({ ...rendered.files }, rendered.main) : rendered.files;
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(configDir, name), text);

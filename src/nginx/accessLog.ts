@@ -41,10 +41,12 @@ map $scr_name $scr_log_name {
 map $scr_ref $scr_log_ref {
     default $scr_ref;
 }
-# By tag the record's digest ($scr_md), by digest the URL's ($scr_hex).
+# By tag the record's digest ($scr_md), by digest the URL's ($scr_hex): never
+# both (a record found by digest has no digest of its own). An exact key, not
+# a regex: one hash lookup per line.
 map $scr_md$scr_hex $scr_log_digest {
-    "~^(?<scr_ld>[0-9a-f]{64})$" sha256:$scr_ld;
-    default "";
+    "" "";
+    default sha256:$scr_md$scr_hex;
 }
 `;
 }
