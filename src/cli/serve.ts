@@ -236,7 +236,7 @@ function writeConfig(dir: string, files: Record<string, string>) {
  * So, as root, the workers run as the owner of the images root instead.
  */
 function workerUser(root: string, explicit: string | undefined): string | undefined {
-  if (explicit) return explicit;
+  if (explicit) return withPrimaryGroup(explicit);
   if (process.getuid?.() !== 0) return undefined; // nginx cannot switch users anyway
   const st = fs.statSync(root);
   const user = nameOf("/etc/passwd", st.uid);
@@ -248,6 +248,27 @@ function workerUser(root: string, explicit: string | undefined): string | undefi
     return undefined;
   }
   return `${user} ${group}`;
+}
+
+/**
+ * `--user USER` without a group: nginx would take a group named like the
+ * user, which often does not exist (Debian's nobody is in nogroup); the
+ * user's primary group from /etc/passwd instead.
+ */
+function withPrimaryGroup(user: string): string {
+  if (user.includes(" ")) return user;
+  try {
+    for (const line of fs.readFileSync("/etc/passwd", "utf8").split("\n")) {
+      const f = line.split(":");
+      if (f[0] === user && f.length > 3) {
+        const group = nameOf("/etc/group", Number(f[3]));
+        if (group) return `${user} ${group}`;
+      }
+    }
+  } catch {
+    /* no /etc/passwd: as given */
+  }
+  return user;
 }
 
 /** The name of a numeric id in /etc/passwd or /etc/group (name:x:id:...). */
