@@ -20,8 +20,9 @@ import { copyTag } from "../fixtures/variants";
 import { chmodReadable } from "../nginx/fixture";
 import { blob, configBlob, imageManifest, writeTagDir } from "../inventory/tree";
 import { errorCodes, rawRequest } from "../support/http";
+import { readmeBlocks, substitute } from "../support/readme";
 import { freePort, runAny, waitForPort, which } from "../support/tools";
-import { CLI, REPO_ROOT, buildFixtures, once, runClient, scratch, stopAll, tools } from "./harness";
+import { CLI, buildFixtures, once, runClient, scratch, stopAll, tools } from "./harness";
 
 const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
@@ -63,23 +64,6 @@ function childrenOf(pid: number): number[] {
       }
     })
     .map(Number);
-}
-
-/** The README's code blocks whose info string is `<lang> <marker>`, in order. */
-function readmeBlocks(marker: string): { lang: string; text: string }[] {
-  const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
-  const re = new RegExp(`^\`\`\`(\\w+) ${marker}\\n([\\s\\S]*?)^\`\`\`$`, "gm");
-  return [...readme.matchAll(re)].map((m) => ({ lang: m[1], text: m[2] }));
-}
-
-/** `text` with each [from, to] replaced everywhere; each `from` must be there (else the README moved on). */
-function substitute(text: string, pairs: [string, string][]): string {
-  let out = text;
-  for (const [from, to] of pairs) {
-    assert.ok(out.includes(from), `the README example no longer holds ${JSON.stringify(from)}`);
-    out = out.split(from).join(to);
-  }
-  return out;
 }
 
 /** Runs shell text with sh -e, its output to a file (a daemon it starts must not hold a pipe of ours). */
