@@ -151,7 +151,9 @@ export async function runMirror(refs: string[], opts: MirrorOptions): Promise<nu
       const mine = addLines(emptyCounts(), outcome.provenance);
       addLines(provenance, outcome.provenance);
       const signed = mine.verifiedBy.length ? `, signed (${mine.verifiedBy[0]})` : "";
-      const copied = Object.values(mine.copied).some((c) => c > 0) ? ` + ${countsText(mine.copied)}` : "";
+      const copied = Object.values(mine.copied).some((c) => c > 0)
+        ? ` + ${countsText(mine.copied, true)}`
+        : "";
       process.stdout.write(
         `${n} ${what} ${item.canonical} -> ${item.tagPath} (${outcome.digest}${size}${outcome.status === "skipped" ? ", up to date" : ""}${signed})${copied}\n`,
       );

@@ -44,7 +44,9 @@ export function addLines(counts: ProvenanceCounts, lines: readonly string[]): Pr
   return counts;
 }
 
-/** `2 signatures, 0 attestations, 1 SBOM, 0 referrers`. */
-export function countsText(byKind: Record<ProvenanceKind, number>): string {
-  return PROVENANCE_KINDS.map((k) => kindCount(k, byKind[k])).join(", ");
+/** `2 signatures, 0 attestations, 1 SBOM, 0 referrers`; with `onlySome`, the kinds with none left out. */
+export function countsText(byKind: Record<ProvenanceKind, number>, onlySome = false): string {
+  return PROVENANCE_KINDS.filter((k) => !onlySome || byKind[k] > 0)
+    .map((k) => kindCount(k, byKind[k]))
+    .join(", ");
 }

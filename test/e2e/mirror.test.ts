@@ -26,8 +26,8 @@ import {
   CLI,
   buildFixtures,
   once,
+  pushFixture as push,
   rawRequest,
-  runClient,
   runClientAny,
   scratch,
   startContainerd,
@@ -35,7 +35,6 @@ import {
   startRegistry,
   stopAll,
   tools,
-  type Reference,
 } from "./harness";
 
 after(stopAll);
@@ -141,21 +140,6 @@ const env = once(async () => {
   const root = path.join(work, "images");
   return { fx, a, b, list, conf, listFile, root, work };
 });
-
-/** skopeo copy of a fixture (dir: tree or OCI layout tag) to an upstream, keeping its digest. */
-function push(img: FixtureImage, to: Reference, ref: string): void {
-  const src = img.source === "dir" ? `dir:${img.path}` : `oci:${img.path}:${img.tag}`;
-  runClient("skopeo", [
-    "--insecure-policy",
-    "copy",
-    "--all",
-    "--preserve-digests",
-    "--quiet",
-    "--dest-tls-verify=false",
-    src,
-    `docker://${to.host}/${ref}`,
-  ]);
-}
 
 /** The CLI with the test's registries.conf (through the environment variable the CLI honours). */
 function cli(conf: string, args: string[]) {

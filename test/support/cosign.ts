@@ -136,3 +136,51 @@ export function opensslVerifies(
       : ["dgst", "-sha256", "-verify", pub, "-signature", sigFile, file];
   return spawnSync("openssl", args).status === 0;
 }
+
+/** Any OCI image manifest of a config and layers (an attestation, an attached SBOM, an OCI 1.1 artifact). */
+export function ociImage(o: {
+  config: Buffer;
+  configMediaType: string;
+  layers: { mediaType: string; data: Buffer; annotations?: Record<string, string> }[];
+  artifactType?: string;
+  subject?: { mediaType: string; digest: string; size: number };
+  annotations?: Record<string, string>;
+}): SignatureImage {
+  const blobs = new Map<string, Buffer>([[sha256(o.config), o.config]]);
+  const doc: Record<string, unknown> = { schemaVersion: 2, mediaType: OCI_MANIFEST };
+  if (o.artifactType) doc.artifactType = o.artifactType;
+  doc.config = { mediaType: o.configMediaType, digest: sha256(o.config), size: o.config.length };
+  doc.layers = o.layers.map((l) => {
+    blobs.set(sha256(l.data), l.data);
+    return {
+      mediaType: l.mediaType,
+      digest: sha256(l.data),
+      size: l.data.length,
+      ...(l.annotations ? { annotations: l.annotations } : {}),
+    };
+  });
+  if (o.subject)
+    doc.subject = { mediaType: o.subject.mediaType, digest: o.subject.digest, size: o.subject.size };
+  if (o.annotations) doc.annotations = o.annotations;
+  const manifest = Buffer.from(JSON.stringify(doc));
+  return { manifest, digest: sha256(manifest), blobs };
+}
+
+/** The index the referrers tag schema keeps under `sha256-<hex>`: one descriptor per referrer, artifactType included. */
+export function referrersIndex(
+  referrers: { digest: string; size: number; artifactType: string; annotations?: Record<string, string> }[],
+): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: referrers.map((r) => ({
+        mediaType: OCI_MANIFEST,
+        digest: r.digest,
+        size: r.size,
+        artifactType: r.artifactType,
+        ...(r.annotations ? { annotations: r.annotations } : {}),
+      })),
+    }),
+  );
+}
