@@ -136,6 +136,7 @@ function program(): Command {
   cmd
     .command("provenance", { hidden: true })
     .description("(internal, run by mirror) carry and verify what refers to one image")
+    .requiredOption("--ref <reference>", "the reference as listed (named in a failure)")
     .requiredOption("--source <repository>", "the upstream repository (host/path)")
     .requiredOption("--dest <dir>", "the image's tag directory")
     .requiredOption("--digest <digest>", "the image's digest")

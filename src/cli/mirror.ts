@@ -140,9 +140,13 @@ export async function runMirror(refs: string[], opts: MirrorOptions): Promise<nu
       }
       for (const w of outcome.warnings) process.stderr.write(`warning: ${w}\n`);
       if (outcome.status === "failed") {
+        // The provenance step names the reference itself (for the component's output).
+        const error = outcome.error.startsWith(`${item.canonical}: `)
+          ? outcome.error.slice(item.canonical.length + 2)
+          : outcome.error;
         counts.failed++;
-        failures.push(`${item.ref.input}: ${outcome.error}`);
-        process.stderr.write(`static-container-registry: mirror ${item.ref.input}: ${outcome.error}\n`);
+        failures.push(`${item.ref.input}: ${error}`);
+        process.stderr.write(`static-container-registry: mirror ${item.ref.input}: ${error}\n`);
         continue;
       }
       counts[outcome.status]++;

@@ -2,7 +2,9 @@
  * `provenance` (internal): the provenance step of one image, as the mirror
  * script runs it (src/provenance/command.ts builds the command line). Prints
  * the lines of src/provenance/report.ts; a refused image or a failed fetch is
- * one line on stderr and exit 1, so the script stops before the image lands.
+ * one line on stderr, starting with the reference (the component's failed
+ * command shows only that output), and exit 1, so the script stops before
+ * the image lands.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -15,6 +17,8 @@ import { carryLines } from "../provenance/report";
 import { UsageError } from "./errors";
 
 export interface ProvenanceOptions {
+  /** The reference as listed (canonical), for the failure line. */
+  ref: string;
   source: string;
   dest: string;
   digest: string;
@@ -74,7 +78,7 @@ export async function runProvenance(opts: ProvenanceOptions): Promise<number> {
   } catch (e) {
     const what = e instanceof Refusal ? `refused: ${e.message}` : (e as Error).message;
     const note = kept && e instanceof Refusal ? "; the copy mirrored earlier is left as it was" : "";
-    process.stderr.write(`${what}${note}\n`);
+    process.stderr.write(`${opts.ref}: ${what}${note}\n`);
     return 1;
   }
 }

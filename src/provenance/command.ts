@@ -33,6 +33,8 @@ export function provenanceArgv(
   const argv = [
     ...self,
     "provenance",
+    "--ref",
+    item.canonical,
     "--source",
     `${item.ref.host}/${item.ref.path}`,
     "--dest",

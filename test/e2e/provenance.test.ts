@@ -25,10 +25,15 @@
  * The tests run in order and share the upstream and the mirrored tree.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
+import { parseReference } from "../../src/mirror/reference";
+import { planMirror } from "../../src/mirror/plan";
+import { mirrorScript } from "../../src/mirror/script";
+import { provenanceArgv, VERIFY_KEYS_ENV, verifyKeysEnv } from "../../src/provenance/command";
 import { provenanceTag } from "../../src/provenance/tags";
 import { fixture, type FixtureImage } from "../fixtures/build";
 import {
@@ -347,6 +352,29 @@ describe("provenance", () => {
     assert.match(r.stdout, /signed\/multi:1\.0 -> .*, signed \(.*ours-ed25519\.pub\)\)/);
     assert.match(r.stdout, /signed\/rsa:1\.0 -> .*, signed \(.*ours-rsa\.pub\)\)/);
     assert.match(r.stdout, /^signatures verified: 3 of 7 images \(keys: /m);
+  });
+
+  test("the mirror script the component registers fails, its output naming the reference and the reason", async (t) => {
+    if (!tools(t, ...TOOLS)) return;
+    const { work, conf, images, trusted } = await env();
+    const root = path.join(work, "scripted");
+    const foreign = images.find((i) => i.repo === "plain/foreign")!;
+    const [item] = planMirror([parseReference(foreign.ref)]).items;
+    const skopeo = { retries: 1, registriesConf: conf };
+    const script = mirrorScript(item, root, skopeo, provenanceArgv(item, root, skopeo, true));
+    const keys = verifyKeysEnv(
+      trusted.map((k) => ({ name: path.basename(k.pub), text: fs.readFileSync(k.pub, "utf8") })),
+    );
+    const r = spawnSync("sh", ["-c", script], {
+      env: { ...process.env, [VERIFY_KEYS_ENV]: keys },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.equal(
+      r.stderr.trim().split("\n").at(-1),
+      `${foreign.ref}: refused: the signature was made by none of the 3 given keys (ours-ecdsa.pub, ours-ed25519.pub, ours-rsa.pub)`,
+    );
+    assert.ok(!fs.existsSync(path.join(root, HOST)), "nothing landed");
   });
 
   test("--no-referrers copies the images alone; it cannot go with --verify-key", async (t) => {
