@@ -26,7 +26,13 @@ export async function runCheck(root: string, opts: CheckOptions): Promise<number
   if (opts.json) {
     process.stdout.write(
       JSON.stringify(
-        { root: inv.root, summary: s, problems: inv.problems, warnings: inv.warnings ?? [] },
+        {
+          root: inv.root,
+          summary: s,
+          ...(signatures ? { signed: signatures.verified } : {}),
+          problems: inv.problems,
+          warnings: inv.warnings ?? [],
+        },
         null,
         2,
       ) + "\n",

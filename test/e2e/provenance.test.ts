@@ -400,6 +400,20 @@ describe("provenance", () => {
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /signed {8}3 of 3 images/);
     assert.match(ok.stdout, /no problems \(every image signed\)/);
+    const json = runClientAny(process.execPath, [CLI, "check", "--json", verified, ...keyArgs(trusted)]);
+    const report = JSON.parse(json.stdout) as {
+      signed: { image: string; key: string }[];
+      problems: unknown[];
+    };
+    assert.deepEqual(
+      report.signed.map((x) => `${x.image} ${path.basename(x.key)}`),
+      [
+        `${HOST}/signed/ecdsa:1.0 ours-ecdsa.pub`,
+        `${HOST}/signed/multi:1.0 ours-ed25519.pub`,
+        `${HOST}/signed/rsa:1.0 ours-rsa.pub`,
+      ],
+    );
+    assert.deepEqual(report.problems, []);
 
     // The full tree (mirrored without keys) holds the others too.
     const all = runClientAny(process.execPath, [CLI, "check", root, ...keyArgs(trusted)]);
