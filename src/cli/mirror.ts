@@ -29,6 +29,7 @@ import {
 import { errorLine } from "../mirror/exec";
 import { provenanceArgv, VERIFY_KEYS_ENV, verifyKeysEnv } from "../provenance/command";
 import { addLines, countsText, emptyCounts } from "../provenance/report";
+import { subjectOfTag } from "../provenance/tags";
 import { formatBytes } from "./common";
 import { UsageError } from "./errors";
 import { readKeyFiles } from "./provenance";
@@ -180,7 +181,7 @@ export async function runMirror(refs: string[], opts: MirrorOptions): Promise<nu
       `signatures verified: ${provenance.verifiedBy.length} of ${items.length} image${items.length === 1 ? "" : "s"} (keys: ${keyFiles.join(", ")})`,
     );
   if (opts.prune) {
-    const removed = pruneTree(root, new Set(items.map((i) => i.tagPath)));
+    const removed = pruneTree(root, new Set(items.map((i) => i.tagPath)), subjectOfTag);
     out.push(
       `pruned ${removed.length} tag${removed.length === 1 ? "" : "s"} no longer listed${removed.length ? `: ${removed.join(", ")}` : ""}`,
     );

@@ -6,18 +6,20 @@
  * renamed to a dot-directory before it is deleted, so no half tag is seen;
  * directories left empty are removed up to ROOT.
  *
- * What refers to a kept image stays with it: a provenance tag
- * (`sha256-<hex>.sig`, `.att`, `.sbom`, or the referrers index `sha256-<hex>`,
- * src/provenance/tags.ts) is kept while its repository keeps a manifest of
- * that digest (a tag's, a platform manifest's, or a kept referrer's); the
- * provenance of an image no longer listed, or of an older digest of a tag,
- * goes.
+ * What refers to a kept image stays with it: a tag that `refersTo` says
+ * refers to a digest (the provenance tags of src/provenance/tags.ts, which
+ * the callers pass in: provenance stands on this folder, not under it) is kept
+ * while its repository keeps a manifest of that digest (a tag's, a platform
+ * manifest's, or a kept referrer's); what referred to an image no longer
+ * listed, or to an older digest of a tag, goes.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseProvenanceTag } from "../provenance/tags";
 import { hostOfRepository } from "./reference";
+
+/** The digest a tag refers to (a signature's, an SBOM's), or undefined for an image's own tag. */
+export type RefersTo = (tag: string) => string | undefined;
 
 /** Tag directories (holding manifest.json) under host directories, relative to root, sorted. */
 export function mirroredTagPaths(root: string): string[] {
@@ -54,8 +56,13 @@ function heldDigests(dir: string): string[] {
   return out;
 }
 
-/** `keep`, and the provenance tags that belong to what it keeps (see the header). */
-function withProvenance(root: string, all: readonly string[], keep: ReadonlySet<string>): Set<string> {
+/** `keep`, and the tags that refer to what it keeps (see the header). */
+function withReferring(
+  root: string,
+  all: readonly string[],
+  keep: ReadonlySet<string>,
+  refersTo: RefersTo,
+): Set<string> {
   const kept = new Set(all.filter((rel) => keep.has(rel)));
   const held = new Map<string, Set<string>>();
   const hold = (rel: string) => {
@@ -69,8 +76,8 @@ function withProvenance(root: string, all: readonly string[], keep: ReadonlySet<
     grew = false;
     for (const rel of all) {
       if (kept.has(rel)) continue;
-      const p = parseProvenanceTag(path.posix.basename(rel));
-      if (p && held.get(path.posix.dirname(rel))?.has(p.subject)) {
+      const subject = refersTo(path.posix.basename(rel));
+      if (subject !== undefined && held.get(path.posix.dirname(rel))?.has(subject)) {
         kept.add(rel);
         hold(rel);
         grew = true;
@@ -80,11 +87,18 @@ function withProvenance(root: string, all: readonly string[], keep: ReadonlySet<
   return kept;
 }
 
-/** Removes every mirrored tag directory not in `keep` (nor provenance of what it keeps); returns the removed paths (relative). */
-export function pruneTree(root: string, keep: ReadonlySet<string>): string[] {
+/**
+ * Removes every mirrored tag directory not in `keep`, nor referring to what it
+ * keeps; returns the removed paths (relative).
+ */
+export function pruneTree(
+  root: string,
+  keep: ReadonlySet<string>,
+  refersTo: RefersTo = () => undefined,
+): string[] {
   const removed: string[] = [];
   const all = mirroredTagPaths(root);
-  const kept = withProvenance(root, all, keep);
+  const kept = withReferring(root, all, keep, refersTo);
   for (const rel of all) {
     if (kept.has(rel)) continue;
     const dir = path.join(root, ...rel.split("/"));

@@ -5,7 +5,14 @@
  * signature checks, the mirror's step (carry.ts) and the far-side check of a
  * tree (tree.ts).
  */
-export { PROVENANCE_KINDS, kindCount, parseProvenanceTag, provenanceTag, type ProvenanceKind } from "./tags";
+export {
+  PROVENANCE_KINDS,
+  kindCount,
+  parseProvenanceTag,
+  provenanceTag,
+  subjectOfTag,
+  type ProvenanceKind,
+} from "./tags";
 export { planProvenance, type ProvenanceItem } from "./plan";
 export { parsePublicKey, parsePublicKeys, verifiesUnder, type VerifyKey } from "./keys";
 export {

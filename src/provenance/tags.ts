@@ -50,3 +50,8 @@ export function kindCount(kind: ProvenanceKind, n: number): string {
   }[kind];
   return `${n} ${word[n === 1 ? 0 : 1]}`;
 }
+
+/** The digest a tag refers to, for `pruneTree`: what refers to a kept image stays with it. */
+export function subjectOfTag(tag: string): string | undefined {
+  return parseProvenanceTag(tag)?.subject;
+}

@@ -10,7 +10,7 @@ import { after, test } from "node:test";
 import { scan } from "../../src/inventory";
 import { pruneTree } from "../../src/mirror/prune";
 import { parsePublicKey } from "../../src/provenance/keys";
-import { provenanceTag } from "../../src/provenance/tags";
+import { provenanceTag, subjectOfTag } from "../../src/provenance/tags";
 import { repositoryIdentity, verifyTree } from "../../src/provenance/tree";
 import { nodeSign, payload, sha256, signatureImage } from "../support/cosign";
 import { tmpDir } from "../support/tools";
@@ -176,7 +176,7 @@ test("--prune keeps the provenance of the images it keeps, and drops that of rem
   fs.writeFileSync(path.join(root, refDir, `${referrer.digest.slice(7)}.manifest.json`), referrer.manifest);
   signTag(root, "up.invalid/a", referrer.digest, "up.invalid/a");
 
-  const removed = pruneTree(root, new Set(["up.invalid/a/1.0"]));
+  const removed = pruneTree(root, new Set(["up.invalid/a/1.0"]), subjectOfTag);
   assert.deepEqual(
     removed.sort(),
     [
