@@ -91,11 +91,7 @@ function withReferring(
  * Removes every mirrored tag directory not in `keep`, nor referring to what it
  * keeps; returns the removed paths (relative).
  */
-export function pruneTree(
-  root: string,
-  keep: ReadonlySet<string>,
-  refersTo: RefersTo = () => undefined,
-): string[] {
+export function pruneTree(root: string, keep: ReadonlySet<string>, refersTo: RefersTo): string[] {
   const removed: string[] = [];
   const all = mirroredTagPaths(root);
   const kept = withReferring(root, all, keep, refersTo);
