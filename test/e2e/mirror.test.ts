@@ -12,14 +12,16 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { scan } from "../../src/inventory";
+import { scan, sha256 } from "../../src/inventory";
 import { containerdHostsTomls } from "../../src/nodes/wiring";
 import { fixture, type FixtureImage } from "../fixtures/build";
+import { childPids, waitGroupsGone } from "../support/procs";
+import { pushFixture } from "../support/skopeo";
 import { freePort } from "../support/tools";
+import { treeBytes, walkTree } from "../support/trees";
 import { startThrottle } from "../support/throttle";
 import {
   ACCEPT_ALL_MANIFESTS,
@@ -27,7 +29,6 @@ import {
   buildFixtures,
   once,
   rawRequest,
-  runClient,
   runClientAny,
   scratch,
   startContainerd,
@@ -35,7 +36,6 @@ import {
   startRegistry,
   stopAll,
   tools,
-  type Reference,
 } from "./harness";
 
 after(stopAll);
@@ -115,7 +115,7 @@ const env = once(async () => {
     entry("tag", "b", "shared/base:2", "shared/base:2", "upstream-b.invalid/shared/base"),
     entry("tag", "b", "deep/team/tools:multi", "layouts/tools:multi", "upstream-b.invalid/deep/team/tools"),
   ];
-  for (const l of list) push(l.fx, l.upstream === "a" ? a : b, l.upstreamRef);
+  for (const l of list) pushFixture(l.fx, (l.upstream === "a" ? a : b).host, l.upstreamRef);
 
   const work = scratch(`mirror-e2e-${process.pid}`);
   const deadPort = await freePort();
@@ -141,21 +141,6 @@ const env = once(async () => {
   const root = path.join(work, "images");
   return { fx, a, b, list, conf, listFile, root, work };
 });
-
-/** skopeo copy of a fixture (dir: tree or OCI layout tag) to an upstream, keeping its digest. */
-function push(img: FixtureImage, to: Reference, ref: string): void {
-  const src = img.source === "dir" ? `dir:${img.path}` : `oci:${img.path}:${img.tag}`;
-  runClient("skopeo", [
-    "--insecure-policy",
-    "copy",
-    "--all",
-    "--preserve-digests",
-    "--quiet",
-    "--dest-tls-verify=false",
-    src,
-    `docker://${to.host}/${ref}`,
-  ]);
-}
 
 /** The CLI with the test's registries.conf (through the environment variable the CLI honours). */
 function cli(conf: string, args: string[]) {
@@ -185,34 +170,25 @@ function cliAsync(
  * (without the ctime, which changes when another link to the file goes).
  */
 function snapshot(root: string, ctime = true): Map<string, string> {
-  const out = new Map<string, string>();
-  const visit = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      const st = fs.statSync(path.join(root, r));
-      out.set(r, `${st.ino} ${st.mtimeMs} ${ctime ? st.ctimeMs : "-"} ${st.size}`);
-      if (e.isDirectory()) visit(r);
-    }
-  };
-  visit("");
-  return out;
+  return new Map(
+    walkTree(root).map(({ rel, stats: st }) => [
+      rel,
+      `${st.ino} ${st.mtimeMs} ${ctime ? st.ctimeMs : "-"} ${st.size}`,
+    ]),
+  );
 }
 
-/** rel → sha256 of every file under root. */
+/** rel → digest of every file under root. */
 function contents(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [rel] of snapshot(root)) {
-    const p = path.join(root, rel);
-    if (fs.statSync(p).isFile()) out.set(rel, createHash("sha256").update(fs.readFileSync(p)).digest("hex"));
-  }
-  return out;
+  return new Map(
+    walkTree(root)
+      .filter((e) => e.stats.isFile())
+      .map((e) => [e.rel, sha256(fs.readFileSync(e.abs))]),
+  );
 }
 
 const manifestDigest = (root: string, tagPath: string) =>
-  "sha256:" +
-  createHash("sha256")
-    .update(fs.readFileSync(path.join(root, tagPath, "manifest.json")))
-    .digest("hex");
+  sha256(fs.readFileSync(path.join(root, tagPath, "manifest.json")));
 
 /** Bytes a dedupe must save: per digest-named blob, every extra inode holding it (none is linked elsewhere). */
 function expectedSavings(root: string): number {
@@ -225,28 +201,6 @@ function expectedSavings(root: string): number {
   }
   let n = 0;
   for (const inodes of byHex.values()) n += [...inodes.values()].slice(1).reduce((a, s) => a + s, 0);
-  return n;
-}
-
-/** Children of a process (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  try {
-    return fs
-      .readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function treeBytes(dir: string): number {
-  if (!fs.existsSync(dir)) return 0;
-  let n = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true }))
-    n += e.isDirectory() ? treeBytes(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size;
   return n;
 }
 
@@ -369,7 +323,7 @@ describe("mirror", () => {
     const { fx, b, list, conf, root } = await env();
     const pinned = list.find((l) => l.form === "tag+digest")!;
     const other = fixture(fx.images, "busybox:1.36");
-    push(other, b, pinned.upstreamRef);
+    pushFixture(other, b.host, pinned.upstreamRef);
     try {
       const r = cli(conf, ["mirror", "--to", root, pinned.ref]);
       assert.equal(r.status, 0, r.stderr);
@@ -380,7 +334,7 @@ describe("mirror", () => {
       );
       assert.equal(manifestDigest(root, pinned.tagPath), pinned.fx.digest);
     } finally {
-      push(pinned.fx, b, pinned.upstreamRef);
+      pushFixture(pinned.fx, b.host, pinned.upstreamRef);
     }
   });
 
@@ -417,7 +371,7 @@ describe("mirror", () => {
     const big = fixture(fx.images, "big/layer:1.0");
     const { child, exited } = await startSlowCopy(conf, root);
     // Everything at once, as a power cut would: the CLI, its sh and skopeo (their own process group).
-    for (const sh of childrenOf(child.pid!)) process.kill(-sh, "SIGKILL");
+    for (const sh of childPids(child.pid!)) process.kill(-sh, "SIGKILL");
     process.kill(child.pid!, "SIGKILL");
     await exited;
     const tagDir = path.join(root, "upstream-slow.invalid/big/layer/1.0");
@@ -437,14 +391,19 @@ describe("mirror", () => {
     const { conf, work } = await env();
     const root = path.join(work, "interrupted");
     const { child, exited, output } = await startSlowCopy(conf, root);
-    const scripts = childrenOf(child.pid!);
+    // Each copy runs in a process group of its own (its shell leads it): skopeo is in there.
+    const groups = childPids(child.pid!);
+    assert.ok(groups.length > 0, "the copy's shell is running");
     process.kill(child.pid!, "SIGINT");
     assert.equal(await exited, 130, output());
     assert.match(output(), /mirror stopped by SIGINT during upstream-slow\.invalid\/big\/layer:1\.0/);
     assert.ok(!fs.existsSync(path.join(root, "upstream-slow.invalid/big/layer/1.0")));
-    await new Promise((r) => setTimeout(r, 300));
-    for (const pid of scripts)
-      assert.ok(!fs.existsSync(`/proc/${pid}`), `the copy (pid ${pid}) was stopped too`);
+    const left = await waitGroupsGone(groups);
+    assert.deepEqual(
+      left.map((p) => `${p.pid} ${p.comm}`),
+      [],
+      "every process of the copy (the shell and skopeo) was stopped",
+    );
   });
 
   test("--prune removes the tags no longer listed and touches nothing else", async (t) => {
