@@ -39,8 +39,8 @@ import {
 } from "./harness";
 
 after(stopAll);
-let closeThrottle: (() => Promise<void>) | undefined;
-after(() => closeThrottle?.());
+const closeThrottles: (() => Promise<void>)[] = [];
+after(() => Promise.all(closeThrottles.map((c) => c())));
 
 /** One line of the image list: what is listed, where upstream holds it, and which fixture it is. */
 interface Listed {
@@ -120,7 +120,9 @@ const env = once(async () => {
   const work = scratch(`mirror-e2e-${process.pid}`);
   const deadPort = await freePort();
   const throttle = await startThrottle(a.port, 2 * 1024 * 1024);
-  closeThrottle = throttle.close;
+  // Slower still: the large layer would take half a minute, for what must stop a copy.
+  const crawl = await startThrottle(a.port, 256 * 1024);
+  closeThrottles.push(throttle.close, crawl.close);
   const conf = path.join(work, "registries.conf");
   const registry = (prefix: string, port: number) =>
     [`[[registry]]`, `prefix = "${prefix}"`, `location = "127.0.0.1:${port}"`, `insecure = true`, ``].join(
@@ -133,6 +135,7 @@ const env = once(async () => {
       registry("upstream-b.invalid", b.port),
       registry("docker.io", a.port),
       registry("upstream-slow.invalid", throttle.port),
+      registry("upstream-crawl.invalid", crawl.port),
       registry("upstream-dead.invalid", deadPort),
     ].join("\n"),
   );
@@ -204,24 +207,24 @@ function expectedSavings(root: string): number {
   return n;
 }
 
-const BIG_PARTIAL = (root: string) => path.join(root, "upstream-slow.invalid/big/layer/.1.0.partial");
+const BIG_PARTIAL = (root: string, host = "upstream-slow.invalid") =>
+  path.join(root, `${host}/big/layer/.1.0.partial`);
 
-/** Starts `mirror` of the throttled large layer into root; resolves once 1 MiB of it has arrived. */
-async function startSlowCopy(conf: string, root: string) {
-  const child = spawn(
-    process.execPath,
-    [CLI, "mirror", "upstream-slow.invalid/big/layer:1.0", "--to", root],
-    {
-      env: { ...process.env, CONTAINERS_REGISTRIES_CONF: conf },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+/**
+ * Starts `mirror` of the large layer (8 MiB) through a throttled `host` into
+ * root; resolves once 1 MiB of it has arrived.
+ */
+async function startSlowCopy(conf: string, root: string, host = "upstream-slow.invalid") {
+  const child = spawn(process.execPath, [CLI, "mirror", `${host}/big/layer:1.0`, "--to", root], {
+    env: { ...process.env, CONTAINERS_REGISTRIES_CONF: conf },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const deadline = Date.now() + 60_000;
-  while (treeBytes(BIG_PARTIAL(root)) < 1024 * 1024) {
+  while (treeBytes(BIG_PARTIAL(root, host)) < 1024 * 1024) {
     assert.ok(child.exitCode === null, `mirror ended before the copy was under way:\n${out}`);
     assert.ok(Date.now() < deadline, `the copy did not get under way:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -386,18 +389,31 @@ describe("mirror", () => {
     assert.equal(runClientAny(process.execPath, [CLI, "check", root]).status, 0);
   });
 
-  test("Ctrl-C mid-copy: stops skopeo, exit 130, no tag", async (t) => {
+  test("Ctrl-C mid-copy: stops skopeo there and then, exit 130, no tag", async (t) => {
     if (!tools(t, ...TOOLS)) return;
     const { conf, work } = await env();
     const root = path.join(work, "interrupted");
-    const { child, exited, output } = await startSlowCopy(conf, root);
+    // Through the crawling proxy: 1 MiB of the 8 MiB layer is in, the rest would take half a minute.
+    const host = "upstream-crawl.invalid";
+    const { child, exited, output } = await startSlowCopy(conf, root, host);
     // Each copy runs in a process group of its own (its shell leads it): skopeo is in there.
     const groups = childPids(child.pid!);
     assert.ok(groups.length > 0, "the copy's shell is running");
+    // How much of the layer arrives from the Ctrl-C on (a copy left to run would fetch it all).
+    let most = 0;
+    const sample = () => (most = Math.max(most, treeBytes(BIG_PARTIAL(root, host))));
+    const sampler = setInterval(sample, 20);
     process.kill(child.pid!, "SIGINT");
-    assert.equal(await exited, 130, output());
-    assert.match(output(), /mirror stopped by SIGINT during upstream-slow\.invalid\/big\/layer:1\.0/);
-    assert.ok(!fs.existsSync(path.join(root, "upstream-slow.invalid/big/layer/1.0")));
+    const code = await exited;
+    clearInterval(sampler);
+    sample();
+    assert.equal(code, 130, output());
+    assert.match(output(), /mirror stopped by SIGINT during upstream-crawl\.invalid\/big\/layer:1\.0/);
+    assert.ok(!fs.existsSync(path.join(root, `${host}/big/layer/1.0`)));
+    assert.ok(
+      most < 2 * 1024 * 1024,
+      `the download went on after Ctrl-C: ${most} bytes of the layer arrived`,
+    );
     const left = await waitGroupsGone(groups);
     assert.deepEqual(
       left.map((p) => `${p.pid} ${p.comm}`),
