@@ -9,6 +9,7 @@ import { problemText } from "../problemList";
 import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
 import { UsageError } from "./errors";
 import { parentDeathPrefix, watchParent } from "./lifetime";
+import { findNjsModule } from "./njsModule";
 import { tlsFromFlags, type TlsFlags } from "./tls";
 
 export interface ServeOptions extends TlsFlags {
@@ -78,7 +79,10 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
         namePrefix: normalizePrefix(opts.namePrefix),
         accessLog,
         user,
+        njsModulePath,
       });
+    // The module of this nginx (nginx -V), wherever its packages put it.
+    const njsModulePath = findNjsModule(nginx).path;
     const accessLog = accessLogFor(work);
     const user = workerUser(inv.root, opts.user);
     const rendered = render(inv);
