@@ -25,7 +25,7 @@ import {
 } from "../../src/kubernetes/wiringDaemonSet";
 import { scriptShells } from "../support/scriptShells";
 import { runAny, tmpDir } from "../support/tools";
-import { walkTree } from "../support/trees";
+import { fileStates } from "../support/trees";
 import { containerEnv, containerRun, layoutVolumes, podSimReady, runContainer } from "./podSim";
 import { baselineViolations } from "./podSecurity";
 import { schemaErrors, unknownFieldErrors } from "./schema";
@@ -42,23 +42,6 @@ function sourceDir(files: Record<string, string>): string {
   const dir = tmpDir("wiring-src");
   for (const [k, v] of Object.entries(files)) fs.writeFileSync(path.join(dir, k), v);
   return dir;
-}
-
-/** Every file under `dir` with its inode and content, for before/after comparisons. */
-function snapshot(dir: string): Map<string, { ino: number; mtimeMs: number; content: string; mode: number }> {
-  return new Map(
-    walkTree(dir)
-      .filter((e) => e.stats.isFile())
-      .map((e) => [
-        e.rel,
-        {
-          ino: e.stats.ino,
-          mtimeMs: e.stats.mtimeMs,
-          content: fs.readFileSync(e.abs, "utf8"),
-          mode: e.stats.mode & 0o777,
-        },
-      ]),
-  );
 }
 
 /** What the wiring script may call (busybox gets exactly these). */
@@ -95,11 +78,11 @@ for (const shell of scriptShells(WIRING_TOOLS)) {
       fs.mkdirSync(path.join(certs, "quay.io"));
       fs.writeFileSync(path.join(certs, "quay.io", "hosts.toml"), 'server = "https://quay.io"\n');
       fs.writeFileSync(path.join(certs, "README"), "keep me\n");
-      const before = snapshot(certs);
+      const before = fileStates(certs);
 
       const r = run(certs, src);
       assert.equal(r.status, 0, r.stderr);
-      const after = snapshot(certs);
+      const after = fileStates(certs);
       for (const [k, v] of before) assert.deepEqual(after.get(k), v, `${k} untouched`);
       const written = [...after.keys()].filter((k) => !before.has(k)).sort();
       assert.deepEqual(
@@ -109,7 +92,7 @@ for (const shell of scriptShells(WIRING_TOOLS)) {
           .sort(),
       );
       for (const [host, toml] of Object.entries(TOMLS)) {
-        assert.equal(after.get(`${host}/hosts.toml`)!.content, toml);
+        assert.equal(after.get(`${host}/hosts.toml`)!.text, toml);
         assert.equal(after.get(`${host}/hosts.toml`)!.mode, 0o644);
         assert.match(
           r.stderr,
@@ -124,19 +107,19 @@ for (const shell of scriptShells(WIRING_TOOLS)) {
       if (!run) return;
       const certs = tmpDir("wiring-certs");
       assert.equal(run(certs, sourceDir(files)).status, 0);
-      const first = snapshot(certs);
+      const first = fileStates(certs);
       const again = run(certs, sourceDir(files));
       assert.equal(again.status, 0, again.stderr);
       assert.doesNotMatch(again.stderr, /wrote/);
-      assert.deepEqual(snapshot(certs), first);
+      assert.deepEqual(fileStates(certs), first);
 
       const moved = wiringFiles(
         containerdHostsTomls({ endpoint: "127.0.0.1:5001", repositories: ["docker.io/library/alpine"] }),
       );
       const r = run(certs, sourceDir(moved));
       assert.equal(r.status, 0, r.stderr);
-      const after = snapshot(certs);
-      assert.match(after.get("docker.io/hosts.toml")!.content, /127\.0\.0\.1:5001/);
+      const after = fileStates(certs);
+      assert.match(after.get("docker.io/hosts.toml")!.text, /127\.0\.0\.1:5001/);
       assert.notEqual(
         after.get("docker.io/hosts.toml")!.ino,
         first.get("docker.io/hosts.toml")!.ino,
@@ -172,7 +155,7 @@ for (const shell of scriptShells(WIRING_TOOLS)) {
       const r = run(certs, src);
       assert.equal(r.status, 1);
       assert.match(r.stderr, /refusing host name '\.\.\/\.\.\/etc'/);
-      assert.deepEqual([...snapshot(certs).keys()], []);
+      assert.deepEqual([...fileStates(certs).keys()], []);
     });
 
     test("with an interval it puts a removed file back, and exits 0 on SIGTERM", async (t) => {

@@ -64,6 +64,32 @@ export function treeText(root: string): Record<string, string> {
   );
 }
 
+export interface FileState {
+  ino: number;
+  mtimeMs: number;
+  /** Permission bits. */
+  mode: number;
+  /** The content, as UTF-8. */
+  text: string;
+}
+
+/** rel → inode, mtime, mode and content of every regular file below `root`: what was replaced, what was left alone. */
+export function fileStates(root: string): Map<string, FileState> {
+  return new Map(
+    walkTree(root)
+      .filter((e) => e.stats.isFile())
+      .map((e) => [
+        e.rel,
+        {
+          ino: e.stats.ino,
+          mtimeMs: e.stats.mtimeMs,
+          mode: e.stats.mode & 0o7777,
+          text: fs.readFileSync(e.abs, "utf8"),
+        },
+      ]),
+  );
+}
+
 /** Every directory listing below `root` in the order the filesystem returns it (opendir: unsorted). */
 function rawListings(root: string): string[] {
   const out: string[] = [];
