@@ -27,6 +27,7 @@ import { provenanceArgv, VERIFY_KEYS_ENV } from "../../src/provenance/command";
 import { shCommand } from "../../src/shell";
 import { writeSyntheticTree } from "../kubernetes/synthetic";
 import { tmpDir } from "../support/tools";
+import { settle, valueOf } from "../kubernetes/mocks";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -90,12 +91,6 @@ function withoutSecrets(x: any): any {
     return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, withoutSecrets(v)]));
   }
   return x;
-}
-
-const valueOf = <T>(o: pulumi.Output<T>): Promise<T> => (o as any).promise();
-async function settle() {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
 }
 
 const REFS = [
