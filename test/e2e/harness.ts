@@ -222,21 +222,6 @@ export async function startReference(): Promise<Reference> {
   return { port, host: `127.0.0.1:${port}`, server };
 }
 
-/** skopeo copy of a fixture (dir: tree or OCI layout tag) to a registry, keeping its digest. */
-export function pushFixture(img: FixtureImage, to: { host: string }, ref: string): void {
-  const src = img.source === "dir" ? `dir:${img.path}` : `oci:${img.path}:${img.tag}`;
-  runClient("skopeo", [
-    "--insecure-policy",
-    "copy",
-    "--all",
-    "--preserve-digests",
-    "--quiet",
-    "--dest-tls-verify=false",
-    src,
-    `docker://${to.host}/${ref}`,
-  ]);
-}
-
 // ---------------------------------------------------------------------------
 // A private containerd
 

@@ -28,7 +28,6 @@ import {
   CLI,
   buildFixtures,
   once,
-  pushFixture as push,
   rawRequest,
   runClientAny,
   scratch,

@@ -49,12 +49,12 @@ import {
   type KeyKind,
 } from "../support/cosign";
 import { pushImage, pushManifest } from "../support/registryPush";
+import { pushFixture } from "../support/skopeo";
 import {
   ACCEPT_ALL_MANIFESTS,
   CLI,
   buildFixtures,
   once,
-  pushFixture,
   rawRequest,
   runClientAny,
   scratch,
@@ -138,7 +138,7 @@ const env = once(async () => {
     ),
   ];
   const at = (repo: string) => images.find((i) => i.repo === repo)!;
-  for (const i of images) pushFixture(i.fx, up, `${i.repo}:1.0`);
+  for (const i of images) pushFixture(i.fx, up.host, `${i.repo}:1.0`);
 
   const carried: Carried[] = [];
   const push = async (repo: string, tag: string, img: { manifest: Buffer; blobs: Map<string, Buffer> }) => {
