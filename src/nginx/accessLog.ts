@@ -31,10 +31,16 @@ export function accessLogFormatText(): string {
 # "bytes" the body bytes sent; "reference" is the tag or digest of a manifests
 # URL, "digest" the manifest's, blob's or referrers subject's digest.
 log_format ${JSON_LOG_FORMAT} escape=json '{"time":"$time_iso8601","unix_time":$msec,'
-    '"client":"$remote_addr","method":"$request_method","repository":"$scr_log_name",'
+    '"client":"$remote_addr","method":"$scr_log_method","repository":"$scr_log_name",'
     '"reference":"$scr_log_ref","digest":"$scr_log_digest","status":$status,'
     '"bytes":$body_bytes_sent,"duration":$request_time,"user_agent":"$http_user_agent",'
     '"request":"$request_uri"}';
+# The client's method: an error page (405 for a POST) is served as a GET, so
+# $request_method would say GET; the request line keeps what was sent.
+map $request $scr_log_method {
+    "~^(?<scr_lm>[A-Z]++) " $scr_lm;
+    default "";
+}
 map $scr_name $scr_log_name {
     default $scr_name;
 }
