@@ -14,7 +14,9 @@ interface Family {
   type: string;
   metrics: { value: string }[];
 }
-const parsePrometheus = createRequire(__filename)("parse-prometheus-text-format") as (text: string) => Family[];
+const parsePrometheus = createRequire(__filename)("parse-prometheus-text-format") as (
+  text: string,
+) => Family[];
 
 const mod = new Function(METRICS_NJS_MODULE.replace(/^export default /m, "return "))() as {
   parse: (text: string) => Record<string, string> | null;
@@ -23,7 +25,8 @@ const mod = new Function(METRICS_NJS_MODULE.replace(/^export default /m, "return
 };
 
 // What nginx 1.22's stub_status answers, byte for byte (trailing spaces included).
-const PAGE = "Active connections: 3 \nserver accepts handled requests\n 1021 1020 48512 \nReading: 0 Writing: 1 Waiting: 2 \n";
+const PAGE =
+  "Active connections: 3 \nserver accepts handled requests\n 1021 1020 48512 \nReading: 0 Writing: 1 Waiting: 2 \n";
 
 const values = (text: string) =>
   Object.fromEntries(parsePrometheus(text).map((f) => [f.name, [f.type, Number(f.metrics[0].value)]]));
