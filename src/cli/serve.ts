@@ -232,7 +232,7 @@ function writeConfig(dir: string, files: Record<string, string>) {
 
 /**
  * Started as root, nginx runs its workers as `nobody`, who often cannot read
- * the images (a home directory, a 0700 temp dir): every pull would be a 403.
+ * the images (a home directory, a 0700 temp dir): every pull would be a 404.
  * So, as root, the workers run as the owner of the images root instead.
  */
 function workerUser(root: string, explicit: string | undefined): string | undefined {

@@ -251,5 +251,54 @@ describe("static-container-registry CLI", () => {
       // nginx is gone too: the port no longer answers
       await assert.rejects(fetch(`http://127.0.0.1:${port}/v2/`));
     });
+
+    test("as root, --user nobody runs the workers as nobody in nobody's own group", async (t) => {
+      if (!requireTool(t, "nginx") || !requireRoot(t, "nginx switches its workers' user only as root"))
+        return;
+      const passwd = fs
+        .readFileSync("/etc/passwd", "utf8")
+        .split("\n")
+        .map((l) => l.split(":"));
+      const nobody = passwd.find((f) => f[0] === "nobody");
+      assert.ok(nobody, "this machine has a nobody user");
+      const root = goodTree();
+      for (let p = root; p !== "/"; p = path.dirname(p)) fs.chmodSync(p, fs.statSync(p).mode | 0o055);
+      const port = await freePort();
+      const s = startProcess(process.execPath, [
+        BIN,
+        "serve",
+        root,
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--user",
+        "nobody",
+      ]);
+      server = s;
+      for (const deadline = Date.now() + 15000; !/registry ready at/.test(s.output());) {
+        assert.ok(s.proc.exitCode === null && Date.now() < deadline, s.output());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal((await fetch(`http://127.0.0.1:${port}/v2/library/app/manifests/1.0`)).status, 200);
+      const master = fs
+        .readFileSync(`/proc/${s.pid}/task/${s.pid}/children`, "utf8")
+        .trim()
+        .split(/\s+/)
+        .map(Number);
+      const workers = master.flatMap((m) =>
+        fs
+          .readFileSync(`/proc/${m}/task/${m}/children`, "utf8")
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number),
+      );
+      assert.ok(workers.length > 0, "nginx has workers");
+      for (const w of workers) {
+        const status = fs.readFileSync(`/proc/${w}/status`, "utf8");
+        assert.match(status, new RegExp(`^Uid:\\s+${nobody[2]}\\s`, "m"));
+        assert.match(status, new RegExp(`^Gid:\\s+${nobody[3]}\\s`, "m"), "the user's primary group");
+      }
+      await s.stop();
+    });
   });
 });
