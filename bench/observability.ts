@@ -9,7 +9,17 @@
  * prints the markdown table kept in bench/notes.md.
  *
  *   npm run build && node dist/bench/observability.js [--runs N] [--duration S]
+ *
+ * With --callgrind, instead: each variant's nginx runs as one process
+ * (master_process off) under valgrind's callgrind, and the instructions it
+ * executes for N requests of each kind (counters zeroed after a warm-up,
+ * dumped after the N) are counted. Unlike time, the count does not depend on
+ * what else the machine runs; it leaves out the kernel's share (the socket
+ * I/O, the same for every variant, and the log's buffered writes).
+ *
+ *   npm run build && node dist/bench/observability.js --callgrind [--requests N]
  */
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -18,7 +28,8 @@ import { freePort } from "../test/support/tools";
 import { buildFixtureTree } from "../test/fixtures/build";
 import { load, type LoadResult, type Target } from "./lib/load";
 import { merge as mergeRuns } from "./serving";
-import { probe } from "./lib/proc";
+import { probe, waitFor200 } from "./lib/proc";
+import { renderStandalone } from "./render";
 import { ACCEPT_MANIFESTS } from "./serving";
 import { startOurs, type OursOptions, type OursRunning } from "./servers";
 
@@ -32,11 +43,13 @@ interface Variant {
 const BASELINE = "no access log";
 
 function args() {
-  const o = { runs: 5, durationS: 3, warmupS: 1 };
+  const o = { runs: 5, durationS: 3, warmupS: 1, callgrind: false, requests: 2000 };
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i++) {
     if (a[i] === "--runs") o.runs = Number(a[++i]);
     else if (a[i] === "--duration") o.durationS = Number(a[++i]);
+    else if (a[i] === "--callgrind") o.callgrind = true;
+    else if (a[i] === "--requests") o.requests = Number(a[++i]);
     else throw new Error(`unknown argument ${a[i]}`);
   }
   return o;
@@ -62,7 +75,7 @@ async function main() {
   ];
   const servers: { v: Variant; s: OursRunning }[] = [];
   const accept = { Accept: ACCEPT_MANIFESTS };
-  const scenarios: { id: string; title: string; target: Omit<Target, "port"> }[] = [
+  const scenarios: Scenario[] = [
     {
       id: "manifest-get-tag",
       title: "manifest GET by tag",
@@ -79,6 +92,11 @@ async function main() {
       target: { method: "GET", path: `/v2/busybox/blobs/${busybox.config!.digest}` },
     },
   ];
+  if (o.callgrind) {
+    process.stdout.write(await countInstructions(root, work, inv, variants, scenarios, o.requests));
+    fs.rmSync(work, { recursive: true, force: true });
+    return;
+  }
   const results: { id: string; title: string; byVariant: Record<string, LoadResult> }[] = [];
   try {
     for (const [i, v] of variants.entries()) {
@@ -130,6 +148,132 @@ async function main() {
   );
   process.stdout.write(table(results, variants, o));
   fs.rmSync(work, { recursive: true, force: true });
+}
+
+type Scenario = { id: string; title: string; target: Omit<Target, "port"> };
+
+/** Instructions per request of each variant and scenario, counted by callgrind (see the header). */
+async function countInstructions(
+  root: string,
+  work: string,
+  inv: Awaited<ReturnType<typeof scan>>,
+  variants: Variant[],
+  scenarios: Scenario[],
+  n: number,
+): Promise<string> {
+  const perRequest: Record<string, Record<string, number>> = {};
+  let scrape: number | undefined;
+  for (const [i, v] of variants.entries()) {
+    const dir = path.join(work, `cg-${i}`);
+    const configDir = path.join(dir, "conf");
+    const runtimeDir = path.join(dir, "run");
+    fs.mkdirSync(configDir, { recursive: true });
+    fs.mkdirSync(runtimeDir, { recursive: true });
+    const port = await freePort();
+    const rendered = renderStandalone(inv, {
+      listen: `127.0.0.1:${port}`,
+      runtimeDir,
+      configDir,
+      workerProcesses: 1,
+      ...v.render,
+    });
+    for (const [name, text] of Object.entries(rendered.files))
+      fs.writeFileSync(path.join(configDir, name), text);
+    const log = fs.openSync(path.join(dir, "nginx.log"), "a");
+    const child = spawn(
+      "valgrind",
+      [
+        "--tool=callgrind",
+        "nginx",
+        "-c",
+        path.join(configDir, rendered.main),
+        "-p",
+        runtimeDir,
+        "-e",
+        "stderr",
+        "-g",
+        "master_process off;",
+      ],
+      { cwd: dir, stdio: ["ignore", log, log] },
+    );
+    fs.closeSync(log);
+    const pid = child.pid!;
+    const dumps = () => fs.readdirSync(dir).filter((f) => /^callgrind\.out\.\d+\.\d+$/.test(f));
+    /** Zeroes the counters, runs `fn`, dumps: the instructions `fn`'s requests took. */
+    const count = async (fn: () => void): Promise<number> => {
+      execFileSync("callgrind_control", ["-z", String(pid)], { stdio: "ignore" });
+      const before = new Set(dumps());
+      fn();
+      execFileSync("callgrind_control", ["-d", String(pid)], { stdio: "ignore" });
+      const file = dumps().find((f) => !before.has(f));
+      if (!file) throw new Error(`no callgrind dump in ${dir}`);
+      const m = /^(?:summary|totals): (\d+)/m.exec(fs.readFileSync(path.join(dir, file), "utf8"));
+      if (!m) throw new Error(`no instruction total in ${file}`);
+      return Number(m[1]);
+    };
+    try {
+      await waitFor200(port, "/v2/", performance.now(), 120_000);
+      perRequest[v.name] = {};
+      for (const sc of scenarios) {
+        const hey = (requests: number) => {
+          const headers = Object.entries(sc.target.headers ?? {}).flatMap(([k, val]) => [
+            "-H",
+            `${k}: ${val}`,
+          ]);
+          execFileSync(
+            "hey",
+            [
+              "-n",
+              String(requests),
+              "-c",
+              "4",
+              "-m",
+              sc.target.method,
+              ...headers,
+              `http://127.0.0.1:${port}${sc.target.path}`,
+            ],
+            {
+              stdio: "ignore",
+            },
+          );
+        };
+        hey(200); // warm-up: open file cache, connections
+        perRequest[v.name][sc.id] = (await count(() => hey(n))) / n;
+      }
+      if (v.render.metricsListen && scrape === undefined) {
+        const url = `http://${v.render.metricsListen}/metrics`;
+        scrape = await count(() => execFileSync("curl", ["-sf", "-o", "/dev/null", url]));
+      }
+    } finally {
+      child.kill("SIGQUIT");
+      await new Promise((r) => child.once("exit", r));
+    }
+  }
+  const rows = [
+    `Measured ${new Date().toISOString()}: instructions the nginx process executed per request (callgrind, ${n} requests of each kind after a warm-up, hey -c4, keep-alive), and over the no-log variant's.`,
+    "",
+    "| request | " + variants.map((v) => v.name).join(" | ") + " |",
+    "| --- | " + variants.map(() => "---").join(" | ") + " |",
+  ];
+  for (const sc of scenarios) {
+    const base = perRequest[BASELINE][sc.id];
+    rows.push(
+      `| ${sc.title} | ` +
+        variants
+          .map((v) => {
+            const x = perRequest[v.name][sc.id];
+            return `${Math.round(x).toLocaleString("en")} (${(x / base).toFixed(3)} ×)`;
+          })
+          .join(" | ") +
+        " |",
+    );
+  }
+  if (scrape !== undefined)
+    rows.push(
+      "",
+      `One scrape of /metrics (the njs handler and its stub_status subrequest): ${Math.round(scrape).toLocaleString("en")} instructions.`,
+    );
+  return rows.join("\n") + "\n";
 }
 
 function table(

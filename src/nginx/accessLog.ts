@@ -5,11 +5,12 @@
  * has none of the registry's words in it, so "who pulled what" needed a
  * parser of URLs; this line is read by `jq`.
  *
- * The fields come from what the registry locations already capture from the
- * URL ($scr_name, $scr_ref, $scr_hex) and the manifest record's digest
- * ($scr_md), read once, when the line is written: the manifest/blob path does
- * no work for the log. The small maps below turn a capture a request never
- * made into "" (nginx would log "-").
+ * The fields are what the registry locations capture from the URL anyway
+ * ($scr_name, $scr_ref, and $scr_dg, the digest of a blob or referrers URL)
+ * or set for their headers (a manifest's digest, also $scr_dg), read when
+ * the line is written: no map, no regex per line (each would cost about as
+ * much as the rest of the line; bench/notes.md). JSON escaping logs a
+ * variable a request never set as "".
  */
 import { RenderError, token } from "./escape";
 
@@ -31,28 +32,15 @@ export function accessLogFormatText(): string {
 # "bytes" the body bytes sent; "reference" is the tag or digest of a manifests
 # URL, "digest" the manifest's, blob's or referrers subject's digest.
 log_format ${JSON_LOG_FORMAT} escape=json '{"time":"$time_iso8601","unix_time":$msec,'
-    '"client":"$remote_addr","method":"$scr_log_method","repository":"$scr_log_name",'
-    '"reference":"$scr_log_ref","digest":"$scr_log_digest","status":$status,'
+    '"client":"$remote_addr","method":"$scr_log_method","repository":"$scr_name",'
+    '"reference":"$scr_ref","digest":"$scr_dg","status":$status,'
     '"bytes":$body_bytes_sent,"duration":$request_time,"user_agent":"$http_user_agent",'
     '"request":"$request_uri"}';
-# The client's method: an error page (405 for a POST) is served as a GET, so
-# $request_method would say GET; the request line keeps what was sent.
-map $request $scr_log_method {
-    "~^(?<scr_lm>[A-Z]++) " $scr_lm;
-    default "";
-}
-map $scr_name $scr_log_name {
-    default $scr_name;
-}
-map $scr_ref $scr_log_ref {
-    default $scr_ref;
-}
-# By tag the record's digest ($scr_md), by digest the URL's ($scr_hex): never
-# both (a record found by digest has no digest of its own). An exact key, not
-# a regex: one hash lookup per line.
-map $scr_md$scr_hex $scr_log_digest {
-    "" "";
-    default sha256:$scr_md$scr_hex;
+# The client's method: an error page (the 405 of a POST) is served as a GET,
+# so $request_method says GET there; the write refusal keeps it in $scr_wm.
+map $scr_wm $scr_log_method {
+    "" $request_method;
+    default $scr_wm;
 }
 `;
 }
