@@ -79,13 +79,15 @@ describe("node simulation", () => {
     }
   });
 
-  test("each node runs containerd on the default socket; config_path as configured", (t) => {
+  test("each node runs containerd on the default socket, with its CRI image service; config_path as configured", async (t) => {
     const s = started(t);
     if (!s) return;
     for (const n of s.nodes) {
       const argv = s.inLan([...s.sshArgv(n), "ctr version >/dev/null && ctr -n k8s.io images ls -q | wc -l"]);
       assert.equal(run(argv[0], argv.slice(1)).stdout.trim(), "0");
       assert.ok(fs.statSync(n.path("/run/containerd/containerd.sock")).isSocket());
+      // The kubelet's way in: runtime.v1.ImageService on the same socket.
+      assert.equal(await n.cri().status("registry.invalid/nothing:1"), undefined);
     }
     assert.match(fs.readFileSync(s.nodes[0].path("/etc/containerd/config.toml"), "utf8"), /config_path = /);
     assert.doesNotMatch(

@@ -25,8 +25,9 @@
  * and the stock host key paths, where the node holds its own ed25519 key;
  * root's `authorized_keys` holds the test's key. containerd runs with
  * `/etc/containerd/config.toml` at its defaults (root `/var/lib/containerd`,
- * state `/run/containerd`, socket `/run/containerd/containerd.sock`), the CRI
- * plugin disabled; the file still carries the CRI registry `config_path` (or
+ * state `/run/containerd`, socket `/run/containerd/containerd.sock`) and its
+ * CRI plugin on that socket, which pulls as it does for a kubelet (`cri`,
+ * test/support/cri.ts); the file carries the CRI registry `config_path` (or
  * not, for the node that must be refused), as a real node's would.
  *
  * Teardown stops every process by PID (sshd, containerd, the holder) and
@@ -37,6 +38,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CONTAINERD_TEST_DISABLED_PLUGINS } from "./containerd";
+import { criImageClient, type CriImageClient } from "./cri";
 import type { TestContext } from "node:test";
 import { requireRoot, requireTool, run, runAny, startProcess, tmpDir, type Server } from "./tools";
 
@@ -88,6 +90,8 @@ export interface SimNode {
   path: (p: string) => string;
   /** `ctr` on the node, against its containerd. */
   ctr: (args: string[], namespace?: string) => ReturnType<typeof runAny>;
+  /** The node's CRI image service (its containerd's socket), as its kubelet would call it. */
+  cri: () => CriImageClient;
 }
 
 /** Where an SSH client connects. */
@@ -116,15 +120,23 @@ export interface NodeSim {
 }
 
 const SUBNET = "10.77.0";
+const CRI_PLUGIN = "io.containerd.grpc.v1.cri";
+
+/** What the nodes' containerd runs without: the test set, except the CRI plugin (the kubelet's way in). */
+const NODE_DISABLED_PLUGINS = CONTAINERD_TEST_DISABLED_PLUGINS.filter((p) => p !== CRI_PLUGIN);
 
 function containerdConfig(configPath: boolean): string {
   const lines = [
     "version = 2",
-    `disabled_plugins = ${JSON.stringify(CONTAINERD_TEST_DISABLED_PLUGINS)}`,
+    `disabled_plugins = ${JSON.stringify(NODE_DISABLED_PLUGINS)}`,
     "[debug]",
     `  level = "warn"`,
     "[metrics]",
     `  address = ""`,
+    // The CRI plugin serves images only here: no pods, so no CNI and no streaming clients.
+    `[plugins."${CRI_PLUGIN}"]`,
+    `  stream_server_address = "127.0.0.1"`,
+    `  stream_server_port = "0"`,
   ];
   if (configPath) {
     lines.push(`[plugins."io.containerd.grpc.v1.cri".registry]`, `  config_path = "${NODE_CERTS_DIR}"`);
@@ -177,7 +189,9 @@ export async function startNodes(specs: NodeSpec[]): Promise<NodeSim> {
   const servers: Server[] = [];
   const namespaces: string[] = [];
   const nodes: SimNode[] = [];
+  const closers: (() => void)[] = [];
   const stop = async () => {
+    for (const c of closers) c();
     for (const s of servers.reverse()) await s.stop();
     for (const ns of namespaces.reverse()) runAny("ip", ["netns", "delete", ns]);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -262,6 +276,7 @@ export async function startNodes(specs: NodeSpec[]): Promise<NodeSim> {
       const containerd = startProcess(enter[0], [...enter.slice(1), "containerd"]);
       servers.push(containerd);
       const ctr = (args: string[], namespace = "k8s.io") => exec(["ctr", "-n", namespace, ...args]);
+      let cri: CriImageClient | undefined;
       const node: SimNode = {
         name,
         host,
@@ -274,7 +289,9 @@ export async function startNodes(specs: NodeSpec[]): Promise<NodeSim> {
         exec,
         path: (p) => path.join(`/proc/${holderPid}/root`, p),
         ctr,
+        cri: () => (cri ??= criImageClient(path.join(`/proc/${holderPid}/root`, NODE_CONTAINERD_SOCKET))),
       };
+      closers.push(() => cri?.close());
       nodes.push(node);
       await waitFor(`${name} containerd`, () => ctr(["version"]).status === 0, 20000, containerd.output);
     }
