@@ -7,76 +7,34 @@
  * Every value a script needs is in its text (quoted by src/shell.ts): sshd
  * drops environment requests other than LANG/LC_* on stock Debian and Ubuntu
  * nodes. Each script runs as root (`sudo -n` when the SSH user is not root)
- * under POSIX `sh`, whatever the user's login shell.
+ * under POSIX `sh`, whatever the user's login shell (nodeShell.ts).
  *
- * Delivery layout on a node, for `hostPath.path` P (see docs in README
- * "Bootstrap a cluster"):
- *
- *   P.store/objects/<sha256>   every file of the images dir, by content, once
- *   P.store/sets/<set id>/     one complete tree per delivered content set,
- *                              hardlinks into objects/ (no extra space)
- *   P.store/incoming/<set id>/ what CopyToRemote brought: `list` + objects/
- *   P -> P.store/sets/<set id> a relative symlink, switched last by rename
- *
- * A running pod's hostPath mount resolved P when it started, so it keeps
- * serving its set until it is replaced; the previous set is kept (and any
- * object it shares) until the next delivery. Only the objects a node lacks
- * are copied; an object no kept set links to (link count 1) is removed.
+ * The images delivery and its layout on the node are in store.ts.
  */
 import { SCRIPT_PRELUDE, shAtomicWriteTo, shQuote } from "../shell";
 import { BACKUP_SUFFIX, GENERATED_MARKER } from "./files";
-
-export { BACKUP_SUFFIX, GENERATED_MARKER };
+import { asRoot, failWith } from "./nodeShell";
 import { shMergeRegistries, shUnmergeRegistries } from "./rancher";
+import { prepareStoreLines } from "./store";
+
+export { BACKUP_SUFFIX, GENERATED_MARKER, asRoot };
+export { deliverScript, undeliverScript, incomingDir, setDir, type DeliveryScriptOptions } from "./store";
 
 /** Node-side directory for the registry image archive and step markers. */
 export const NODE_STATE_DIR = "/var/lib/static-container-registry";
-
-/** The store beside the hostPath (see the header). */
-export function storeDir(hostPath: string): string {
-  return `${hostPath.replace(/\/+$/, "")}.store`;
-}
 
 /** Where the copy step puts the registry image archive on the node. */
 export function registryImagePath(archiveSha256: string): string {
   return `${NODE_STATE_DIR}/registry-image-${archiveSha256.slice(0, 16)}.tar`;
 }
 
-/**
- * Wraps a script so that it runs under `sh` as root: directly when the SSH
- * user is root, else through `sudo -n` (which fails at once, instead of
- * prompting, when the user may not).
- */
-export function asRoot(script: string): string {
-  const q = shQuote(script);
-  return `if [ "$(id -u)" -eq 0 ]; then sh -c ${q}; else sudo -n sh -c ${q}; fi\n`;
-}
-
-/** Shell lines that define `fail` with the node's name in every message. */
-function failWith(node: string): string {
-  return `NODE=${shQuote(node)}
-fail() { printf 'static-container-registry: node %s: %s\\n' "$NODE" "$*" >&2; exit 1; }
-say() { printf 'static-container-registry: node %s: %s\\n' "$NODE" "$*"; }
-`;
-}
-
 // ---------------------------------------------------------------------------
 // Delivery
 
-export interface DeliveryScriptOptions {
-  /** Node name (in messages). */
-  node: string;
-  /** `hostPath.path`: the stable path the pods mount. */
-  hostPath: string;
-  /** The content set's id (sha256 of its list). */
-  setId: string;
-}
-
 /**
- * Prepares the node's directories (the store; with `stateDir`, the dir the
- * registry image archive is copied to) and prints the objects it already holds,
- * one sha256 per line: the input of {@link stageMissing}. The set id is in
- * the text so that the step runs again for new content.
+ * Prepares the node's directories (the images store; with `stateDir`, the dir
+ * the registry image archive is copied to) and prints the objects it already
+ * holds, one sha256 per line: the input of `stageMissing`.
  */
 export function prepareScript(o: {
   node: string;
@@ -89,17 +47,7 @@ export function prepareScript(o: {
     const d = shQuote(NODE_STATE_DIR);
     lines.push(`if [ ! -d ${d} ]; then mkdir -p ${d}; : >${d}/.created-by-static-container-registry; fi`);
   }
-  if (o.hostPath !== undefined) {
-    const s = shQuote(storeDir(o.hostPath));
-    lines.push(
-      `# content set ${o.setId ?? "-"}`,
-      `S=${s}`,
-      `P=${shQuote(o.hostPath)}`,
-      `if [ -e "$P" ] && [ ! -L "$P" ]; then fail "$P exists and is not the symlink static-container-registry manages: move it away or choose another hostPath.path"; fi`,
-      `mkdir -p "$S/objects" "$S/incoming" "$S/sets"`,
-      `ls "$S/objects" | grep -E '^[0-9a-f]{64}$' || true`,
-    );
-  }
+  if (o.hostPath !== undefined) lines.push(prepareStoreLines(o.hostPath, o.setId));
   return asRoot(lines.join("\n") + "\n");
 }
 
@@ -110,91 +58,6 @@ export function unprepareScript(o: { node: string }): string {
   rm -f ${d}/.created-by-static-container-registry
   rmdir ${d} 2>/dev/null || true
 fi
-`);
-}
-
-/**
- * Adopts the copied objects (each checked against its sha256), builds the
- * set's tree from its list, switches `hostPath` to it by one rename, and
- * prunes what no kept set needs.
- */
-export function deliverScript(o: DeliveryScriptOptions): string {
-  const base = o.hostPath.replace(/\/+$/, "");
-  const rel = `${base.slice(base.lastIndexOf("/") + 1)}.store/sets/${o.setId}`;
-  const body = `${SCRIPT_PRELUDE}${failWith(o.node)}umask 022
-P=${shQuote(base)}
-S=${shQuote(storeDir(base))}
-ID=${shQuote(o.setId)}
-in="$S/incoming/$ID"
-[ -f "$in/list" ] || fail "the list of content set $ID was not copied to $in"
-if [ -e "$P" ] && [ ! -L "$P" ]; then fail "$P exists and is not the symlink static-container-registry manages: move it away or choose another hostPath.path"; fi
-
-# 1. Adopt the copied objects, each only if its bytes hash to its name.
-if [ -d "$in/objects" ]; then
-  for f in "$in"/objects/*; do
-    [ -f "$f" ] || continue
-    h=\${f##*/}
-    got=$(sha256sum <"$f")
-    got=\${got%% *}
-    [ "$got" = "$h" ] || fail "the copy of $h is corrupt (its sha256 is $got)"
-    chmod 0644 "$f"
-    mv -f "$f" "$S/objects/$h"
-  done
-fi
-
-# 2. The set's tree: hardlinks to the objects, built aside, renamed when complete.
-if [ ! -d "$S/sets/$ID" ]; then
-  tmp="$S/sets/.$ID.partial"
-  rm -rf "$tmp"
-  mkdir -p "$tmp"
-  missing=0
-  # Every directory at once; then one link per file.
-  sed -n 's|^[0-9a-f]* [0-9]* \\(.*\\)/[^/]*$|\\1|p' "$in/list" | sort -u | (cd "$tmp" && xargs -r mkdir -p --)
-  while read -r h size path; do
-    o="$S/objects/$h"
-    if [ ! -f "$o" ]; then
-      printf 'static-container-registry: node %s: missing %s (%s bytes) for %s\\n' "$NODE" "$h" "$size" "$path" >&2
-      missing=$((missing + 1))
-      continue
-    fi
-    ln "$o" "$tmp/$path" 2>/dev/null || cp "$o" "$tmp/$path"
-  done <"$in/list"
-  [ "$missing" -eq 0 ] || fail "$missing file(s) of content set $ID are neither on the node nor in the copy"
-  mv "$tmp" "$S/sets/$ID"
-fi
-
-# 3. Switch: one rename of a symlink; pods that run keep the set they mounted.
-cur=$(readlink "$P" 2>/dev/null || true)
-cur=\${cur##*/}
-if [ "$cur" != "$ID" ]; then
-  ln -sfn ${shQuote(rel)} "$P.switch"
-  mv -Tf "$P.switch" "$P"
-  if [ -n "$cur" ]; then printf '%s\\n' "$cur" >"$S/previous"; fi
-fi
-
-# 4. Keep this set and the previous one (pods roll off it); drop the rest.
-prev=$(cat "$S/previous" 2>/dev/null || true)
-for d in "$S"/sets/* "$S"/sets/.*.partial; do
-  [ -d "$d" ] || continue
-  n=\${d##*/}
-  [ "$n" = "$ID" ] || [ "$n" = "$prev" ] || rm -rf "$d"
-done
-find "$S/objects" -type f -links 1 -exec rm -f {} +
-files=$(wc -l <"$in/list")
-rm -rf "$in"
-say "$P -> sets/$ID ($files files)"
-`;
-  return asRoot(body);
-}
-
-/** Removes what delivery made: the symlink (only if it is ours) and the store. */
-export function undeliverScript(o: { node: string; hostPath: string }): string {
-  const base = o.hostPath.replace(/\/+$/, "");
-  return asRoot(`${SCRIPT_PRELUDE}${failWith(o.node)}P=${shQuote(base)}
-S=${shQuote(storeDir(base))}
-if [ -L "$P" ]; then rm -f "$P"; fi
-rm -rf "$S"
-say "removed $P and its store"
 `);
 }
 
