@@ -15,6 +15,7 @@ import { SCRIPT_PRELUDE, shAtomicWriteTo, shQuote } from "../shell";
 import { BACKUP_SUFFIX, GENERATED_MARKER } from "./files";
 import { asRoot, failWith } from "./nodeShell";
 import { shMergeRegistries, shUnmergeRegistries } from "./rancher";
+import { markedCa } from "./keepWired";
 import { prepareStoreLines } from "./store";
 
 export { BACKUP_SUFFIX, GENERATED_MARKER, asRoot };
@@ -129,6 +130,40 @@ export interface WireScriptOptions {
    * nodes that run k3s or RKE2 (found by `/etc/rancher/k3s` or `/etc/rancher/rke2`).
    */
   registriesYaml?: string;
+  /** With TLS: the CA certificate the wiring points at (`ca`, `ca_file`), placed at `file`. */
+  ca?: { file: string; pem: string };
+}
+
+/**
+ * Shell text that places the CA certificate at `file` (behind the marker
+ * line, atomically); a file that was there before (and is not ours) is kept
+ * beside it and restored by {@link shRemoveCa}, a directory it needed is made
+ * and removed with it.
+ */
+function shPlaceCa(ca: { file: string; pem: string }): string {
+  const f = shQuote(ca.file);
+  return `d=$(dirname ${f})
+if [ ! -d "$d" ]; then mkdir -p "$d"; : >"$d/.created-by-static-container-registry"; fi
+if [ -f ${f} ] && ! grep -qF ${shQuote(GENERATED_MARKER)} ${f} && [ ! -f ${shQuote(ca.file + BACKUP_SUFFIX)} ]; then
+  cp -p ${f} ${shQuote(ca.file + BACKUP_SUFFIX)}
+fi
+${shAtomicWriteTo(f, markedCa(ca.pem))}
+say "placed the registry's CA certificate at" ${f}
+`;
+}
+
+/** The CA file as it was: restored from its backup, or removed (with the directory it needed). */
+function shRemoveCa(file: string): string {
+  const f = shQuote(file);
+  return `d=$(dirname ${f})
+if [ -f ${shQuote(file + BACKUP_SUFFIX)} ]; then mv -f ${shQuote(file + BACKUP_SUFFIX)} ${f}
+elif [ -f ${f} ] && grep -qF ${shQuote(GENERATED_MARKER)} ${f}; then rm -f ${f}
+fi
+if [ -f "$d/.created-by-static-container-registry" ]; then
+  rm -f "$d/.created-by-static-container-registry"
+  rmdir "$d" 2>/dev/null || true
+fi
+`;
 }
 
 /** Shell lines that set `$rancher` to the node's k3s/RKE2 config dirs (empty on plain containerd). */
@@ -180,13 +215,15 @@ export function wireScript(o: WireScriptOptions): string {
   checkHosts(o.hostsTomls);
   const hosts = Object.keys(o.hostsTomls).sort();
   const parts = [SCRIPT_PRELUDE, failWith(o.node), "umask 022\n", FIND_RANCHER];
+  // The CA before the wiring that points at it, once the node is known to be wireable.
+  const ca = o.ca ? shPlaceCa(o.ca) : "";
   parts.push(`if [ -n "$rancher" ]; then\n`);
   parts.push(
     o.registriesYaml !== undefined
-      ? shMergeRegistries(o.registriesYaml, hosts)
+      ? ca + shMergeRegistries(o.registriesYaml, hosts)
       : `fail "this node runs k3s/RKE2 ($rancher) but no registries.yaml was given"\n`,
   );
-  parts.push(`else\n`, FIND_CERTS_DIR);
+  parts.push(`else\n`, FIND_CERTS_DIR, ca);
   for (const host of hosts) {
     parts.push(
       `d="$certs"/${shQuote(host)}
@@ -223,5 +260,7 @@ say "unwired ${host}"
 `);
   }
   parts.push(`fi\n`);
+  // The CA last: nothing points at it any more.
+  if (o.ca) parts.push(shRemoveCa(o.ca.file));
   return asRoot(parts.join(""));
 }
