@@ -16,7 +16,7 @@ describe("node simulation", () => {
   before(async () => {
     if (process.getuid?.() !== 0 && !inCI) return;
     try {
-      sim = await startNodes([{}, { configPath: false }]);
+      sim = await startNodes([{ disks: ["/var/lib/scr-disk"] }, { configPath: false }]);
     } catch (e) {
       startError = e;
     }
@@ -94,6 +94,19 @@ describe("node simulation", () => {
       fs.readFileSync(s.nodes[1].path("/etc/containerd/config.toml"), "utf8"),
       /config_path/,
     );
+  });
+
+  test("a node's disk is a mount point of its own; the other node has none", (t) => {
+    const s = started(t);
+    if (!s) return;
+    const [a, b] = s.nodes;
+    assert.equal(a.exec(["mountpoint", "-q", "/var/lib/scr-disk"]).status, 0);
+    assert.notEqual(
+      a.exec(["stat", "-c", "%d", "/var/lib/scr-disk"]).stdout,
+      a.exec(["stat", "-c", "%d", "/var/lib"]).stdout,
+      "another filesystem than the node's /var/lib",
+    );
+    assert.notEqual(b.exec(["mountpoint", "-q", "/var/lib/scr-disk"]).status, 0);
   });
 
   test("teardown stops every process and deletes the namespaces", async (t) => {

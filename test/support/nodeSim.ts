@@ -30,6 +30,9 @@
  * test/support/cri.ts); the file carries the CRI registry `config_path` (or
  * not, for the node that must be refused), as a real node's would.
  *
+ * A spec's `disks` are paths where the node gets a filesystem of its own (a
+ * directory of its state bind-mounted there), as a dedicated disk would be.
+ *
  * Teardown stops every process by PID (sshd, containerd, the holder) and
  * deletes the namespaces; the node's files vanish with its mount namespace.
  * Needs root, iproute2, util-linux (unshare, nsenter), openssh-server and
@@ -69,6 +72,11 @@ export function nodeSimReady(t: TestContext): boolean {
 export interface NodeSpec {
   /** Whether containerd's config sets the CRI registry `config_path` (default true). */
   configPath?: boolean;
+  /**
+   * Paths on the node where a filesystem of its own is mounted (a directory
+   * of the node's state, bind-mounted there), as a dedicated disk would be.
+   */
+  disks?: string[];
 }
 
 export interface SimNode {
@@ -145,7 +153,13 @@ function containerdConfig(configPath: boolean): string {
 }
 
 /** The shell text that makes the holder's mount namespace a node (run inside it, as root). */
-function nodeSetup(state: string): string {
+function nodeSetup(state: string, disks: readonly string[]): string {
+  const mounts = disks
+    .map((d, i) => {
+      if (!/^\/[A-Za-z0-9._/-]+$/.test(d)) throw new Error(`node sim: disk path ${d} is not plain`);
+      return `mkdir -p "$S/disk-${i}" ${d}\nmount --bind "$S/disk-${i}" ${d}\n`;
+    })
+    .join("");
   return `set -eu
 S=${state}
 mkdir -p "$S"
@@ -163,7 +177,7 @@ done
 mkdir -p /run/sshd /run/containerd /var/lib/containerd
 chmod 0755 /run/sshd
 mount -t tmpfs -o mode=0711 tmpfs /var/lib/containerd
-echo ready
+${mounts}echo ready
 exec sleep infinity
 `;
 }
@@ -243,7 +257,7 @@ export async function startNodes(specs: NodeSpec[]): Promise<NodeSim> {
         "private",
         "sh",
         "-c",
-        nodeSetup(path.join(dir, `${name}-state`)),
+        nodeSetup(path.join(dir, `${name}-state`), spec.disks ?? []),
       ]);
       servers.push(holder);
       await waitFor(`${name} mount namespace`, () => /ready/.test(holder.output()), 10000, holder.output);
