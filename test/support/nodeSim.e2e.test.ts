@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { nodeSimReady, startNodes, type NodeSim } from "./nodeSim";
-import { inCI, run, runAny } from "./tools";
+import { startServiceProxy } from "./serviceProxy";
+import { inCI, requireTool, run, runAny, startProcess } from "./tools";
 
 describe("node simulation", () => {
   let sim: NodeSim | undefined;
@@ -107,6 +108,46 @@ describe("node simulation", () => {
       "another filesystem than the node's /var/lib",
     );
     assert.notEqual(b.exec(["mountpoint", "-q", "/var/lib/scr-disk"]).status, 0);
+  });
+
+  test("a service proxy sends the cluster IP to ready endpoints only, and refuses at once without any", async (t) => {
+    const s = started(t);
+    if (!s || !requireTool(t, "busybox") || !requireTool(t, "curl")) return;
+    const [a, b] = s.nodes;
+    a.exec(["sh", "-c", "mkdir -p /run/www && echo from-a > /run/www/index.html"]);
+    const httpd = startProcess("nsenter", [
+      "-t",
+      String(a.holderPid),
+      "-m",
+      "-n",
+      "--",
+      "busybox",
+      "httpd",
+      "-f",
+      "-p",
+      "8080",
+      "-h",
+      "/run/www",
+    ]);
+    const proxy = startServiceProxy(s.nodes, "10.96.0.10", 5000);
+    try {
+      const get = () => b.exec(["curl", "-s", "-m", "5", "http://10.96.0.10:5000/index.html"]);
+      proxy.setReady([`${a.host}:8080`]);
+      let r = get();
+      for (let i = 0; i < 20 && r.stdout.trim() !== "from-a"; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        r = get();
+      }
+      assert.equal(r.stdout.trim(), "from-a");
+      proxy.setReady([]);
+      const t0 = Date.now();
+      const refused = get();
+      assert.equal(refused.status, 7, "connection refused");
+      assert.ok(Date.now() - t0 < 2000, "at once");
+    } finally {
+      proxy.stop();
+      await httpd.stop();
+    }
   });
 
   test("teardown stops every process and deletes the namespaces", async (t) => {
