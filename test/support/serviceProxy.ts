@@ -27,10 +27,10 @@ function must(n: SimNode, argv: string[]) {
   if (r.status !== 0) throw new Error(`service proxy on ${n.name}: ${argv.join(" ")}: ${r.stderr}`);
 }
 
-/** A cluster IP (in 10.96.0.0/12, routed out of each node's eth0) for `port` on `nodes`. */
+/** A cluster IP (routed out of each node's eth0, as a default route would) for `port` on `nodes`. */
 export function startServiceProxy(nodes: readonly SimNode[], clusterIP: string, port: number): ServiceProxy {
   for (const n of nodes) {
-    n.exec(["ip", "route", "add", "10.96.0.0/12", "dev", "eth0"]);
+    must(n, ["ip", "route", "replace", `${clusterIP}/32`, "dev", "eth0"]);
     must(n, ["iptables", "-t", "nat", "-N", CHAIN]);
     must(n, [
       "iptables",
@@ -118,6 +118,7 @@ export function startServiceProxy(nodes: readonly SimNode[], clusterIP: string, 
         ]);
         n.exec(["iptables", "-F", CHAIN]);
         n.exec(["iptables", "-X", CHAIN]);
+        n.exec(["ip", "route", "del", `${clusterIP}/32`, "dev", "eth0"]);
       }
     },
   };
