@@ -71,7 +71,8 @@ const running: Server[] = [];
 
 function ready(t: TestContext): World | undefined {
   if (!nodeSimReady(t)) return undefined;
-  for (const tool of ["skopeo", "nginx", "curl", "setpriv", "iptables"]) if (!requireTool(t, tool)) return undefined;
+  for (const tool of ["skopeo", "nginx", "curl", "setpriv", "iptables"])
+    if (!requireTool(t, tool)) return undefined;
   if (setupError) throw setupError;
   if (!world) throw new Error("setup did not run");
   return world;
@@ -225,7 +226,9 @@ describe("continuity on simulated nodes (static pods, dedicated disks)", () => {
     for (const n of w.sim.nodes) {
       const steps = remoteSteps(w.res, NAME, n.name);
       const results = await w.runner.node(steps, w.plan, scratch("continuity-staging"), n.name);
-      t.diagnostic(`${n.name}: ${results.map((x) => `${x.step.replace(`${NAME}-`, "")}=${x.status} ${x.ms}ms`).join(", ")}`);
+      t.diagnostic(
+        `${n.name}: ${results.map((x) => `${x.step.replace(`${NAME}-`, "")}=${x.status} ${x.ms}ms`).join(", ")}`,
+      );
       for (const x of results) assert.equal(x.status, 0, `${x.step}:\n${x.stderr}`);
       assert.deepEqual(
         steps.map((s) => s.name.slice(`${NAME}-${n.name}-`.length)),
@@ -235,14 +238,20 @@ describe("continuity on simulated nodes (static pods, dedicated disks)", () => {
       assert.equal(n.exec(["mountpoint", "-q", DISK]).status, 0);
       assert.equal(fs.readlinkSync(n.path(`${DISK}/current`)), `sets/${w.plan.setId}`);
       assert.deepEqual(
-        n.exec(["sh", "-c", `ls -A ${path.dirname(DISK)} | grep scr-disk`]).stdout.trim().split("\n"),
+        n
+          .exec(["sh", "-c", `ls -A ${path.dirname(DISK)} | grep scr-disk`])
+          .stdout.trim()
+          .split("\n"),
         ["scr-disk"],
       );
       // The registry pod mounts its own set; every node's hosts.toml lists its own registry, then every node.
       const pod = manifest(n, `${NAME}.yaml`);
       const images = pod.spec.volumes.find((v: any) => v.name === "images");
       assert.equal(images.hostPath.path, `${DISK}/sets/${w.plan.setId}`);
-      assert.deepEqual(hostsOf(n, UP_A), [`127.0.0.1:${PORT}`, ...w.sim.nodes.map((m) => `${m.host}:${PORT}`)]);
+      assert.deepEqual(hostsOf(n, UP_A), [
+        `127.0.0.1:${PORT}`,
+        ...w.sim.nodes.map((m) => `${m.host}:${PORT}`),
+      ]);
     }
     for (const n of w.sim.nodes) await startRegistry(w, n, "first");
     for (const n of w.sim.nodes) {
@@ -260,7 +269,7 @@ describe("continuity on simulated nodes (static pods, dedicated disks)", () => {
     const [n1, n2, n3] = w.sim.nodes;
     const loops: PullLoop[] = w.sim.nodes.map((n) => startPullLoop(n.name, n.cri(), w.images));
     const phases: { name: string; from: number; to: number }[] = [];
-    const phase = async (name: string, body: () => Promise<void>) => {
+    const phase = async (name: string, body: () => Promise<unknown>) => {
       const from = Date.now();
       await body();
       phases.push({ name, from, to: Date.now() });
@@ -283,18 +292,24 @@ describe("continuity on simulated nodes (static pods, dedicated disks)", () => {
       await waitUntil(`${n3.name}'s watcher lists ${n2.name} again`, () =>
         hostsOf(n3, UP_A).includes(`${n2.host}:${PORT}`),
       );
-      await phase(`(c) ${n1.name} cut off (packets dropped), ${n3.name}'s registry down: it falls back past ${n1.name}`, async () => {
-        const drop = n1.exec(["iptables", "-A", "INPUT", "-i", "eth0", "-j", "DROP"]);
-        assert.equal(drop.status, 0, drop.stderr);
-        try {
-          await waitUntil(`${n3.name}'s watcher leaves ${n1.name} out`, () => !hostsOf(n3, UP_A).includes(`${n1.host}:${PORT}`));
-          await stopRegistry(w, n3, "stop");
-          await sleep(8000);
-          await startRegistry(w, n3, "after-cut");
-        } finally {
-          n1.exec(["iptables", "-D", "INPUT", "-i", "eth0", "-j", "DROP"]);
-        }
-      });
+      await phase(
+        `(c) ${n1.name} cut off (packets dropped), ${n3.name}'s registry down: it falls back past ${n1.name}`,
+        async () => {
+          const drop = n1.exec(["iptables", "-A", "INPUT", "-i", "eth0", "-j", "DROP"]);
+          assert.equal(drop.status, 0, drop.stderr);
+          try {
+            await waitUntil(
+              `${n3.name}'s watcher leaves ${n1.name} out`,
+              () => !hostsOf(n3, UP_A).includes(`${n1.host}:${PORT}`),
+            );
+            await stopRegistry(w, n3, "stop");
+            await sleep(8000);
+            await startRegistry(w, n3, "after-cut");
+          } finally {
+            n1.exec(["iptables", "-D", "INPUT", "-i", "eth0", "-j", "DROP"]);
+          }
+        },
+      );
     } finally {
       await Promise.all(loops.map((l) => l.stop()));
     }
@@ -307,7 +322,9 @@ describe("continuity on simulated nodes (static pods, dedicated disks)", () => {
           p.from,
           p.to,
         );
-        lines.push(`${p.name} — ${n.name}: ${s.pulls} pulls, p50 ${s.p50} ms, max ${s.max} ms, ${s.failed.length} failed`);
+        lines.push(
+          `${p.name} — ${n.name}: ${s.pulls} pulls, p50 ${s.p50} ms, max ${s.max} ms, ${s.failed.length} failed`,
+        );
       }
     }
     t.diagnostic(lines.join("\n"));
@@ -319,6 +336,13 @@ describe("continuity on simulated nodes (static pods, dedicated disks)", () => {
     );
     for (const p of phases)
       for (const n of w.sim.nodes)
-        assert.ok(summarize(records.filter((r) => r.node === n.name), p.from, p.to).pulls > 0, `${n.name} pulled during ${p.name}`);
+        assert.ok(
+          summarize(
+            records.filter((r) => r.node === n.name),
+            p.from,
+            p.to,
+          ).pulls > 0,
+          `${n.name} pulled during ${p.name}`,
+        );
   });
 });
