@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { scan } from "../inventory";
-import { renderInclude, renderStandalone, type RenderOptions } from "../nginx";
+import { renderInclude, renderSharedInclude, renderStandalone, type RenderOptions } from "../nginx";
+import { NJS_MODULE } from "../nginx/njs";
 import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
 import { UsageError } from "./errors";
 import { tlsFromFlags, type TlsFlags } from "./tls";
@@ -17,6 +18,7 @@ export interface GenerateOptions extends TlsFlags {
   lists?: boolean;
   js?: boolean;
   jsModule?: string;
+  mapHashSizes?: boolean;
   standalone?: boolean;
   listen: string;
   runtimeDir: string;
@@ -30,13 +32,25 @@ export interface GenerateOptions extends TlsFlags {
  * entries), or with `--standalone` a complete config. Writes nothing when the
  * tree has problems.
  */
-export async function runGenerate(root: string, opts: GenerateOptions): Promise<number> {
+export async function runGenerate(root: string | undefined, opts: GenerateOptions): Promise<number> {
   if ((opts.tlsCert || opts.tlsKey) && !opts.standalone)
     throw new UsageError(
       "--tls-cert and --tls-key need --standalone (the include goes into a server of yours)",
     );
   const tls = tlsFromFlags(opts);
-  const inv = await loadInventory(root, scan);
+  if (opts.lists && !opts.omitConstants) throw new UsageError("--lists goes with --omit-constants");
+  // The parts that are the same for every images root read none (ROOT, if given, is not scanned).
+  if (!opts.standalone && (opts.js || opts.onlyConstants)) {
+    const shared = renderSharedInclude({
+      dataInclude: opts.dataInclude,
+      listsInclude: opts.listsInclude,
+      jsModule: opts.jsModule,
+      mapHashSizes: opts.mapHashSizes,
+    });
+    output(opts.output, opts.js ? NJS_MODULE : opts.http ? shared.http : shared.server);
+    return 0;
+  }
+  const inv = await loadInventory(root ?? ".", scan);
   requireClean(inv);
   printWarnings(inv);
   const base: RenderOptions = {
@@ -46,6 +60,7 @@ export async function runGenerate(root: string, opts: GenerateOptions): Promise<
     dataInclude: opts.dataInclude,
     listsInclude: opts.listsInclude,
     jsModule: opts.jsModule,
+    mapHashSizes: opts.mapHashSizes,
   };
 
   if (opts.standalone) {
@@ -71,11 +86,13 @@ export async function runGenerate(root: string, opts: GenerateOptions): Promise<
   }
 
   const include = renderInclude(inv, base);
-  if (opts.lists && base.part !== "data") throw new UsageError("--lists goes with --omit-constants");
-  const text = opts.js ? include.js : opts.lists ? include.lists : opts.http ? include.http : include.server;
-  if (opts.output) writeFileAtomically(opts.output, text);
-  else process.stdout.write(text);
+  output(opts.output, opts.lists ? include.lists : opts.http ? include.http : include.server);
   return 0;
+}
+
+function output(file: string | undefined, text: string): void {
+  if (file) writeFileAtomically(file, text);
+  else process.stdout.write(text);
 }
 
 /** Write to a temp name and rename, so a reader never sees half a config. */

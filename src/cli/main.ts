@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from "commander";
 import { runCheck } from "./check";
 import { UsageError } from "./errors";
 import { RenderError } from "../nginx";
+import { runGenerateInto, type IntoOptions } from "./compose";
 import { runGenerate } from "./generate";
 import { runServe } from "./serve";
 import { runDedupe, runMirror } from "./mirror";
@@ -26,13 +27,25 @@ function program(): Command {
     .command("generate")
     .description(
       "Print nginx config for the images in ROOT: by default the server-context include " +
-        "(add --http for the http-context part it needs), or with --standalone a complete nginx.conf.",
+        "(add --http for the http-context part it needs), or with --standalone a complete nginx.conf; " +
+        "with --into DIR, write ROOT's parts (or with --shared the shared ones) for several images roots in one server.",
     )
-    .argument("[root]", "images directory (skopeo dir: trees and/or OCI layouts)", ".")
+    .argument("[root]", "images directory (skopeo dir: trees and/or OCI layouts; default: .)")
     .option("--name-prefix <prefix>", "serve every repository as PREFIX/<name>", "")
     .option("--server-root <root>", "images root as nginx sees it: a path, $variable or placeholder")
+    .option(
+      "--into <dir>",
+      "write ROOT's parts into DIR (replacing that root's earlier ones), for several images roots in one server",
+    )
+    .option(
+      "--shared",
+      "with --into: write the parts every root shares (http.conf, server.conf, the njs module); no ROOT",
+    )
+    .option("--root-name <name>", "with --into: the name of ROOT's files in DIR (default: the name prefix)")
     .addOption(new Option("--omit-constants", "print only the per-image data").conflicts("onlyConstants"))
-    .addOption(new Option("--only-constants", "print only the parts shared by every images root"))
+    .addOption(
+      new Option("--only-constants", "print only the parts shared by every images root (no ROOT needed)"),
+    )
     .option(
       "--data-include <glob>",
       "with --only-constants: where the map takes its entries from (the --omit-constants outputs)",
@@ -42,9 +55,16 @@ function program(): Command {
       "with --only-constants: where the list map takes its entries from (the --omit-constants --lists outputs)",
     )
     .option("--http", "print the http-context part (the maps) instead of the server-context part")
-    .option("--lists", "with --omit-constants: print the list map's entries (tags, catalog, referrers)")
-    .option("--js", "print the njs module the http-context part imports (the list endpoints)")
+    .option(
+      "--lists",
+      "with --omit-constants: print the list map's entries (tags and referrers; the catalog of several roots needs --into)",
+    )
+    .option("--js", "print the njs module the http-context part imports (the list endpoints; no ROOT needed)")
     .option("--js-module <path>", "where the http-context part imports the njs module from")
+    .option(
+      "--no-map-hash-sizes",
+      "leave map_hash_max_size / map_hash_bucket_size to your http {} (--http, --shared): nginx takes them once, before the first map",
+    )
     .option("--standalone", "print a complete nginx.conf that runs with a read-only root filesystem")
     .option("--listen <host:port>", "with --standalone: address to listen on", "127.0.0.1:5000")
     .option(
@@ -52,15 +72,19 @@ function program(): Command {
       "with --standalone: the one writable dir (pid, temp files)",
       "/tmp/static-container-registry",
     )
-    .option("--config-dir <dir>", "with --standalone: where the config files will be placed")
+    .option(
+      "--config-dir <dir>",
+      "with --standalone or --shared: where nginx will read the files from (default: -o DIR, --into DIR)",
+    )
     .option(
       "--tls-cert <file>",
       "with --standalone: serve HTTPS (and HTTP/2) with this PEM certificate chain",
     )
     .option("--tls-key <file>", "with --standalone: the certificate's PEM private key")
     .option("-o, --output <path>", "write to this file (a directory with --standalone) instead of stdout")
-    .action(async (root: string, opts) => {
-      process.exitCode = await runGenerate(root, opts);
+    .action(async (root: string | undefined, opts) => {
+      process.exitCode =
+        opts.into !== undefined || opts.shared ? await runInto(root, opts) : await runGenerate(root, opts);
     });
 
   cmd
@@ -124,6 +148,34 @@ function program(): Command {
       process.exitCode = await runDedupe(root);
     });
   return cmd;
+}
+
+/** `generate --into`: the flags of the other forms are refused, not ignored. */
+async function runInto(root: string | undefined, opts: Record<string, unknown>): Promise<number> {
+  if (opts.into === undefined) throw new UsageError("--shared goes with --into DIR");
+  const other = (
+    [
+      ["http", "--http"],
+      ["lists", "--lists"],
+      ["js", "--js"],
+      ["jsModule", "--js-module"],
+      ["omitConstants", "--omit-constants"],
+      ["onlyConstants", "--only-constants"],
+      ["dataInclude", "--data-include"],
+      ["listsInclude", "--lists-include"],
+      ["standalone", "--standalone"],
+      ["output", "--output"],
+      ["tlsCert", "--tls-cert"],
+      ["tlsKey", "--tls-key"],
+    ] as const
+  ).filter(([k]) => opts[k] !== undefined);
+  if (other.length) {
+    throw new UsageError(
+      `--into writes every part of the composition itself: ${other.map(([, f]) => f).join(", ")} ` +
+        `belong to the single-file forms`,
+    );
+  }
+  return runGenerateInto(root, opts as unknown as IntoOptions);
 }
 
 function collectOption(value: string, previous: string[]): string[] {

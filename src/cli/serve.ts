@@ -9,6 +9,7 @@ import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClea
 import { UsageError } from "./errors";
 import { parentDeathPrefix, watchStarter } from "./lifetime";
 import { checkCanListen, waitOwnListener } from "./listening";
+import { findNjsModule } from "./njsModule";
 import { tlsFromFlags, type TlsFlags } from "./tls";
 
 export interface ServeOptions extends TlsFlags {
@@ -80,7 +81,10 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
         namePrefix: normalizePrefix(opts.namePrefix),
         accessLog: accessLog.path,
         user,
+        njsModulePath,
       });
+    // The module of this nginx (nginx -V), wherever its packages put it.
+    const njsModulePath = findNjsModule(nginx).path;
     const accessLog = accessLogFor(work);
     const user = workerUser(inv.root, opts.user);
     const rendered = render(inv);

@@ -8,6 +8,8 @@ export const NAME_COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
 /** A full repository name: components separated by `/`. */
 export const NAME = `${NAME_COMPONENT}(?:/${NAME_COMPONENT})*`;
 export const TAG = "[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}";
+/** The longest tag {@link TAG} allows. */
+export const MAX_TAG_LENGTH = 128;
 /** The only digest algorithm this registry stores and serves. */
 export const SHA256_DIGEST = "sha256:[a-f0-9]{64}";
 

@@ -36,13 +36,21 @@
  *  (`catalog: true`, for at most one of them); without one, `_catalog`
  *  answers an empty list.
  */
+import { MAX_NAME_LENGTH, MAX_TAG_LENGTH } from "../inventory/grammar";
 import type { Inventory } from "../inventory/model";
 import { token } from "./escape";
 import { dataEntries, type DataEntries } from "./data";
 import { serverConstants } from "./locations";
 import { httpConstants } from "./maps";
 import { NJS_MODULE } from "./njs";
-import { resolveRenderOptions, type RenderOptions, type ResolvedRenderOptions } from "./options";
+import {
+  resolveRenderOptions,
+  resolveSharedOptions,
+  type RenderOptions,
+  type ResolvedRenderOptions,
+  type ResolvedSharedOptions,
+  type SharedRenderOptions,
+} from "./options";
 
 export interface IncludeFiles {
   /** http-context text: the maps. */
@@ -59,27 +67,12 @@ export interface IncludeFiles {
 export const DEFAULT_MAP_HASH_MAX_SIZE = 262144;
 /** map_hash_bucket_size for part "constants": keys up to ~500 bytes. */
 export const DEFAULT_MAP_HASH_BUCKET_SIZE = 1024;
+/** The longest exact key any valid inventory gives a map: `<name>:<tag>` (name and tag of the longest kinds). */
+export const LONGEST_KEY_BYTES = MAX_NAME_LENGTH + 1 + MAX_TAG_LENGTH;
 
 export function renderInclude(inv: Inventory, opts: RenderOptions = {}): IncludeFiles {
+  if ((opts.part ?? "all") === "constants") return renderSharedInclude(opts);
   const o = resolveRenderOptions(inv, opts);
-  if (o.part === "constants") {
-    return {
-      http: httpConstants(
-        {
-          mapHashMaxSize: o.mapHashMaxSize ?? DEFAULT_MAP_HASH_MAX_SIZE,
-          mapHashBucketSize: DEFAULT_MAP_HASH_BUCKET_SIZE,
-        },
-        {
-          lookup: `include ${token(o.dataInclude)};`,
-          lists: `include ${token(o.listsInclude)};`,
-          jsModule: o.jsModule,
-        },
-      ),
-      server: serverConstants({ catchAll: false }),
-      js: NJS_MODULE,
-      lists: "",
-    };
-  }
   const data = dataEntries(inv, o, { repositoryIds: o.part === "all" });
   if (o.part === "data") {
     return {
@@ -89,23 +82,59 @@ export function renderInclude(inv: Inventory, opts: RenderOptions = {}): Include
       lists: listsHeader(inv) + data.lists.map((l) => `${l}\n`).join(""),
     };
   }
+  const sizes = hashSizes(data, o.mapHashMaxSize);
   return {
-    http: httpConstants(hashSizes(data, o.mapHashMaxSize), {
-      lookup: [...data.exact, ...data.regex].join("\n"),
-      all: {
-        repositories: data.repositories.join("\n"),
-        root: rootPrefix(o),
-        namePrefix: o.namePrefix,
-        shared: data.shared.join("\n"),
-        members: data.members.join("\n"),
+    http: httpConstants(
+      o.mapHashSizes ? sizes : { ...sizes, leftToUser: { minBucketSize: sizes.minBucketSize } },
+      {
+        lookup: [...data.exact, ...data.regex].join("\n"),
+        all: {
+          repositories: data.repositories.join("\n"),
+          root: rootPrefix(o),
+          namePrefix: o.namePrefix,
+          shared: data.shared.join("\n"),
+          members: data.members.join("\n"),
+        },
+        lists: data.lists.join("\n"),
+        jsModule: o.jsModule,
       },
-      lists: data.lists.join("\n"),
-      jsModule: o.jsModule,
-    }),
+    ),
     server: serverConstants({ catchAll: false }),
     js: NJS_MODULE,
     lists: "",
   };
+}
+
+/**
+ * Part "constants" (the old --only-constants): the same for every images
+ * root, so it needs none. Its maps include their entries from `dataInclude`
+ * and `listsInclude`.
+ */
+export function renderSharedInclude(opts: SharedRenderOptions = {}): IncludeFiles {
+  const o = resolveSharedOptions(opts);
+  return {
+    http: sharedHttp(o, [o.dataInclude], [o.listsInclude]),
+    server: serverConstants({ catchAll: false }),
+    js: NJS_MODULE,
+    lists: "",
+  };
+}
+
+/** The http text of the shared parts: maps whose entries are included from these files (or globs). */
+export function sharedHttp(
+  o: ResolvedSharedOptions,
+  lookupIncludes: readonly string[],
+  listsIncludes: readonly string[],
+): string {
+  const sizes = {
+    mapHashMaxSize: o.mapHashMaxSize ?? DEFAULT_MAP_HASH_MAX_SIZE,
+    mapHashBucketSize: DEFAULT_MAP_HASH_BUCKET_SIZE,
+  };
+  const includes = (files: readonly string[]) => files.map((f) => `include ${token(f)};`).join("\n");
+  return httpConstants(
+    o.mapHashSizes ? sizes : { ...sizes, leftToUser: { minBucketSize: minBucketSize(LONGEST_KEY_BYTES) } },
+    { lookup: includes(lookupIncludes), lists: includes(listsIncludes), jsModule: o.jsModule },
+  );
 }
 
 /** The images root as records' paths are appended to it: with a "/". */
@@ -133,23 +162,35 @@ export function listsHeader(inv: Inventory): string {
  * Hash sizes for a known set of keys. nginx needs every key (plus a pointer)
  * to fit in a bucket, and builds the hash fastest, and sparsest, when
  * max_size is a few times the number of keys (it then starts its search
- * near max_size).
+ * near max_size). `minBucketSize`: the least bucket size the longest key fits in.
  */
 export function hashSizes(
   data: DataEntries,
   maxSizeOverride?: number,
-): { mapHashMaxSize: number; mapHashBucketSize: number } {
+): { mapHashMaxSize: number; mapHashBucketSize: number; minBucketSize: number } {
+  const keyBytes = (line: string) => Buffer.byteLength(line.slice(0, line.indexOf(" ")));
   let longest = 0;
-  for (const line of data.exact)
-    longest = Math.max(longest, Buffer.byteLength(line.slice(0, line.indexOf(" "))));
-  const elt = 8 + Math.ceil((longest + 2) / 8) * 8;
+  for (const line of data.exact) longest = Math.max(longest, keyBytes(line));
+  let longestAny = longest;
+  for (const lines of [data.lists, data.repositories, data.shared, data.members])
+    for (const line of lines) longestAny = Math.max(longestAny, keyBytes(line));
   return {
     mapHashMaxSize:
       maxSizeOverride ??
       Math.max(2048, nextPow2(Math.max(data.exact.length, data.shared.length, data.members.length) * 2)),
     // Room for the fullest bucket (a handful of keys when max_size is twice their number).
-    mapHashBucketSize: Math.max(1024, nextPow2(8 * (elt + 8))),
+    mapHashBucketSize: Math.max(1024, nextPow2(8 * minBucketSize(longest))),
+    minBucketSize: minBucketSize(longestAny),
   };
+}
+
+/**
+ * The least map_hash_bucket_size a key of this many bytes fits in: nginx
+ * stores a value pointer, the key's length and the key, aligned to a
+ * pointer, and wants room for one more pointer in the bucket.
+ */
+export function minBucketSize(keyBytes: number): number {
+  return 8 + Math.ceil((keyBytes + 2) / 8) * 8 + 8;
 }
 
 function nextPow2(n: number): number {

@@ -4,7 +4,10 @@
  *
  * - renderInclude: http-context maps + server-context locations, for an
  *   nginx config someone else owns (the old generator's output), optionally
- *   split into constants and data so several images roots share one server.
+ *   split into constants and data (the old tool's flags).
+ * - renderComposeShared / renderComposeRoot / composeCatalog: several images
+ *   roots in one server, one directory of parts per server and one set of
+ *   files per root, the catalog over all of them (compose.ts).
  * - renderStandalone: a complete nginx.conf (plus data files when large) that
  *   runs with a read-only root filesystem.
  *
@@ -33,9 +36,19 @@
  *   its annotations.
  * - Upper-case tags are regex keys, tried in order on upper-case lookups and
  *   misses: fine for dozens, slow for tens of thousands.
- * - Merged data parts (include.ts) share one catalog at most.
+ * - Data parts merged by the old flags (include.ts) carry no catalog; the
+ *   composition (compose.ts) computes one over every root.
  */
-export { renderInclude, type IncludeFiles } from "./include";
+export { renderInclude, renderSharedInclude, type IncludeFiles } from "./include";
+export {
+  composeCatalog,
+  parseRootRecord,
+  renderComposeRoot,
+  renderComposeShared,
+  type ComposeRootOptions,
+  type ComposeSharedOptions,
+  type RootRecord,
+} from "./compose";
 export {
   renderStandalone,
   type StandaloneOptions,
@@ -43,6 +56,6 @@ export {
   DEFAULT_MAX_FILE_BYTES,
   MAIN_FILE,
 } from "./standalone";
-export { DEFAULT_DATA_INCLUDE, type RenderOptions } from "./options";
+export { DEFAULT_DATA_INCLUDE, type RenderOptions, type SharedRenderOptions } from "./options";
 export { RenderError } from "./escape";
 export { PLAIN_HTTP_URI, type TlsOptions } from "./tls";

@@ -75,6 +75,12 @@ export const ERROR_STATUSES = [400, 403, 404, 405, 413, 414, 416, 494, 500, 502,
 export interface HttpConstantsOptions {
   mapHashMaxSize: number;
   mapHashBucketSize: number;
+  /**
+   * Leave map_hash_max_size and map_hash_bucket_size to the http {} around
+   * the text (which may set them only once, before its first map), saying in
+   * a comment what they must be: the smallest bucket size every key fits in.
+   */
+  leftToUser?: { minBucketSize: number };
 }
 
 /** What the http-context text is made of besides the constants. */
@@ -162,10 +168,7 @@ ${rdir}
  */
 export function httpConstants(o: HttpConstantsOptions, b: HttpBodies): string {
   return `# static-container-registry: http context (maps). Generated; do not edit.
-# Room for the lookup map's keys; raise map_hash_max_size if nginx says so.
-map_hash_max_size ${o.mapHashMaxSize};
-map_hash_bucket_size ${o.mapHashBucketSize};
-
+${mapHashText(o)}
 # The list endpoints (tags/list, _catalog, referrers) are answered by njs
 # (needs ngx_http_js_module loaded: load_module in the main context).
 js_import ${JS_IMPORT} from ${token(b.jsModule)};
@@ -247,6 +250,28 @@ map $status $scr_allow {
     405 "GET, HEAD";
     default "";
 }
+`;
+}
+
+/**
+ * The map hash sizes. nginx fixes them for the whole http {} at its first
+ * `map` (a later map_hash_* is "directive is duplicate"), so they either
+ * come first or are the user's own.
+ */
+function mapHashText(o: HttpConstantsOptions): string {
+  if (o.leftToUser) {
+    return `# map_hash_max_size and map_hash_bucket_size are left to the http {} around
+# this file, which must set them before its first map: map_hash_bucket_size
+# ${o.leftToUser.minBucketSize} or more (else nginx cannot build the maps below), and
+# map_hash_max_size ${o.mapHashMaxSize} (less only slows the lookups down).
+`;
+  }
+  return `# Room for the lookup map's keys; raise map_hash_max_size if nginx says so.
+# nginx takes them once per http {}, before its first map (a later one is
+# "directive is duplicate"): in an http {} of yours, include this text before
+# your maps, or generate it without them (--no-map-hash-sizes) and set yours.
+map_hash_max_size ${o.mapHashMaxSize};
+map_hash_bucket_size ${o.mapHashBucketSize};
 `;
 }
 

@@ -51,7 +51,20 @@ export interface RenderOptions {
    * Default: computed from the inventory for "all"; 262144 for "constants".
    */
   mapHashMaxSize?: number;
+  /**
+   * Whether the http text sets `map_hash_max_size` and `map_hash_bucket_size`
+   * (default true). nginx takes them once per http {}, and only before its
+   * first `map`: false leaves them to an http {} that sets its own (the text
+   * then says in a comment what they must be at least).
+   */
+  mapHashSizes?: boolean;
 }
+
+/** The options of the parts that need no inventory (part "constants", the shared parts). */
+export type SharedRenderOptions = Pick<
+  RenderOptions,
+  "dataInclude" | "listsInclude" | "jsModule" | "mapHashMaxSize" | "mapHashSizes"
+>;
 
 export const DEFAULT_DATA_INCLUDE = "static-container-registry.d/*.map";
 export const DEFAULT_LISTS_INCLUDE = "static-container-registry.d/*.lists";
@@ -66,7 +79,13 @@ export interface ResolvedRenderOptions {
   jsModule: string;
   catalog: boolean;
   mapHashMaxSize?: number;
+  mapHashSizes: boolean;
 }
+
+export type ResolvedSharedOptions = Pick<
+  ResolvedRenderOptions,
+  "dataInclude" | "listsInclude" | "jsModule" | "mapHashMaxSize" | "mapHashSizes"
+>;
 
 const prefixRe = new RegExp(`^(?:${NAME}/)?$`);
 
@@ -82,6 +101,17 @@ export function resolveRenderOptions(inv: Inventory, opts: RenderOptions = {}): 
     );
   }
   const serverRoot = normalizeRoot("serverRoot", opts.serverRoot ?? inv.root);
+  return {
+    ...resolveSharedOptions(opts),
+    namePrefix,
+    serverRoot,
+    part,
+    catalog: opts.catalog ?? part !== "data",
+  };
+}
+
+/** The options every part has, checked without an inventory. */
+export function resolveSharedOptions(opts: SharedRenderOptions = {}): ResolvedSharedOptions {
   const dataInclude = checkPath("dataInclude", opts.dataInclude ?? DEFAULT_DATA_INCLUDE);
   const listsInclude = checkPath("listsInclude", opts.listsInclude ?? DEFAULT_LISTS_INCLUDE);
   const jsModule = checkPath("jsModule", opts.jsModule ?? JS_FILE);
@@ -92,14 +122,11 @@ export function resolveRenderOptions(inv: Inventory, opts: RenderOptions = {}): 
     throw new RenderError(`mapHashMaxSize must be a positive integer, not ${opts.mapHashMaxSize}`);
   }
   return {
-    namePrefix,
-    serverRoot,
-    part,
     dataInclude,
     listsInclude,
     jsModule,
-    catalog: opts.catalog ?? part !== "data",
     mapHashMaxSize: opts.mapHashMaxSize,
+    mapHashSizes: opts.mapHashSizes ?? true,
   };
 }
 
