@@ -30,6 +30,15 @@ export function unsecret(v: any): any {
   return v && typeof v === "object" && "value" in v && Object.keys(v).length === 2 ? v.value : v;
 }
 
+/** `v` with every secret the mock received replaced by its plain value (to check an object's shape). */
+export function unsecretDeep(v: any): any {
+  if (isSecretValue(v)) return unsecretDeep(v.value);
+  if (Array.isArray(v)) return v.map(unsecretDeep);
+  if (v && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unsecretDeep(x)]));
+  return v;
+}
+
 /** Whether the mock received `v` as a secret. */
 export function isSecretValue(v: any): boolean {
   return !!v && typeof v === "object" && Object.values(v).includes("1b47061264138c4ac30d75fd1eb44270");

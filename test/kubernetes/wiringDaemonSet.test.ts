@@ -86,7 +86,22 @@ function shells(): Shell[] {
   }
   // Only busybox applets on PATH, as in an alpine image.
   const bin = tmpDir("wiring-busybox");
-  for (const applet of ["sh", "cat", "cmp", "cp", "chmod", "mkdir", "mv", "grep", "sleep", "hostname"])
+  for (const applet of [
+    "sh",
+    "awk",
+    "cat",
+    "cmp",
+    "cp",
+    "chmod",
+    "mkdir",
+    "mv",
+    "rm",
+    "grep",
+    "sleep",
+    "hostname",
+    "timeout",
+    "wget",
+  ])
     fs.symlinkSync(busybox, path.join(bin, applet));
   list.push({
     name: "busybox",
