@@ -73,6 +73,13 @@ export interface ImportScriptOptions {
   image: string;
 }
 
+/** Shell lines that make `ctr` the node's: k3s's and RKE2's embedded containerd have their own. */
+const USE_NODE_CTR = `if command -v k3s >/dev/null 2>&1; then ctr() { k3s ctr "$@"; }
+elif command -v rke2 >/dev/null 2>&1 && [ -x /var/lib/rancher/rke2/bin/ctr ]; then
+  ctr() { /var/lib/rancher/rke2/bin/ctr --address /run/k3s/containerd/containerd.sock "$@"; }
+fi
+`;
+
 /** containerd (or k3s / RKE2's embedded one) learns the registry's image from the archive. */
 export function importScript(o: ImportScriptOptions): string {
   return asRoot(`${SCRIPT_PRELUDE}${failWith(o.node)}A=${shQuote(o.archive)}
@@ -87,11 +94,7 @@ for d in /var/lib/rancher/k3s/agent/images /var/lib/rancher/rke2/agent/images; d
     echo "$d/static-container-registry.tar" >"$MARK"
   fi
 done
-if command -v k3s >/dev/null 2>&1; then ctr() { k3s ctr "$@"; }
-elif command -v rke2 >/dev/null 2>&1 && [ -x /var/lib/rancher/rke2/bin/ctr ]; then
-  ctr() { /var/lib/rancher/rke2/bin/ctr --address /run/k3s/containerd/containerd.sock "$@"; }
-fi
-command -v ctr >/dev/null 2>&1 || fail "no ctr on the node: cannot import the registry image (install containerd's ctr)"
+${USE_NODE_CTR}command -v ctr >/dev/null 2>&1 || fail "no ctr on the node: cannot import the registry image (install containerd's ctr)"
 if ctr -n k8s.io images ls -q | grep -Fxq "$IMAGE"; then
   [ -f "$MARK" ] || echo preexisting >"$MARK"
 else
@@ -109,8 +112,21 @@ export function unimportScript(o: ImportScriptOptions): string {
 IMAGE=${shQuote(o.image)}
 MARK="$A.imported"
 how=$(cat "$MARK" 2>/dev/null || true)
-case "$how" in
-  imported) ctr -n k8s.io images rm "$IMAGE" >/dev/null 2>&1 || true ;;
+${USE_NODE_CTR}case "$how" in
+  imported)
+    # containerd's CRI plugin also names every image by its id (sha256:<config digest>); that
+    # name goes too, unless another name still refers to the same image.
+    target=$(ctr -n k8s.io images ls 2>/dev/null | awk -v img="$IMAGE" '$1 == img { print $3 }')
+    ctr -n k8s.io images rm "$IMAGE" >/dev/null 2>&1 || true
+    if [ -n "$target" ]; then
+      left=$(ctr -n k8s.io images ls 2>/dev/null | awk -v t="$target" '$3 == t { print $1 }')
+      case "$left" in
+        sha256:*) if ! printf '%s\n' "$left" | grep -qv '^sha256:'; then
+            for ref in $left; do ctr -n k8s.io images rm "$ref" >/dev/null 2>&1 || true; done
+          fi ;;
+      esac
+    fi
+    ;;
   /*) rm -f "$how" ;;
 esac
 rm -f "$A" "$MARK"
