@@ -115,10 +115,13 @@ export class StepRunner {
     const results: StepResult[] = [];
     const ok = new Set<string>();
     let prepared = "";
+    const kindOf = (r: Registered) => STEP_KINDS.find((k) => r.name.endsWith(`-${k}`));
+    const present = new Set(steps.map(kindOf));
     for (const r of steps) {
-      const kind = STEP_KINDS.find((k) => r.name.endsWith(`-${k}`));
+      const kind = kindOf(r);
       if (!kind) throw new Error(`unknown remote step ${r.name}`);
-      if (!DEPENDS_ON[kind].every((d) => ok.has(d))) continue;
+      if (!DEPENDS_ON[kind].every((d) => ok.has(d) || !present.has(d as (typeof STEP_KINDS)[number])))
+        continue;
       let res: StepResult;
       if (r.type === "command:remote:Command") {
         res = this.command(r);
@@ -136,8 +139,21 @@ export class StepRunner {
   }
 }
 
-/** The remote steps per node and what each depends on (as src/kubernetes/steps/nodes.ts registers them). */
-const STEP_KINDS = ["prepare", "images", "deliver", "registry-image", "import", "wire"] as const;
+/**
+ * The remote steps per node and what each depends on, as src/kubernetes/steps
+ * registers them (nodes.ts, staticPod.ts, nodeWiring.ts); a dependency the
+ * node was not given (no registry image) does not hold a step back.
+ */
+const STEP_KINDS = [
+  "prepare",
+  "images",
+  "deliver",
+  "registry-image",
+  "import",
+  "wire",
+  "static-pod",
+  "keep-wired",
+] as const;
 const DEPENDS_ON: Record<(typeof STEP_KINDS)[number], string[]> = {
   prepare: [],
   images: ["prepare"],
@@ -145,4 +161,6 @@ const DEPENDS_ON: Record<(typeof STEP_KINDS)[number], string[]> = {
   "registry-image": ["prepare"],
   import: ["registry-image"],
   wire: [],
+  "static-pod": ["deliver", "import"],
+  "keep-wired": ["wire", "deliver", "import"],
 };

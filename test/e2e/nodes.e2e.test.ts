@@ -70,7 +70,8 @@ const running: Server[] = [];
 
 function ready(t: TestContext): World | undefined {
   if (!nodeSimReady(t)) return undefined;
-  for (const tool of ["skopeo", "nginx", "curl", "setpriv", "iptables"]) if (!requireTool(t, tool)) return undefined;
+  for (const tool of ["skopeo", "nginx", "curl", "setpriv", "iptables"])
+    if (!requireTool(t, tool)) return undefined;
   if (setupError) throw setupError;
   if (!world) throw new Error("setup did not run");
   return world;
