@@ -63,6 +63,8 @@ interface World {
   images: Map<string, string>;
   registries: Map<string, Server>;
   watchers: Map<string, Server>;
+  /** When each node's registry was down (from its stop or kill to its restart being ready). */
+  down: { node: string; from: number; to: number }[];
 }
 
 let world: World | undefined;
@@ -123,6 +125,7 @@ before(async () => {
       images,
       registries: new Map(),
       watchers: new Map(),
+      down: [],
     };
   } catch (e) {
     setupError = e;
@@ -184,6 +187,8 @@ async function startRegistry(w: World, n: SimNode, label: string): Promise<Serve
     await new Promise((r) => setTimeout(r, 100));
   }
   w.registries.set(n.name, server);
+  const down = w.down.find((d) => d.node === n.name && d.to === Infinity);
+  if (down) down.to = Date.now();
   return server;
 }
 
@@ -191,6 +196,7 @@ async function startRegistry(w: World, n: SimNode, label: string): Promise<Serve
 async function stopRegistry(w: World, n: SimNode, how: "stop" | "kill") {
   const s = w.registries.get(n.name)!;
   w.registries.delete(n.name);
+  w.down.push({ node: n.name, from: Date.now(), to: Infinity });
   if (how === "stop") return s.stop();
   const exited = new Promise<void>((r) => (s.proc.exitCode !== null ? r() : s.proc.once("exit", () => r())));
   for (const pid of tree(s.pid)) {
@@ -298,10 +304,11 @@ describe("continuity on simulated nodes (static pods, dedicated disks)", () => {
           const drop = n1.exec(["iptables", "-A", "INPUT", "-i", "eth0", "-j", "DROP"]);
           assert.equal(drop.status, 0, drop.stderr);
           try {
-            await waitUntil(
-              `${n3.name}'s watcher leaves ${n1.name} out`,
-              () => !hostsOf(n3, UP_A).includes(`${n1.host}:${PORT}`),
+            await waitUntil(`${n3.name}'s watcher leaves ${n1.name} out`, () =>
+              [UP_A, UP_B].every((h) => !hostsOf(n3, h).includes(`${n1.host}:${PORT}`)),
             );
+            // A pull reads hosts.toml once, when it starts: let those that began with the old list end.
+            await sleep(1000);
             await stopRegistry(w, n3, "stop");
             await sleep(8000);
             await startRegistry(w, n3, "after-cut");
@@ -314,20 +321,14 @@ describe("continuity on simulated nodes (static pods, dedicated disks)", () => {
       await Promise.all(loops.map((l) => l.stop()));
     }
     const records: PullRecord[] = loops.flatMap((l) => l.records);
-    const lines: string[] = [];
-    for (const p of phases) {
-      for (const n of w.sim.nodes) {
-        const s = summarize(
-          records.filter((r) => r.node === n.name),
-          p.from,
-          p.to,
-        );
-        lines.push(
-          `${p.name} — ${n.name}: ${s.pulls} pulls, p50 ${s.p50} ms, max ${s.max} ms, ${s.failed.length} failed`,
-        );
-      }
-    }
-    t.diagnostic(lines.join("\n"));
+    const of = (node: string) => records.filter((r) => r.node === node);
+    const line = (what: string, s: ReturnType<typeof summarize>) =>
+      `${what}: ${s.pulls} pulls, p50 ${s.p50} ms, max ${s.max} ms, ${s.failed.length} failed`;
+    for (const p of phases)
+      for (const n of w.sim.nodes)
+        t.diagnostic(line(`${p.name} — ${n.name}`, summarize(of(n.name), p.from, p.to)));
+    for (const d of w.down)
+      t.diagnostic(line(`${d.node} while its own registry was down`, summarize(of(d.node), d.from, d.to)));
     const failed = records.filter((r) => r.error !== undefined);
     assert.deepEqual(
       failed.map((r) => `${r.node} ${r.ref}: ${r.error}`),
@@ -336,13 +337,78 @@ describe("continuity on simulated nodes (static pods, dedicated disks)", () => {
     );
     for (const p of phases)
       for (const n of w.sim.nodes)
-        assert.ok(
-          summarize(
-            records.filter((r) => r.node === n.name),
-            p.from,
-            p.to,
-          ).pulls > 0,
-          `${n.name} pulled during ${p.name}`,
+        assert.ok(summarize(of(n.name), p.from, p.to).pulls > 0, `${n.name} pulled during ${p.name}`);
+    // A node whose own registry is down keeps pulling from the others: it never waits on the cut-off
+    // node, which would hold one pull for the whole window.
+    for (const d of w.down)
+      assert.ok(
+        summarize(of(d.node), d.from, d.to).pulls >= 3,
+        `${d.node} kept pulling while its registry was down (${d.to - d.from} ms)`,
+      );
+  });
+
+  test("a hostPath that holds someone else's files is refused, naming the node and them, and left as it was", async (t) => {
+    const w = ready(t);
+    if (!w) return;
+    const n1 = w.sim.nodes[0];
+    const theirs = "/var/lib/scr-theirs";
+    n1.exec([
+      "sh",
+      "-c",
+      `mkdir -p ${theirs}/db && echo precious > ${theirs}/db/data && echo mine > ${theirs}/notes`,
+    ]);
+    const before = n1.exec(["sh", "-c", `cd ${theirs} && find . | sort && cat db/data notes`]).stdout;
+    await installMocks();
+    const kube = await import("../../src/kubernetes");
+    new kube.StaticContainerRegistry("foreign", {
+      imagesDir: w.plan.imagesDir,
+      hostPath: { path: theirs },
+      workload: "StaticPod",
+      port: PORT + 1,
+      nodes: [
+        {
+          name: n1.name,
+          connection: { host: n1.host, port: n1.port, user: n1.user, privateKey: w.sim.privateKey },
+        },
+      ],
+    } as any);
+    await settle();
+    const prepare = remoteSteps(resourcesOf("foreign"), "foreign", n1.name).find((r) =>
+      r.name.endsWith("-prepare"),
+    )!;
+    const r = w.runner.command(prepare);
+    assert.notEqual(r.status, 0);
+    assert.equal(
+      r.stderr.trim(),
+      `static-container-registry: node ${n1.name}: ${theirs} holds files that are not static-container-registry's (db notes): ` +
+        "hostPath.path must be an empty directory, a mount point of its own or a path that does not exist; nothing was changed",
+    );
+    assert.equal(n1.exec(["sh", "-c", `cd ${theirs} && find . | sort && cat db/data notes`]).stdout, before);
+  });
+
+  test("the delete steps, in reverse order, leave the disks empty and the nodes as they were", async (t) => {
+    const w = ready(t);
+    if (!w) return;
+    for (const n of w.sim.nodes) {
+      const steps = remoteSteps(w.res, NAME, n.name);
+      const del = (kind: string) => {
+        const r = w.runner.command(
+          steps.find((s) => s.name.endsWith(`-${kind}`))!,
+          "delete",
         );
+        assert.equal(r.status, 0, `${kind} delete on ${n.name}:\n${r.stderr}`);
+      };
+      // The kubelet stops a static pod whose manifest is gone: the test plays the kubelet.
+      del("keep-wired");
+      await w.watchers.get(n.name)?.stop();
+      del("static-pod");
+      await w.registries.get(n.name)?.stop();
+      for (const kind of ["wire", "import", "deliver", "prepare"]) del(kind);
+      assert.equal(n.exec(["mountpoint", "-q", DISK]).status, 0, "the disk stays mounted");
+      assert.equal(n.exec(["ls", "-A", DISK]).stdout, "", `${n.name}: the disk is empty`);
+      assert.equal(n.exec(["ls", "-A", "/etc/containerd/certs.d"]).stdout, "", `${n.name}: nothing wired`);
+      assert.equal(n.exec(["ls", "-A", MANIFESTS]).stdout, "", `${n.name}: no static pod`);
+      assert.equal(n.ctr(["images", "ls", "-q"]).stdout, "", `${n.name}: no image left in containerd`);
+    }
   });
 });
