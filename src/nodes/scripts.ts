@@ -236,7 +236,7 @@ export function wireScript(o: WireScriptOptions): string {
   parts.push(`if [ -n "$rancher" ]; then\n`);
   parts.push(
     o.registriesYaml !== undefined
-      ? ca + shMergeRegistries(o.registriesYaml, hosts)
+      ? ca + shMergeRegistries(o.registriesYaml)
       : `fail "this node runs k3s/RKE2 ($rancher) but no registries.yaml was given"\n`,
   );
   parts.push(`else\n`, FIND_CERTS_DIR, ca);

@@ -74,7 +74,8 @@ export class StepRunner {
   /** Runs the Command's `create` (or `delete`) exactly as registered. */
   command(r: Registered, which: "create" | "delete" = "create"): StepResult {
     const conn = unsecret(r.inputs.connection);
-    const text = r.inputs[which];
+    // A script that carries a secret (the CA, a credential) is one: the engine sends its plain text.
+    const text = unsecret(r.inputs[which]);
     if (typeof text !== "string") throw new Error(`${r.name} has no ${which} command`);
     const argv = this.sim.inLan([
       ...this.sim.sshArgv(conn, r.inputs.environment ?? {}, this.identity(conn)),

@@ -10,7 +10,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
+import { parse } from "yaml";
 import { parseHave, planDelivery, stageMissing } from "../../src/nodes/delivery";
+import { registriesYamlAll } from "../../src/nodes/wiring";
 import {
   deliverScript,
   incomingDir,
@@ -545,6 +547,44 @@ describe("k3s / RKE2 wiring", () => {
     );
     assert.equal(runs[1].status, 0, runs[1].output);
     assert.deepEqual(runs[1].tree, {});
+  });
+
+  it("with TLS: merges the configs (the CA of each endpoint) too, and the delete restores the file", (t) => {
+    const tls = registriesYamlAll({
+      endpoint: "127.0.0.1:5000",
+      fallbacks: ["10.43.0.10:5000"],
+      repositories: ["docker.io/library/alpine"],
+      tls: { caFile: "/etc/static-container-registry/ca.crt" },
+    });
+    const ca = {
+      file: "/etc/rancher/scr-ca.crt",
+      pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    };
+    const theirsWithOurs = `${theirs}  10.43.0.10:5000:\n    tls:\n      insecure_skip_verify: true\n`;
+    const runs = onK3sNode(
+      t,
+      [
+        wireScript({ node: "k3s-1", hostsTomls: { "docker.io": "x" }, registriesYaml: tls, ca }),
+        unwireScript({ node: "k3s-1", hostsTomls: { "docker.io": "x" }, registriesYaml: tls, ca }),
+      ],
+      { "k3s/registries.yaml": theirsWithOurs },
+    );
+    if (!runs) return;
+    assert.equal(runs[0].status, 0, runs[0].output);
+    const merged = parse(runs[0].tree["k3s/registries.yaml"]);
+    assert.deepEqual(merged.mirrors["docker.io"].endpoint, [
+      "https://127.0.0.1:5000",
+      "https://10.43.0.10:5000",
+    ]);
+    assert.deepEqual(merged.mirrors["registry.local"], { endpoint: ["https://registry.local:5000"] });
+    assert.deepEqual(merged.configs, {
+      "127.0.0.1:5000": { tls: { ca_file: "/etc/static-container-registry/ca.crt" } },
+      "10.43.0.10:5000": { tls: { ca_file: "/etc/static-container-registry/ca.crt" } },
+      "registry.local:5000": { tls: { insecure_skip_verify: true } },
+    });
+    assert.ok(runs[0].tree["scr-ca.crt"].endsWith(ca.pem), "the CA is placed on a k3s node too");
+    assert.equal(runs[1].status, 0, runs[1].output);
+    assert.deepEqual(runs[1].tree, { "k3s/registries.yaml": theirsWithOurs });
   });
 
   it("refuses a registries.yaml in flow style, naming the node, changing nothing", (t) => {
