@@ -29,7 +29,8 @@ import { parse } from "yaml";
 import { planDelivery, type DeliveryPlan } from "../../src/nodes/delivery";
 import { installMocks, resourcesOf, settle, type Registered } from "../kubernetes/mocks";
 import { containerEnv, containerRun, layoutVolumes } from "../kubernetes/podSim";
-import { nodeSimReady, startNodes, type NodeSim, type SimNode } from "../support/nodeSim";
+import { nodeSimReady, startNodes, waitForNodeHttp, type NodeSim, type SimNode } from "../support/nodeSim";
+import { childPids } from "../support/procs";
 import { startPullLoop, summarize, type PullLoop, type PullRecord } from "../support/pullLoop";
 import { inCI, requireTool, run, startProcess, type Server } from "../support/tools";
 import { buildFixtures, scratch, stopAll, type Fixtures } from "./harness";
@@ -138,21 +139,9 @@ after(async () => {
   await stopAll();
 });
 
-/** Every process of the tree under `pid` (its children first found through /proc). */
+/** Every process of the tree under `pid`. */
 function tree(pid: number): number[] {
-  const kids = fs
-    .readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        const st = fs.readFileSync(`/proc/${d}/stat`, "latin1");
-        return Number(st.slice(st.lastIndexOf(")") + 2).split(" ")[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-  return [pid, ...kids.flatMap(tree)];
+  return [pid, ...childPids(pid).flatMap(tree)];
 }
 
 /** The static pod `file` in the node's manifests dir, read as its kubelet would. */
@@ -180,12 +169,7 @@ async function startRegistry(w: World, n: SimNode, label: string): Promise<Serve
   const argv = container(n, pod, pod.spec.containers[0], label);
   const server = startProcess(argv[0], argv.slice(1), { env: containerEnv() });
   running.push(server);
-  const deadline = Date.now() + 15000;
-  while (n.exec(["curl", "-sf", "-o", "/dev/null", `http://127.0.0.1:${PORT}/v2/`]).status !== 0) {
-    if (server.proc.exitCode !== null || Date.now() > deadline)
-      throw new Error(`registry on ${n.name} did not start:\n${server.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForNodeHttp(n, PORT, "/v2/", server);
   w.registries.set(n.name, server);
   const down = w.down.find((d) => d.node === n.name && d.to === Infinity);
   if (down) down.to = Date.now();

@@ -15,15 +15,25 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, describe, test, type TestContext } from "node:test";
+import { after, before, describe, test, type TestContext } from "node:test";
+import { sha256 } from "../../src/inventory";
 import { MediaType, type Inventory } from "../../src/inventory/model";
 import { renderInclude, renderStandalone } from "../../src/nginx";
 import { DEFAULT_NJS_MODULE_PATH } from "../../src/nginx/standalone";
 import { listPage, nextLink } from "../../src/nginx/lists";
-import { freePort, requireTool, startProcess, tmpDir, waitForPort, type Server } from "../support/tools";
-import { NASTY_ANNOTATIONS, buildFixture, chmodReadable, sha256, type Fixture } from "./fixture";
+import { childPids, uidsOf } from "../support/procs";
+import {
+  freePort,
+  requireRoot,
+  requireTool,
+  startProcess,
+  tmpDir,
+  waitForPort,
+  type Server,
+} from "../support/tools";
+import { NASTY_ANNOTATIONS, buildFixture, chmodReadable, type Fixture } from "./fixture";
 import { lastCases } from "./listCases";
-import { errorCodes, rawRequest, type RawResponse } from "../support/http";
+import { assertError, errorCodes, rawRequest, type RawResponse } from "../support/http";
 
 const API = "registry/2.0";
 const ABSENT = `sha256:${"0".repeat(64)}`;
@@ -103,25 +113,20 @@ function assertApi(res: RawResponse, what: string) {
   assert.equal(res.headers["docker-distribution-api-version"], API, `${what}: API version`);
 }
 
-function assertError(res: RawResponse, status: number, code: string, what: string) {
-  assert.equal(res.status, status, `${what}: status (${res.body})`);
-  assertApi(res, what);
-  assert.equal(res.headers["content-type"], "application/json", `${what}: Content-Type`);
-  assert.deepEqual(errorCodes(res.body), [code], `${what}: error code`);
-}
-
 const get = (port: number, target: string, headers?: Record<string, string>) =>
   rawRequest(port, "GET", target, headers);
 
 describe("nginx serving the rendered config", () => {
   let fx: Fixture;
-  let std: Started;
+  // Every test here serves this tree: built before any of them, whichever runs.
+  before(() => {
+    fx = buildFixture(path.join(tmpDir("nginx-serve-images"), "images"));
+  });
 
   test("standalone, data split over several files", async (t) => {
     const nginx = requireTool(t, "nginx");
     if (!nginx) return;
     const dir = tmpDir("nginx-serve");
-    fx = buildFixture(path.join(dir, "images"));
     const port = await freePort();
     const configDir = path.join(dir, "conf");
     const rendered = renderStandalone(fx.inv, {
@@ -134,13 +139,14 @@ describe("nginx serving the rendered config", () => {
     for (const [name, text] of Object.entries(rendered.files)) {
       assert.ok(Buffer.byteLength(text) <= 64 * 1024, `${name} fits in maxFileBytes`);
     }
-    std = await start(nginx, rendered.files, { configDir, runtimeDir: path.join(dir, "run") }, port);
+    const std = await start(nginx, rendered.files, { configDir, runtimeDir: path.join(dir, "run") }, port);
     await checkEverything(t, fx, std);
   });
 
   test("read-only root filesystem, non-root user", async (t) => {
     const nginx = requireTool(t, "nginx");
-    if (!nginx || !fx) return;
+    if (!nginx) return;
+    if (!requireRoot(t, "a read-only mount namespace and another user (setpriv) need root")) return;
     const dir = tmpDir("nginx-ro");
     const port = await freePort();
     const runtimeDir = path.join(dir, "run");
@@ -155,13 +161,6 @@ describe("nginx serving the rendered config", () => {
     const nogroup = spawnSync("id", ["-g", "nobody"], { encoding: "utf8" }).stdout.trim();
     fs.mkdirSync(runtimeDir, { recursive: true });
     fs.chownSync(runtimeDir, Number(nobody), Number(nogroup));
-    // Can this machine make a read-only mount namespace?
-    const probe = spawnSync("unshare", ["--mount", "--propagation", "private", "true"]);
-    if (probe.status !== 0) {
-      process.stderr.write("\n*** SKIPPING read-only root test: unshare --mount is not permitted here ***\n");
-      t.skip("unshare --mount is not permitted");
-      return;
-    }
     const script =
       'mount --bind "$1" "$1" && mount -o remount,bind,ro / && ' +
       '{ touch /scr-must-fail 2>/dev/null && echo "root is writable" >&2 && exit 99; ' +
@@ -192,10 +191,12 @@ describe("nginx serving the rendered config", () => {
     assert.equal(sha256(blob.body), fx.bigLayer.digest);
     const m = await get(port, "/v2/library/alpine/manifests/3.19");
     assert.ok(m.body.equals(fx.alpine319.bytes));
-    const ps = spawnSync("ps", ["-o", "user=", "--ppid", String(server.pid)], { encoding: "utf8" });
-    if (ps.status === 0 && ps.stdout.trim()) {
-      for (const u of ps.stdout.trim().split("\n"))
-        assert.match(u.trim(), /^(nobody|65534)$/, "workers are nobody");
+    // The wrapper execs all the way down: the PID is nginx's master; its children are the workers.
+    const workers = childPids(server.pid);
+    assert.ok(workers.length > 0, "nginx has workers");
+    for (const pid of [server.pid, ...workers]) {
+      const uid = Number(nobody);
+      assert.deepEqual(uidsOf(pid), [uid, uid, uid, uid], `pid ${pid} runs as nobody`);
     }
     assert.ok(fs.existsSync(path.join(runtimeDir, "nginx.pid")), "pid file in the runtime dir");
     await server.stop();
@@ -204,7 +205,7 @@ describe("nginx serving the rendered config", () => {
 
   test("merged roots: constants + two data parts with prefixes and a variable server root", async (t) => {
     const nginx = requireTool(t, "nginx");
-    if (!nginx || !fx) return;
+    if (!nginx) return;
     const dir = tmpDir("nginx-merge");
     const port = await freePort();
     const configDir = path.join(dir, "conf");
@@ -275,7 +276,7 @@ describe("nginx serving the rendered config", () => {
 
   test("the include (generate + generate --http) in an nginx.conf of one's own, shared blobs included", async (t) => {
     const nginx = requireTool(t, "nginx");
-    if (!nginx || !fx) return;
+    if (!nginx) return;
     const dir = tmpDir("nginx-include");
     const port = await freePort();
     const configDir = path.join(dir, "conf");
@@ -309,7 +310,7 @@ describe("nginx serving the rendered config", () => {
 
   test("paths with quotes, spaces, ; { } # and backslashes are quoted correctly", async (t) => {
     const nginx = requireTool(t, "nginx");
-    if (!nginx || !fx) return;
+    if (!nginx) return;
     const dir = path.join(tmpDir("nginx-quote"), `it's a "dir" ;{x}# \\ end`);
     const root = path.join(dir, "images root");
     fs.cpSync(fx.root, root, { recursive: true });
@@ -395,8 +396,7 @@ describe("nginx serving the rendered config", () => {
     assert.equal((await get(port, `/v2/solo/blobs/${other}`)).status, 200);
   });
 
-  test("the split and the inline configs hold the same data lines, in the same order", async (t) => {
-    if (!std || !fx) return t.skip("needs the standalone test");
+  test("the split and the inline configs hold the same data lines, in the same order", () => {
     // Same data lines in both, only packaged differently.
     const opts = { listen: "127.0.0.1:1", runtimeDir: "/run/x", configDir: "/etc/x" };
     const inline = renderStandalone(fx.inv, opts).files["nginx.conf"];

@@ -1,7 +1,7 @@
 /**
  * The node-side wiring script's health filter and CA placement, run for real
  * under sh + coreutils (curl probes) and with busybox alone on PATH (wget
- * under timeout, as in an alpine image): other nodes' registries that do not
+ * under timeout, as in an alpine image; test/support/scriptShells.ts): other nodes' registries that do not
  * answer — one that accepts connections and never replies (what a blackholed
  * peer costs a client), one that refuses — are left out of every hosts.toml,
  * and put back once they answer; the node's own entry is never probed. The
@@ -17,7 +17,8 @@ import { after, describe, test } from "node:test";
 import { WIRING_SCRIPT, wiringFiles } from "../../src/nodes/keepWired";
 import { containerdHostsTomls } from "../../src/nodes/wiring";
 import { spawn } from "node:child_process";
-import { freePort, inCI, tmpDir, which } from "../support/tools";
+import { scriptShells } from "../support/scriptShells";
+import { freePort, tmpDir } from "../support/tools";
 
 /** Runs the script without blocking this process (its peers are served from here). */
 function runScript(sh: string, args: string[], env: NodeJS.ProcessEnv) {
@@ -29,41 +30,23 @@ function runScript(sh: string, args: string[], env: NodeJS.ProcessEnv) {
   });
 }
 
-interface Shell {
-  name: string;
-  env: NodeJS.ProcessEnv;
-  sh: string;
-}
-
-function shells(): Shell[] {
-  const list: Shell[] = [{ name: "sh + coreutils + curl", sh: "sh", env: { PATH: process.env.PATH } }];
-  const busybox = which("busybox");
-  if (!busybox) {
-    if (inCI) throw new Error("busybox is not installed; CI must test the wiring script under busybox");
-    process.stderr.write("\n*** keepWired: busybox not installed, testing with sh + coreutils only ***\n");
-    return list;
-  }
-  const bin = tmpDir("keepwired-busybox");
-  for (const applet of [
-    "sh",
-    "awk",
-    "cat",
-    "cmp",
-    "cp",
-    "chmod",
-    "mkdir",
-    "mv",
-    "rm",
-    "grep",
-    "sleep",
-    "hostname",
-    "timeout",
-    "wget",
-  ])
-    fs.symlinkSync(busybox, path.join(bin, applet));
-  list.push({ name: "busybox (wget under timeout)", sh: path.join(bin, "sh"), env: { PATH: bin } });
-  return list;
-}
+/** What the wiring script calls when it probes (busybox gets exactly these). */
+const APPLETS = [
+  "sh",
+  "awk",
+  "cat",
+  "cmp",
+  "cp",
+  "chmod",
+  "mkdir",
+  "mv",
+  "rm",
+  "grep",
+  "sleep",
+  "hostname",
+  "timeout",
+  "wget",
+];
 
 const servers: net.Server[] = [];
 after(() => servers.forEach((s) => s.close()));
@@ -87,9 +70,11 @@ async function peer(): Promise<{ port: number; setAnswering: (on: boolean) => vo
   };
 }
 
-for (const shell of shells()) {
+for (const shell of scriptShells(APPLETS)) {
   describe(`wiring script's health filter under ${shell.name}`, () => {
-    test("peers that do not answer are left out of hosts.toml, and come back when they answer", async () => {
+    test("peers that do not answer are left out of hosts.toml, and come back when they answer", async (t) => {
+      const sh = shell.prepare(t);
+      if (!sh) return;
       const up = await peer();
       const silent = await peer();
       silent.setAnswering(false);
@@ -108,10 +93,7 @@ for (const shell of shells()) {
       for (const [k, v] of Object.entries(files)) fs.writeFileSync(path.join(src, k), v);
       const certs = tmpDir("keepwired-certs");
       const wire = () =>
-        runScript(shell.sh, [path.join(src, WIRING_SCRIPT), certs, src], {
-          ...shell.env,
-          NODE_NAME: "node-a",
-        });
+        runScript(sh.sh, [path.join(src, WIRING_SCRIPT), certs, src], { PATH: sh.path, NODE_NAME: "node-a" });
       const hostsOf = () =>
         [
           ...fs
@@ -153,7 +135,9 @@ for (const shell of shells()) {
       assert.equal(fs.readFileSync(path.join(certs, "docker.io", "hosts.toml"), "utf8"), tomls["docker.io"]);
     });
 
-    test("places the CA at $CA_FILE behind the marker, and never over a file of someone else's", async () => {
+    test("places the CA at $CA_FILE behind the marker, and never over a file of someone else's", async (t) => {
+      const sh = shell.prepare(t);
+      if (!sh) return;
       const pem = "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n";
       const src = tmpDir("keepwired-ca-src");
       const files = wiringFiles(
@@ -167,8 +151,8 @@ for (const shell of shells()) {
       const caDir = tmpDir("keepwired-ca-dir");
       const caFile = path.join(caDir, "sub", "ca.crt");
       const wire = () =>
-        runScript(shell.sh, [path.join(src, WIRING_SCRIPT), certs, src], {
-          ...shell.env,
+        runScript(sh.sh, [path.join(src, WIRING_SCRIPT), certs, src], {
+          PATH: sh.path,
           NODE_NAME: "node-c",
           CA_FILE: caFile,
         });

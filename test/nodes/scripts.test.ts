@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
@@ -22,7 +21,9 @@ import {
   unwireScript,
   wireScript,
 } from "../../src/nodes/scripts";
-import { requireRoot, tmpDir } from "../support/tools";
+import { hex } from "../inventory/tree";
+import { inPrivateMounts, requireRoot, runAny, tmpDir } from "../support/tools";
+import { treeText } from "../support/trees";
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -31,8 +32,6 @@ function scratch(prefix: string): string {
   dirs.push(d);
   return d;
 }
-
-const hexOf = (s: string) => createHash("sha256").update(s).digest("hex");
 
 /** A small images tree: `files` maps relative paths to contents; blobs are named by their digest. */
 function writeTree(root: string, files: Record<string, string>): void {
@@ -44,8 +43,8 @@ function writeTree(root: string, files: Record<string, string>): void {
 
 function blobFiles(repo: string, ...contents: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const c of contents) out[`${repo}/${hexOf(c)}`] = c;
-  out[`${repo}/manifest.json`] = JSON.stringify({ layers: contents.map(hexOf) });
+  for (const c of contents) out[`${repo}/${hex(c)}`] = c;
+  out[`${repo}/manifest.json`] = JSON.stringify({ layers: contents.map((c) => hex(c)) });
   out[`${repo}/version`] = "Directory Transport Version: 1.1\n";
   return out;
 }
@@ -67,19 +66,6 @@ function deliver(imagesDir: string, hostPath: string, node = "node-a") {
   return { plan, staged, r, prep };
 }
 
-function treeOf(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const d of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-      const r = rel ? `${rel}/${d.name}` : d.name;
-      if (d.isDirectory()) walk(r);
-      else out[r] = fs.readFileSync(path.join(dir, r), "utf8");
-    }
-  };
-  walk("");
-  return out;
-}
-
 /** The entries of a directory, sorted. */
 const ls = (dir: string) => fs.readdirSync(dir).sort();
 
@@ -99,7 +85,7 @@ describe("delivery scripts", () => {
     );
     assert.equal(first.staged.missing.length, 6, "every distinct content once (two identical version files)");
     assert.equal(fs.readlinkSync(path.join(hostPath, "current")), `sets/${first.plan.setId}`);
-    assert.deepEqual(treeOf(setDir(hostPath, first.plan.setId)), v1);
+    assert.deepEqual(treeText(setDir(hostPath, first.plan.setId)), v1);
     assert.deepEqual(ls(path.dirname(hostPath)), ["images"], "nothing is written beside P");
 
     // Second content: one new blob, one dropped tag.
@@ -113,14 +99,14 @@ describe("delivery scripts", () => {
     assert.equal(second.r.status, 0, second.r.stderr);
     assert.deepEqual(
       second.staged.missing.sort(),
-      [hexOf("new"), hexOf(v2["library/a/2/manifest.json"])].sort(),
+      [hex("new"), hex(v2["library/a/2/manifest.json"])].sort(),
       "only the new blob and the new manifest are copied",
     );
-    assert.deepEqual(treeOf(path.join(hostPath, "current")), v2);
+    assert.deepEqual(treeText(path.join(hostPath, "current")), v2);
     const sets = path.join(hostPath, "sets");
     assert.deepEqual(ls(sets), [first.plan.setId, second.plan.setId].sort());
     // A pod that mounted the first set still sees it whole.
-    assert.deepEqual(treeOf(setDir(hostPath, first.plan.setId)), v1);
+    assert.deepEqual(treeText(setDir(hostPath, first.plan.setId)), v1);
 
     const src3 = path.join(base, "src3");
     writeTree(src3, blobFiles("library/c/1", "only-c"));
@@ -128,8 +114,8 @@ describe("delivery scripts", () => {
     assert.equal(third.r.status, 0, third.r.stderr);
     assert.deepEqual(ls(sets), [second.plan.setId, third.plan.setId].sort());
     const objects = ls(path.join(hostPath, "objects"));
-    assert.ok(!objects.includes(hexOf("layer-b")), "an object only the pruned set used is removed");
-    assert.ok(objects.includes(hexOf("new")), "objects of the previous set stay");
+    assert.ok(!objects.includes(hex("layer-b")), "an object only the pruned set used is removed");
+    assert.ok(objects.includes(hex("new")), "objects of the previous set stay");
     assert.deepEqual(ls(incomingDir(hostPath)), []);
 
     const again = deliver(src3, hostPath);
@@ -150,7 +136,7 @@ describe("delivery scripts", () => {
     fs.mkdirSync(path.join(hostPath, "lost+found"), { recursive: true });
     const d = deliver(src, hostPath);
     assert.equal(d.r.status, 0, d.r.stderr);
-    assert.deepEqual(treeOf(setDir(hostPath, d.plan.setId)), v);
+    assert.deepEqual(treeText(setDir(hostPath, d.plan.setId)), v);
     assert.deepEqual(ls(base), ["disk", "src"], "nothing is written beside P");
     const gone = sh(undeliverScript({ node: "node-a", hostPath }));
     assert.equal(gone.status, 0, gone.stderr);
@@ -163,7 +149,7 @@ describe("delivery scripts", () => {
     writeTree(src, blobFiles("r/1", "x"));
     const hostPath = path.join(base, "data");
     writeTree(hostPath, { "db/users.sqlite": "precious", "notes.txt": "mine" });
-    const before = treeOf(hostPath);
+    const before = treeText(hostPath);
     const plan = planDelivery(src);
     for (const script of [
       prepareScript({ node: "node-f", hostPath, setId: plan.setId }),
@@ -177,11 +163,11 @@ describe("delivery scripts", () => {
           "hostPath.path must be an empty directory, a mount point of its own or a path that does not exist; nothing was changed\n",
       );
     }
-    assert.deepEqual(treeOf(hostPath), before);
+    assert.deepEqual(treeText(hostPath), before);
     assert.deepEqual(ls(hostPath), ["db", "notes.txt"]);
     const gone = sh(undeliverScript({ node: "node-f", hostPath }));
     assert.equal(gone.status, 0, gone.stderr);
-    assert.deepEqual(treeOf(hostPath), before, "the delete does not touch a P that is not a store");
+    assert.deepEqual(treeText(hostPath), before, "the delete does not touch a P that is not a store");
   });
 
   it("P a mount point of its own (a dedicated disk): the store lives on it, nothing on the disk below", (t) => {
@@ -206,24 +192,8 @@ describe("delivery scripts", () => {
     // A fresh disk holds no objects: everything is staged.
     const staged = stageMissing(plan, new Set(), staging, "node-m");
     const all = steps.join("\n");
-    const r = spawnSync(
-      "unshare",
-      [
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        `mount -t tmpfs disk "$1" && sh -c "$2"`,
-        "sh",
-        hostPath,
-        all,
-      ],
-      {
-        encoding: "utf8",
-        env: { ...process.env, STAGED: staged.dir },
-      },
-    );
+    const [cmd, ...args] = inPrivateMounts(`mount -t tmpfs disk "$1" && sh -c "$2"`, [hostPath, all]);
+    const r = runAny(cmd, args, { env: { ...process.env, STAGED: staged.dir } });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^fs disk$/m, "the set is on the mounted filesystem");
     assert.match(r.stdout, /^\.static-container-registry current incoming objects sets $/m);
@@ -249,7 +219,7 @@ describe("delivery scripts", () => {
     assert.match(d.prep.stdout, /moved the store from .*images\.store into .*images/);
     assert.deepEqual(ls(base), ["images", "src"]);
     assert.ok(fs.lstatSync(hostPath).isDirectory());
-    assert.deepEqual(treeOf(setDir(hostPath, plan.setId)), v);
+    assert.deepEqual(treeText(setDir(hostPath, plan.setId)), v);
     assert.equal(fs.readFileSync(mounted, "utf8"), v["r/1/manifest.json"]);
     fs.closeSync(mounted);
   });
@@ -264,10 +234,10 @@ describe("delivery scripts", () => {
     const staged = stageMissing(plan, parseHave(prep.stdout), scratch("stage"), "node-b");
     const incoming = path.join(incomingDir(hostPath), plan.setId);
     fs.cpSync(staged.dir, incoming, { recursive: true });
-    fs.writeFileSync(path.join(incoming, "objects", hexOf("x")), "y");
+    fs.writeFileSync(path.join(incoming, "objects", hex("x")), "y");
     const r = sh(deliverScript({ node: "node-b", hostPath, setId: plan.setId }));
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, new RegExp(`node node-b: the copy of ${hexOf("x")} is corrupt`));
+    assert.match(r.stderr, new RegExp(`node node-b: the copy of ${hex("x")} is corrupt`));
     assert.equal(fs.existsSync(path.join(hostPath, "current")), false, "nothing switched");
 
     const file = path.join(base, "node2", "images");
@@ -308,23 +278,12 @@ function inPrivateEtc(
   writeTree(seed, { ...(config !== undefined ? { "config.toml": config } : {}), ...files });
   fs.writeFileSync(path.join(work, "script.sh"), script);
   const out = path.join(work, "out");
-  const r = spawnSync(
-    "unshare",
-    [
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      `mkdir -p /etc/containerd && mount -t tmpfs tmpfs /etc/containerd && cp -a "$1"/. /etc/containerd/ &&
+  const [cmd, ...args] = inPrivateMounts(
+    `mkdir -p /etc/containerd && mount -t tmpfs tmpfs /etc/containerd && cp -a "$1"/. /etc/containerd/ &&
        sh "$2"; s=$?; cp -a /etc/containerd/. "$3"/; exit $s`,
-      "sh",
-      seed,
-      path.join(work, "script.sh"),
-      out,
-    ],
-    { encoding: "utf8" },
+    [seed, path.join(work, "script.sh"), out],
   );
+  const r = runAny(cmd, args);
   fs.mkdirSync(out, { recursive: true });
   return { r, etc: out };
 }
@@ -347,7 +306,7 @@ describe("wiring scripts", () => {
     });
     if (!wired) return;
     assert.equal(wired.r.status, 0, wired.r.stderr);
-    const etc = treeOf(wired.etc);
+    const etc = treeText(wired.etc);
     assert.equal(etc["certs.d/docker.io/hosts.toml"], hostsTomls["docker.io"]);
     assert.equal(etc["certs.d/quay.io/hosts.toml"], hostsTomls["quay.io"]);
     assert.equal(etc["certs.d/quay.io/hosts.toml.before-static-container-registry"], before);
@@ -362,7 +321,7 @@ describe("wiring scripts", () => {
       },
     )!;
     assert.equal(twice.r.status, 0, twice.r.stderr);
-    assert.deepEqual(treeOf(twice.etc), { "config.toml": CONFIG_V2, "certs.d/quay.io/hosts.toml": before });
+    assert.deepEqual(treeText(twice.etc), { "config.toml": CONFIG_V2, "certs.d/quay.io/hosts.toml": before });
     assert.deepEqual(
       fs.readdirSync(path.join(twice.etc, "certs.d")),
       ["quay.io"],
@@ -415,7 +374,7 @@ describe("wiring scripts", () => {
     const fresh = inPrivateEtc(t, wireScript({ node: "n1", hostsTomls, ca }), CONFIG_V2, {});
     if (!fresh) return;
     assert.equal(fresh.r.status, 0, fresh.r.stderr);
-    const written = treeOf(fresh.etc)["scr-ca/ca.crt"];
+    const written = treeText(fresh.etc)["scr-ca/ca.crt"];
     assert.match(written, /^# Generated by static-container-registry/);
     assert.ok(written.endsWith(pem));
     assert.match(
@@ -427,7 +386,7 @@ describe("wiring scripts", () => {
       unwireScript({ node: "n1", hostsTomls, ca: { file: ca.file, pem: "" } }),
       undefined,
       {
-        ...treeOf(fresh.etc),
+        ...treeText(fresh.etc),
         "scr-ca/.created-by-static-container-registry": "",
       },
     )!;
@@ -446,7 +405,7 @@ describe("wiring scripts", () => {
       { "scr-ca/ca.crt": theirs },
     )!;
     assert.equal(kept.r.status, 0, kept.r.stderr);
-    assert.deepEqual(treeOf(path.join(kept.etc, "scr-ca")), { "ca.crt": theirs });
+    assert.deepEqual(treeText(path.join(kept.etc, "scr-ca")), { "ca.crt": theirs });
   });
 
   it("refuses a host name that is not one", () => {
@@ -480,26 +439,17 @@ function onK3sNode(t: TestContext, scripts: string[], files: Record<string, stri
     fs.writeFileSync(path.join(work, `s${i}.sh`), s);
     return `sh "$W/s${i}.sh" >"$W/out${i}" 2>&1; echo $? >"$W/rc${i}"; mkdir -p "$W/tree${i}"; cp -a /etc/rancher/. "$W/tree${i}/"`;
   });
-  const r = spawnSync(
-    "unshare",
-    [
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      `W="$1"; mkdir -p /etc/rancher && mount -t tmpfs tmpfs /etc/rancher && cp -a "$W/seed/." /etc/rancher/ &&
+  const [cmd, ...args] = inPrivateMounts(
+    `W="$1"; mkdir -p /etc/rancher && mount -t tmpfs tmpfs /etc/rancher && cp -a "$W/seed/." /etc/rancher/ &&
        mount --bind "$W/systemctl" "$(command -v systemctl)" && ${steps.join(" && ")}`,
-      "sh",
-      work,
-    ],
-    { encoding: "utf8" },
+    [work],
   );
+  const r = runAny(cmd, args);
   assert.equal(r.status, 0, r.stderr);
   return scripts.map((_, i) => ({
     status: Number(fs.readFileSync(path.join(work, `rc${i}`), "utf8")),
     output: fs.readFileSync(path.join(work, `out${i}`), "utf8"),
-    tree: treeOf(path.join(work, `tree${i}`)),
+    tree: treeText(path.join(work, `tree${i}`)),
     log: () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8") : ""),
   }));
 }
