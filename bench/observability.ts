@@ -68,7 +68,7 @@ async function main() {
     { name: "JSON pull log (default)", render: { accessLogFormat: "json" } },
     { name: "combined log", render: { accessLogFormat: "combined" } },
     {
-      name: "JSON pull log + metrics scraped every 1 s",
+      name: "JSON pull log + metrics server",
       render: { accessLogFormat: "json", metricsListen: `127.0.0.1:${await freePort()}` },
       scrape: true,
     },
