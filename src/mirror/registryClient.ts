@@ -10,6 +10,8 @@
  * - how: HTTPS with the system CAs plus the host's certs.d (certs.ts); for an
  *   `insecure` location, HTTPS without verification and then plain HTTP, the
  *   scheme decided once per host by a `GET /v2/` ping, as containers/image does;
+ *   through the proxy of HTTPS_PROXY / HTTP_PROXY / NO_PROXY as Go decides it
+ *   (proxy.ts);
  * - as whom: the credentials of the auth files (authFile.ts), looked up by
  *   where the request goes; the ping's challenge (or a later 401's) says how
  *   to use them: `Basic`, or `Bearer` — a token from the challenge's realm
@@ -25,6 +27,7 @@ import { findCredentials, authFilePaths, type Credentials } from "./authFile";
 import { tlsTrust, type TlsTrust } from "./certs";
 import { parseChallenges, type Challenge } from "./httpHeaders";
 import { httpRequest, TransportError, type HttpAnswer } from "./httpGet";
+import { proxyFor } from "./proxy";
 import { loadRegistriesConf, pullSources, type PullSource, type RegistriesConf } from "./registriesConf";
 
 export interface ClientOptions {
@@ -321,6 +324,7 @@ export class RegistryClient {
           clientCert: s.trust.clientCerts[0],
           insecure: source.insecure,
           timeoutMs: this.timeoutMs,
+          proxy: (u) => proxyFor(u, this.env),
         });
         if (a.status !== 429 && a.status < 500) return a;
         if (attempt >= this.retries) return a;

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -310,5 +311,90 @@ describe("the referrers API through the registry client", () => {
       new ReferrersApi(plain.client, `127.0.0.1:${upstream.port}/app`).list(SUBJECT),
       /not reachable as a registry \(https: /,
     );
+  });
+  test("through HTTPS_PROXY / HTTP_PROXY: CONNECT for https, absolute URIs for http; the proxy resolves the name", async (t) => {
+    if (!requireTool(t, "openssl")) return;
+    // A forward proxy that sends every host to 127.0.0.1: the client itself cannot resolve registry.test.
+    const seen: string[] = [];
+    const proxy = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const target = new URL(req.url ?? "");
+      const up = http.request(
+        {
+          host: "127.0.0.1",
+          port: target.port,
+          method: req.method,
+          path: target.pathname + target.search,
+          headers: req.headers,
+        },
+        (ur) => {
+          res.writeHead(ur.statusCode ?? 502, ur.headers);
+          ur.pipe(res);
+        },
+      );
+      req.pipe(up);
+    });
+    proxy.on("connect", (req, socket: net.Socket) => {
+      seen.push(`CONNECT ${req.url}`);
+      const port = Number((req.url ?? "").split(":").pop());
+      const up = net.connect(port, "127.0.0.1", () => {
+        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        up.pipe(socket);
+        socket.pipe(up);
+      });
+      up.on("error", () => socket.destroy());
+      socket.on("error", () => up.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const ca = makeTestCa(path.join(work, "ca-proxy"));
+      const secure = await front({ tls: { cert: ca.serverCert, key: ca.serverKey } });
+      const plain = await front();
+      const conf = [
+        `[[registry]]\nlocation = "registry.test:${secure.port}"\ninsecure = true`,
+        `[[registry]]\nlocation = "plain.test:${plain.port}"\ninsecure = true`,
+        ``,
+      ].join("\n");
+      const creds = {
+        [`registry.test:${secure.port}`]: { username: "robot", password: "s3cret" },
+        [`plain.test:${plain.port}`]: { username: "robot", password: "s3cret" },
+      };
+      const n = ++files;
+      const authFile = path.join(work, `auth-${n}.json`);
+      fs.writeFileSync(authFile, authJsonDocument(creds));
+      const client = new RegistryClient(
+        { registries: parseRegistriesConf(conf, "t"), files: [] },
+        {
+          env: { REGISTRY_AUTH_FILE: authFile, HTTPS_PROXY: proxyUrl, HTTP_PROXY: proxyUrl },
+          home: work,
+          retries: 0,
+          certDirs: [],
+        },
+      );
+      assert.equal(
+        digests(await new ReferrersApi(client, `registry.test:${secure.port}/app`).list(SUBJECT)).length,
+        3,
+      );
+      assert.ok(seen.includes(`CONNECT registry.test:${secure.port}`), seen.join("\n"));
+      assert.equal(
+        digests(await new ReferrersApi(client, `plain.test:${plain.port}/app`).list(SUBJECT)).length,
+        3,
+      );
+      assert.ok(
+        seen.includes(
+          `GET http://plain.test:${plain.port}/referrers`.replace(
+            "/referrers",
+            `/v2/app/referrers/${SUBJECT}`,
+          ),
+        ),
+        seen.join("\n"),
+      );
+      // The token realms are on 127.0.0.1: loopback goes direct, as in Go.
+      assert.ok(!seen.some((l) => l.includes("/token")), seen.join("\n"));
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
   });
 });
