@@ -11,8 +11,10 @@
  * first that answers the API wins. A 404 (or 405/501) means that source has no
  * API; when no source has it, the caller falls back to the referrers tag
  * schema (`sha256-<hex>`), as the spec tells clients to, and later subjects
- * of the same image go straight there. Sources that cannot be reached are
- * skipped while another answers; when none does, the failure names each.
+ * of the same image go straight there. A source that fails (cannot be
+ * reached, refuses the credentials, answers an error) is passed over while
+ * another answers, as skopeo passes over its pull sources; when none does,
+ * the failure names each.
  *
  * What is found is stored as the tag schema stores it (see carry.ts): the
  * index {@link referrersIndexBytes} builds from the descriptors, under the
@@ -113,7 +115,7 @@ export class ReferrersApi {
   /** The referrers of `digest`, or `{api: false}` when the upstream has no referrers API. */
   async list(digest: string): Promise<ReferrersLookup> {
     if (this.noApi) return { api: false };
-    const unreachable: string[] = [];
+    const failures: string[] = [];
     let sawNoApi = false;
     for (const source of this.client.sources(this.name, true)) {
       try {
@@ -121,15 +123,15 @@ export class ReferrersApi {
         if (r) return r;
         sawNoApi = true;
       } catch (e) {
-        if (!(e instanceof UpstreamError) || !e.unreachable) throw this.named(source, e, digest);
-        unreachable.push(this.named(source, e, digest).message);
+        // As skopeo does with its pull sources: a failing one is passed over while another may answer.
+        failures.push(this.named(source, e, digest).message);
       }
     }
     if (sawNoApi) {
       this.noApi = true;
       return { api: false };
     }
-    throw new Error(unreachable.join("; "));
+    throw new Error(failures.join("; "));
   }
 
   private named(source: PullSource, e: unknown, digest: string): Error {

@@ -220,7 +220,7 @@ describe("the referrers API through the registry client", () => {
     assert.match(r.warnings.join("\n"), /applied filters \(artifactType\) .* the list may be incomplete/);
   });
 
-  test("mirrors first: an unreachable one is passed over; when none answers, each is named", async () => {
+  test("mirrors first: one that cannot be reached or refuses is passed over; when none answers, each is named", async () => {
     const dead = await freePort();
     const conf = [
       `[[registry]]`,
@@ -238,6 +238,18 @@ describe("the referrers API through the registry client", () => {
     assert.ok(
       upstream.hits.slice(before).includes(`/v2/app/referrers/${SUBJECT}`),
       "the primary location answered",
+    );
+
+    // A mirror that refuses (no credentials for it) is passed over too.
+    const guarded = await front();
+    const refusing = conf.replace(`127.0.0.1:${dead}/cache`, `127.0.0.1:${guarded.port}/cache`);
+    assert.equal(
+      digests(await new ReferrersApi(options(refusing, {}).client, "m.invalid/app").list(SUBJECT)).length,
+      3,
+    );
+    assert.ok(
+      guarded.requests.some((q) => q.url.startsWith("/token")),
+      "the mirror was asked first",
     );
 
     const dead2 = await freePort();
