@@ -71,7 +71,8 @@ interface Session {
   base?: URL;
   challenges: Challenge[];
   trust: TlsTrust;
-  creds?: Credentials | null;
+  /** By repository path (auth files may hold credentials per namespace); null: none found. */
+  creds: Map<string, Credentials | null>;
   tokens: Map<string, string>;
   ping?: Promise<void>;
 }
@@ -152,9 +153,10 @@ export class RegistryClient {
   }
 
   private denied(source: PullSource, s: Session, a: HttpAnswer, what: string): UpstreamError {
-    const who = s.creds
-      ? `with the credentials from ${s.creds.from}`
-      : `without credentials (none for ${source.host} in ${authFilePaths(this.env)
+    const creds = this.credentials(source, s);
+    const who = creds
+      ? `with the credentials from ${creds.from}`
+      : `without credentials (none for ${source.host} in ${authFilePaths(this.env, this.o.home)
           .map((f) => f.path)
           .join(", ")})`;
     return new UpstreamError(source.host, `refused access to ${what} ${who}: ${errorText(a)}`);
@@ -171,7 +173,7 @@ export class RegistryClient {
       } catch (e) {
         throw new UpstreamError(source.host, (e as Error).message);
       }
-      s = { challenges: [], trust, tokens: new Map() };
+      s = { challenges: [], trust, tokens: new Map(), creds: new Map() };
       this.sessions.set(key, s);
     }
     const session = s;
@@ -205,15 +207,15 @@ export class RegistryClient {
   }
 
   private credentials(source: PullSource, s: Session): Credentials | undefined {
-    if (s.creds === undefined) {
+    if (!s.creds.has(source.path)) {
       try {
-        s.creds =
-          findCredentials(`${source.host}/${source.path}`, authFilePaths(this.env, this.o.home)) ?? null;
+        const found = findCredentials(`${source.host}/${source.path}`, authFilePaths(this.env, this.o.home));
+        s.creds.set(source.path, found ?? null);
       } catch (e) {
         throw new UpstreamError(source.host, (e as Error).message);
       }
     }
-    return s.creds ?? undefined;
+    return s.creds.get(source.path) ?? undefined;
   }
 
   /** The Authorization header the challenges ask for (none when they ask for nothing usable). */
