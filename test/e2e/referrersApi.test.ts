@@ -235,12 +235,20 @@ function assertCarried(root: string, referrers: readonly Referrer[]) {
   }
 }
 
-/** The upstream's access log lines after `mark` asking for `what`. */
+/**
+ * The upstream's pull-log requests after `mark` asking for `what`, each as
+ * "METHOD URI STATUS" (serve logs one JSON object per request).
+ */
 const logged = (up: Registry, mark: number, what: RegExp) =>
   up
     .log()
     .slice(mark)
     .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => {
+      const r = JSON.parse(l) as { method: string; request: string; status: number };
+      return `${r.method} ${r.request} ${r.status}`;
+    })
     .filter((l) => what.test(l));
 
 async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs = 15_000) {
