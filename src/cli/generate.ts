@@ -20,6 +20,8 @@ export interface GenerateOptions extends TlsFlags {
   jsModule?: string;
   mapHashSizes?: boolean;
   standalone?: boolean;
+  /** The catalog page at / (commander's --no-ui sets false). */
+  ui?: boolean;
   listen: string;
   runtimeDir: string;
   configDir?: string;
@@ -38,6 +40,10 @@ export async function runGenerate(root: string | undefined, opts: GenerateOption
       "--tls-cert and --tls-key need --standalone (the include goes into a server of yours)",
     );
   const tls = tlsFromFlags(opts);
+  if (opts.ui === false && !opts.standalone)
+    throw new UsageError(
+      "--no-ui goes with --standalone or --into DIR --shared: the include has no page (it knows no directory to serve it from)",
+    );
   if (opts.lists && !opts.omitConstants) throw new UsageError("--lists goes with --omit-constants");
   // The parts that are the same for every images root read none (ROOT, if given, is not scanned).
   if (!opts.standalone && (opts.js || opts.onlyConstants)) {
@@ -67,7 +73,14 @@ export async function runGenerate(root: string | undefined, opts: GenerateOption
     parseListen(opts.listen);
     const configDir = path.resolve(opts.configDir ?? opts.output ?? path.join(opts.runtimeDir, "conf"));
     const runtimeDir = path.resolve(opts.runtimeDir);
-    const rendered = renderStandalone(inv, { ...base, listen: opts.listen, runtimeDir, configDir, tls });
+    const rendered = renderStandalone(inv, {
+      ...base,
+      listen: opts.listen,
+      runtimeDir,
+      configDir,
+      tls,
+      ui: opts.ui,
+    });
     const names = Object.keys(rendered.files);
     if (!opts.output) {
       if (names.length > 1) {

@@ -81,6 +81,10 @@ function program(): Command {
       "with --standalone: serve HTTPS (and HTTP/2) with this PEM certificate chain",
     )
     .option("--tls-key <file>", "with --standalone: the certificate's PEM private key")
+    .option(
+      "--no-ui",
+      "with --standalone or --shared: no catalog page at / (by default / is a page listing the images, read from the API)",
+    )
     .option("-o, --output <path>", "write to this file (a directory with --standalone) instead of stdout")
     .action(async (root: string | undefined, opts) => {
       process.exitCode =
@@ -110,6 +114,7 @@ function program(): Command {
       "serve HTTPS (and HTTP/2) with this PEM certificate chain; plain HTTP is refused",
     )
     .option("--tls-key <file>", "the certificate's PEM private key")
+    .option("--no-ui", "no catalog page at / (by default / is a page listing the images, read from the API)")
     .action(async (root: string, opts) => {
       process.exitCode = await runServe(root, opts);
     });

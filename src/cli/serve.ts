@@ -17,6 +17,8 @@ export interface ServeOptions extends TlsFlags {
   namePrefix?: string;
   nginx?: string;
   user?: string;
+  /** The catalog page at / (commander's --no-ui sets false). */
+  ui?: boolean;
 }
 
 /** nginx on PATH, then the sbin dirs Debian puts it in. */
@@ -80,6 +82,7 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
         accessLog,
         user,
         njsModulePath,
+        ui: opts.ui,
       });
     // The module of this nginx (nginx -V), wherever its packages put it.
     const njsModulePath = findNjsModule(nginx).path;

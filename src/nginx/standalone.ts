@@ -29,11 +29,18 @@ import {
 import { serverConstants } from "./locations";
 import { httpConstants, type HttpBodies } from "./maps";
 import { JS_FILE, NJS_MODULE } from "./njs";
-import { checkAbsoluteDir, checkListen, resolveRenderOptions, type RenderOptions } from "./options";
+import {
+  checkAbsoluteDir,
+  checkListen,
+  resolveRenderOptions,
+  type PageRenderOptions,
+  type RenderOptions,
+} from "./options";
+import { catalogPage } from "./page";
 import { indent } from "../shell";
 import { checkTls, TLS_LISTEN_PARAMETERS, tlsServerText, type TlsOptions } from "./tls";
 
-export interface StandaloneOptions extends RenderOptions {
+export interface StandaloneOptions extends RenderOptions, PageRenderOptions {
   /** "127.0.0.1:5000", "5000", "[::1]:5000", "0.0.0.0:8080". */
   listen: string;
   /** The only writable directory: pid file, lock file, all *_temp_path dirs. */
@@ -127,12 +134,15 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
         // (bench/RESULTS.md: small blob GET 90.6k → 105.3k req/s); at most 1 s late.
         `${token(checkAbsoluteDir("accessLog", opts.accessLog ?? "/dev/stdout"))} combined buffer=64k flush=1s`;
   const tls = opts.tls && checkTls(opts.tls);
+  // The constants serve data from elsewhere: the page cannot know their name prefixes.
+  const page =
+    opts.ui === false ? undefined : catalogPage(configDir, o.part === "all" ? o.namePrefix : undefined);
   const main = (
     hash: { mapHashMaxSize: number; mapHashBucketSize: number },
     bodies: Omit<HttpBodies, "jsModule">,
   ) =>
     mainConfig(
-      { listen, runtimeDir, workers, user: opts.user, accessLog, tls, njsModulePath },
+      { listen, runtimeDir, workers, user: opts.user, accessLog, tls, njsModulePath, page: page?.server },
       httpConstants(hash, { ...bodies, jsModule }),
     );
 
@@ -145,7 +155,7 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
       },
       { lookup: `include ${token(o.dataInclude)};`, lists: `include ${token(o.listsInclude)};` },
     );
-    return checked({ [MAIN_FILE]: text, [JS_FILE]: NJS_MODULE }, maxFileBytes);
+    return checked({ [MAIN_FILE]: text, [JS_FILE]: NJS_MODULE, ...page?.files }, maxFileBytes);
   }
 
   const data = dataEntries(inv, o, { repositoryIds: true });
@@ -173,11 +183,11 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
       lists: listLines.join(""),
     });
     if (Buffer.byteLength(inline) <= maxFileBytes)
-      return { files: { [MAIN_FILE]: inline, [JS_FILE]: NJS_MODULE }, main: MAIN_FILE };
+      return checked({ [MAIN_FILE]: inline, [JS_FILE]: NJS_MODULE, ...page?.files }, maxFileBytes);
   }
 
   // Split: the lookup entries, the repository names and the lists, each in files of their own.
-  const files: Record<string, string> = { [JS_FILE]: NJS_MODULE };
+  const files: Record<string, string> = { [JS_FILE]: NJS_MODULE, ...page?.files };
   const spill = (body: string[], kind: Parameters<typeof spillFileName>[0], header: string) =>
     packLines(body, maxFileBytes - Buffer.byteLength(header))
       .map((c, i) => {
@@ -261,6 +271,8 @@ interface MainOptions {
   tls?: TlsOptions;
   /** "" (built in) or the path for load_module. */
   njsModulePath: string;
+  /** The catalog page's location (page.ts), if it is served. */
+  page?: string;
 }
 
 function mainConfig(o: MainOptions, httpText: string): string {
@@ -311,7 +323,7 @@ ${indent(httpText, 4)}
         listen ${o.listen}${o.tls ? ` ${TLS_LISTEN_PARAMETERS}` : ""};
         server_name _;
 ${o.tls ? `\n${indent(tlsServerText(o.tls), 8)}` : ""}
-${indent(serverConstants({ catchAll: true }), 8)}    }
+${indent(serverConstants({ catchAll: true }), 8)}${o.page ? indent(o.page, 8) : ""}    }
 }
 `;
 }

@@ -219,7 +219,11 @@ describe("render", () => {
   test("standalone: validated options, read-only layout, the data split into files of at most maxFileBytes", () => {
     const inv = syntheticInventory({ repos: 20, tagsPerRepo: 40 });
     const one = renderStandalone(inv, { ...STD, maxFileBytes: 4 * 1024 * 1024 });
-    assert.deepEqual(Object.keys(one.files).sort(), ["nginx.conf", "static-container-registry.js"]);
+    assert.deepEqual(Object.keys(one.files).sort(), [
+      "nginx.conf",
+      "static-container-registry-ui.html",
+      "static-container-registry.js",
+    ]);
     assert.equal(one.main, "nginx.conf");
     const conf = one.files["nginx.conf"];
     for (const re of [
@@ -265,6 +269,7 @@ describe("render", () => {
       ...listFiles,
       ...repoFiles,
       ...sharedFiles,
+      "static-container-registry-ui.html",
       "static-container-registry.js",
     ]);
     assert.deepEqual(sharedFiles, ["registry-shared-0001.conf"]);
