@@ -54,6 +54,7 @@ export function start(): void {
     if (key === shown && route.view === "repositories") return;
     shown = key;
     onCatalog = undefined;
+    announce("");
     if (route.view === "repositories") showRepositories(main, route.query);
     else
       showRepository(main, route, ctx).catch((e: Error) => {

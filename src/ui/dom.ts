@@ -23,13 +23,22 @@ export function h(tag: string, attrs: Record<string, string | undefined> = {}, .
   return el;
 }
 
-/** Says `message` in the status line (a live region: screen readers read it out). */
+/** How long a message stays in the status line. */
+const ANNOUNCE_MS = 10_000;
+let clearing: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Says `message` in the status line (a live region: screen readers read it
+ * out) for a while; "" clears it.
+ */
 export function announce(message: string): void {
   const el = document.getElementById("announce");
   if (!el) return;
   // The same message twice in a row is still news (a second copy).
   el.textContent = "";
   el.textContent = message;
+  if (clearing !== undefined) clearTimeout(clearing);
+  clearing = message ? setTimeout(() => announce(""), ANNOUNCE_MS) : undefined;
 }
 
 /**
