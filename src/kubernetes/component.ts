@@ -11,59 +11,32 @@
  *   └── ConfigMap kube-public/local-registry-hosting   (localRegistryHosting)
  *
  * A thin shell: validate the args (at construction, every problem at once),
- * mirror the listed `images` and then plan (scan + render, see mirrorPlan.ts
+ * mirror the listed `images` and then plan (scan + render, see steps/mirror.ts
  * and plan.ts), then run the build steps (steps/). The
  * images dir is scanned when the component is constructed; how many
  * ConfigMaps there are depends on it, so the children are registered once the
  * scan is done (Pulumi's async `initialize`), and the outputs resolve then.
  *
  * Each output is declared once, as a documented field of the class (which is
- * also what the schema for other languages is inferred from); the steps' result
- * type, the fields' values and the registered outputs are all derived from it.
+ * also what the schema for other languages is inferred from). The steps fill
+ * in the record of outputs.ts, which lives below them; the check after the
+ * class makes the two agree exactly, and `complete()` names a step that
+ * forgot an output.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { InventorySummary } from "../inventory/model";
-import { withSecretCredentials } from "../nodes/args";
-import { validateArgs, type ResolvedArgs, type StaticContainerRegistryArgs } from "./args";
-import { planMirrored, markPending } from "./mirrorPlan";
+import {
+  validateArgs,
+  withSecretCredentials,
+  type ResolvedArgs,
+  type StaticContainerRegistryArgs,
+  type Workload,
+} from "./args";
 import { instanceName } from "./labels";
-import { newContext, stepsFor } from "./steps";
-import type { Workload } from "./workload";
+import type { RegistryOutputName, RegistryOutputs, RegistryOutputValues, ServedRepository } from "./outputs";
+import { markPending, newContext, planMirrored, stepsFor } from "./steps";
 
 export const STATIC_CONTAINER_REGISTRY_TYPE = "static-container-registry:index:StaticContainerRegistry";
-
-/** A tag served by the registry and the digest it resolves to. */
-export interface ServedTag {
-  /** The tag, e.g. `3.19`. */
-  tag: string;
-  /** The digest the tag resolves to, `sha256:<hex>`. */
-  digest: string;
-}
-
-/** A repository served by the registry (name as clients use it, prefix included). */
-export interface ServedRepository {
-  /** Repository name as clients pull it, name prefix included (e.g. `docker.io/library/alpine`). */
-  name: string;
-  /** Its tags, in lexical order. */
-  tags: ServedTag[];
-}
-
-/** Names of the component's outputs: its public `Output` fields (but the URN). */
-export type RegistryOutputName = Exclude<
-  {
-    [K in keyof StaticContainerRegistry]: StaticContainerRegistry[K] extends pulumi.Output<unknown>
-      ? K
-      : never;
-  }[keyof StaticContainerRegistry],
-  "urn"
->;
-
-/** What the build steps produce: a value for every output. */
-export type RegistryOutputs = {
-  [K in RegistryOutputName]: StaticContainerRegistry[K] extends pulumi.OutputInstance<infer T>
-    ? pulumi.Input<T>
-    : never;
-};
 
 // The constructor validates the args synchronously (so mistakes fail at
 // construction, with every problem listed) and hands the resolved form to
@@ -166,10 +139,26 @@ export class StaticContainerRegistry extends pulumi.ComponentResource {
   }
 
   /** The output `key`, once the steps have produced it. */
-  private output<K extends RegistryOutputName>(key: K): pulumi.Output<pulumi.Unwrap<RegistryOutputs[K]>> {
+  private output<K extends RegistryOutputName>(key: K): pulumi.Output<RegistryOutputValues[K]> {
     const data = this.getData() as Promise<RegistryOutputs>;
-    return pulumi.output(data.then((outputs) => outputs[key])) as pulumi.Output<
-      pulumi.Unwrap<RegistryOutputs[K]>
-    >;
+    const value = data.then<RegistryOutputs[K]>((outputs) => outputs[key]);
+    // Unwrap<T> of a generic T does not simplify to T; for these plain value types it is T.
+    return pulumi.output(value) as unknown as pulumi.Output<RegistryOutputValues[K]>;
   }
 }
+
+/** The class's Output fields (but the URN), as plain values. */
+type FieldValues = {
+  -readonly [
+    K in keyof StaticContainerRegistry as StaticContainerRegistry[K] extends pulumi.Output<unknown>
+      ? K extends "urn"
+        ? never
+        : K
+      : never
+  ]: StaticContainerRegistry[K] extends pulumi.OutputInstance<infer T> ? T : never;
+};
+/** True when A and B are the same type (not merely assignable one way). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Holds<T extends true> = T;
+/** Compiles only while the output fields and the outputs record agree in every name and type. */
+export type OutputFieldsAreTheRecord = Holds<Same<FieldValues, RegistryOutputValues>>;

@@ -11,7 +11,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { ResolvedArgs } from "./args";
+import { Workload, type ResolvedArgs } from "./args";
 import { commonLabels, selectorLabels } from "./labels";
 import { IMAGES_VOLUME, pinnedScheduling } from "./storage";
 import { tlsMount, tlsVolume } from "./tls";
@@ -22,82 +22,6 @@ type Volume = k8s.types.input.core.v1.Volume;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;
 type Probe = k8s.types.input.core.v1.Probe;
 type Toleration = k8s.types.input.core.v1.Toleration;
-
-/** What runs the registry pods. */
-export const Workload = {
-  /** `replicas` pods behind the Service, on the nodes that hold the images. */
-  Deployment: "Deployment",
-  /**
-   * One pod on every node that holds the images, on the node's network
-   * (or a hostPort): each node's container runtime pulls from its own pod at
-   * `127.0.0.1:<port>`, and the Service routes in-cluster clients to the pod
-   * on their own node (`internalTrafficPolicy: Local`).
-   */
-  DaemonSet: "DaemonSet",
-  /**
-   * Before the cluster exists: a kubelet static pod on each of the SSH
-   * `nodes` (manifest and config files placed over SSH, see staticPod.ts),
-   * on the host network; no Kubernetes object is created.
-   */
-  StaticPod: "StaticPod",
-} as const;
-export type Workload = (typeof Workload)[keyof typeof Workload];
-
-/** The workload arguments, resolved: the kind, and whether the pods use the host network. */
-export interface ResolvedWorkload {
-  workload: Workload;
-  hostNetwork: boolean;
-}
-
-/**
- * Checks `workload` (and what it rules out) and resolves it: a DaemonSet
- * runs on the host network unless `hostNetwork` is false, in which case its
- * container port is a hostPort. Problems are appended to `problems`.
- */
-export function checkWorkload(given: object, problems: string[]): ResolvedWorkload {
-  const args = given as Record<string, unknown>;
-  const values = Object.values(Workload) as string[];
-  const w = args.workload ?? Workload.Deployment;
-  if (typeof w !== "string" || !values.includes(w)) {
-    problems.push(`workload must be one of ${values.join(", ")}, not ${JSON.stringify(w)}`);
-    return { workload: Workload.Deployment, hostNetwork: args.hostNetwork === true };
-  }
-  const workload = w as Workload;
-  if (workload === Workload.DaemonSet && args.replicas !== undefined) {
-    problems.push(
-      "replicas has no meaning with workload DaemonSet (one pod on each node that holds the images); leave it out",
-    );
-  }
-  if (workload === Workload.StaticPod) {
-    if (!Array.isArray(args.nodes) || args.nodes.length === 0)
-      problems.push("workload StaticPod needs nodes: the SSH targets that get the static pod");
-    if (args.hostPath === undefined)
-      problems.push("workload StaticPod needs hostPath storage: the images on the nodes' disks");
-    if (args.hostNetwork === false)
-      problems.push("workload StaticPod runs on the host network; leave hostNetwork out");
-    // Nothing of the cluster exists yet: options that create or need Kubernetes objects do not apply.
-    for (const k of [
-      "replicas",
-      "createNamespace",
-      "serviceType",
-      "nodePort",
-      "serviceAnnotations",
-      "localRegistryHosting",
-      "wiringDaemonSet",
-      "imagePullSecrets",
-      "tls",
-      "networkPolicy",
-    ]) {
-      if (args[k] !== undefined && args[k] !== false)
-        problems.push(
-          `${k} has no meaning with workload StaticPod (no Kubernetes object is created); leave it out`,
-        );
-    }
-  }
-  const hostNetwork =
-    typeof args.hostNetwork === "boolean" ? args.hostNetwork : workload !== Workload.Deployment;
-  return { workload, hostNetwork };
-}
 
 /**
  * A DaemonSet's pods also belong on control-plane nodes, which pull images

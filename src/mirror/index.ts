@@ -21,7 +21,7 @@ export {
   skopeoInspectArgv,
   type SkopeoOptions,
 } from "./skopeo";
-export { AUTH_ENV, mirrorScript, tagDir, unmirrorScript } from "./script";
+export { AUTH_ENV, authJsonDocument, mirrorScript, tagDir, unmirrorScript } from "./script";
 export { dedupeTree, type DedupeResult } from "./dedupe";
 export { mirroredTagPaths, pruneTree } from "./prune";
 export { runScript, type Outcome, type Running } from "./exec";

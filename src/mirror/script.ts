@@ -26,6 +26,14 @@ import { skopeoCopyArgv, skopeoInspectArgv, type SkopeoOptions } from "./skopeo"
 /** The environment variable that carries an auth.json document to the script. */
 export const AUTH_ENV = "SCR_REGISTRY_AUTH";
 
+/** The auth.json document skopeo reads (what {@link AUTH_ENV} carries): a user and password per registry host. */
+export function authJsonDocument(byHost: Record<string, { username: string; password: string }>): string {
+  const auths: Record<string, { auth: string }> = {};
+  for (const [host, c] of Object.entries(byHost))
+    auths[host] = { auth: Buffer.from(`${c.username}:${c.password}`).toString("base64") };
+  return JSON.stringify({ auths });
+}
+
 /** The tag directory of `item` under `root` (an absolute or relative path, as given). */
 export function tagDir(root: string, item: MirrorItem): string {
   return path.join(root, ...item.tagPath.split("/"));

@@ -1,10 +1,8 @@
 /**
- * What runs on the nodes: the node arguments (`nodes`, `registryImage`), the
- * delivery plan, the step scripts, the runtime wiring texts, and the writer
- * of files placed on a node.
+ * What runs on the nodes: the delivery plan, the step scripts, the runtime
+ * wiring texts, and the writer of files placed on a node. (The component's
+ * node arguments, `nodes` and `registryImage`, are src/kubernetes/args/nodes.ts.)
  */
-export type { NodeTargetArgs, RemoteConnection } from "./targets";
-export type { RegistryImageArgs } from "./args";
 export { planDelivery, stageMissing, parseHave, type DeliveryPlan, type DeliveryEntry } from "./delivery";
 export {
   prepareScript,

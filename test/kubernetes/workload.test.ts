@@ -8,16 +8,19 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { validateArgs, type StaticContainerRegistryArgs } from "../../src/kubernetes/args";
-import { hostPathVolume } from "../../src/kubernetes/storage";
 import {
   checkWorkload,
+  validateArgs,
+  Workload,
+  type StaticContainerRegistryArgs,
+} from "../../src/kubernetes/args";
+import { hostPathVolume } from "../../src/kubernetes/storage";
+import {
   CONTENT_HASH_ANNOTATION,
   CONTROL_PLANE_TOLERATIONS,
   daemonSetSpec,
   deploymentSpec,
   serviceSpec,
-  Workload,
   type PodInputs,
 } from "../../src/kubernetes/workload";
 import { schemaErrors, unknownFieldErrors } from "./schema";

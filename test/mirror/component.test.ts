@@ -19,7 +19,7 @@ import { planItem } from "../../src/mirror/plan";
 import { mirrorScript, tagDir, unmirrorScript } from "../../src/mirror/script";
 import { skopeoCopyArgv } from "../../src/mirror/skopeo";
 import { partialDir } from "../../src/mirror/plan";
-import { mirrorCommandName } from "../../src/mirror/component";
+import { mirrorCommandName } from "../../src/kubernetes/steps/mirror";
 import { shCommand } from "../../src/shell";
 import { writeSyntheticTree } from "../kubernetes/synthetic";
 import { tmpDir } from "../support/tools";
@@ -197,7 +197,7 @@ test("credentials only in the commands' environment, as a secret", async () => {
     const auth = JSON.parse(env.value.SCR_REGISTRY_AUTH);
     assert.deepEqual(auth, { auths: { "upstream-a.invalid": { auth: b64 } } });
   }
-  const { authJson } = await import("../../src/mirror/component");
+  const { authJson } = await import("../../src/kubernetes/steps/mirror");
   assert.equal(await pulumi.isSecret(authJson({ h: { username: "u", password: "p" } })), true);
   // Nothing else the component registered holds it in the clear, its own recorded args included.
   assert.ok(

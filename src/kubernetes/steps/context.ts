@@ -12,7 +12,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedArgs } from "../args";
-import type { RegistryOutputs } from "../component";
+import type { RegistryOutputs } from "../outputs";
 import { annotationsOrNone, commonLabels } from "../labels";
 import type { RegistryPlan } from "../plan";
 

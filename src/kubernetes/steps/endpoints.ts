@@ -11,8 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { formatHostPort } from "../../hostPort";
-import { ServiceType } from "../args";
-import { Workload } from "../workload";
+import { ServiceType, Workload } from "../args";
 import { need, unknownOutput, whenReturned, type BuildContext } from "./context";
 
 export function endpointsStep(ctx: BuildContext): void {

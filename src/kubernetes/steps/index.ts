@@ -2,10 +2,10 @@
  * The component's build, step by step, in order. To add a feature: write a
  * `(ctx: BuildContext) => void` in its own module here (registering its
  * resources with `ctx.child`, reading earlier slots with `need`, setting its
- * outputs on `ctx.outputs`) and add it to this list.
+ * outputs on `ctx.outputs`) and add it to this list. Before them, and before
+ * the plan they share, the mirror step (mirror.ts) fills the images dir.
  */
-import type { ResolvedArgs } from "../args";
-import { Workload } from "../workload";
+import { Workload, type ResolvedArgs } from "../args";
 import { configMapsStep } from "./configMaps";
 import type { Step } from "./context";
 import { endpointsStep } from "./endpoints";
@@ -54,3 +54,4 @@ export function stepsFor(a: ResolvedArgs): readonly Step[] {
 }
 
 export { newContext, need, type BuildContext, type Step } from "./context";
+export { markPending, planMirrored } from "./mirror";

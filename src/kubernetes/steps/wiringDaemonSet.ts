@@ -7,9 +7,9 @@
  * DaemonSet's host port), only the nodes that run a registry pod are wired.
  */
 import * as k8s from "@pulumi/kubernetes";
+import { Workload } from "../args";
 import { APP_NAME } from "../labels";
 import { pinnedScheduling } from "../storage";
-import { Workload } from "../workload";
 import { wiringDaemonSetSpec, wiringFiles, wiringHash } from "../wiringDaemonSet";
 import { containerdHostsTomls } from "../../nodes/wiring";
 import { need, type BuildContext } from "./context";

@@ -4,13 +4,8 @@
  * come from the pure builders in ../workload.ts.
  */
 import * as k8s from "@pulumi/kubernetes";
-import {
-  daemonSetSpec,
-  deploymentSpec,
-  podDisruptionBudgetSpec,
-  Workload,
-  type PodInputs,
-} from "../workload";
+import { Workload } from "../args";
+import { daemonSetSpec, deploymentSpec, podDisruptionBudgetSpec, type PodInputs } from "../workload";
 import { need, whenReturned, type BuildContext } from "./context";
 
 export function workloadStep(ctx: BuildContext): void {
