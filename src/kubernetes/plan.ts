@@ -53,7 +53,7 @@ export interface RegistryPlan {
 /** Renders the files for an already scanned, problem-free Inventory. Pure and deterministic. */
 export function planFromInventory(
   inv: Inventory,
-  a: Pick<ResolvedArgs, "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls">,
+  a: Pick<ResolvedArgs, "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls" | "ui">,
 ): Omit<RegistryPlan, "inventory"> {
   const maxFileBytes = a.maxConfigMapBytes - KEY_ALLOWANCE;
   const nginx = renderStandalone(inv, {
@@ -64,6 +64,7 @@ export function planFromInventory(
     namePrefix: a.namePrefix === "" ? undefined : a.namePrefix,
     maxFileBytes,
     workerProcesses: a.workerProcesses,
+    ui: a.ui,
     ...(a.tls ? { tls: podTlsFiles() } : {}),
   });
   const guard = renderDriftGuard(inv, {
@@ -94,7 +95,7 @@ export async function planRegistry(
   resourceName: string,
   a: Pick<
     ResolvedArgs,
-    "imagesDir" | "verify" | "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls"
+    "imagesDir" | "verify" | "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls" | "ui"
   >,
 ): Promise<RegistryPlan> {
   const inventory = await scan(a.imagesDir, { verify: a.verify });
