@@ -18,7 +18,18 @@ import { BlobStore, MediaType, writeDirTag } from "../fixtures/oci";
 import { writeSyntheticTree } from "../kubernetes/synthetic";
 import { requireTool } from "../support/tools";
 import { formatSize, totalSize, type ManifestDoc } from "../../src/ui/logic";
-import { buildFixtures, request, scratch, startRegistry, stopAll, tools, type Registry } from "./harness";
+import {
+  buildFixtures,
+  errorCodes,
+  once,
+  rawRequest,
+  request,
+  scratch,
+  startRegistry,
+  stopAll,
+  tools,
+  type Registry,
+} from "./harness";
 
 after(stopAll);
 
@@ -44,6 +55,7 @@ declare const navigator: { clipboard: { readText(): Promise<string> } };
 declare function getComputedStyle(e: PageNode): { outlineStyle: string; backgroundColor: string };
 
 const PREFIX = "mirror/";
+const fixtures = once(buildFixtures);
 const MANY = 1000;
 
 /** A cosign-style signature of `digest` (simple-signing payload, one layer) as the tag `sha256-<hex>.sig`. */
@@ -165,7 +177,7 @@ test("the catalog page in Chromium: search, tags, digests, platforms, paging, co
   const chromium = requireTool(t, "chromium");
   if (!chromium) return;
 
-  const fx = await buildFixtures();
+  const fx = await fixtures();
   writeSyntheticTree(fx.root, { repos: 1, tagsPerRepo: MANY, repoName: () => "many/tags" });
   const busybox = fx.images.find((i) => i.reference === "busybox:1.36")!;
   addCosignSignature(path.join(fx.root, "busybox"), busybox.digest);
@@ -369,4 +381,17 @@ test("the catalog page in Chromium: search, tags, digests, platforms, paging, co
     assert.deepEqual(w.problems, [], "console errors and warnings, page errors, failed requests");
     assert.deepEqual(csp, [], "Content-Security-Policy violations");
   });
+});
+
+test("serve --no-ui: / is a JSON 404 like any path outside /v2/, GET and HEAD", async (t) => {
+  if (!tools(t, "nginx", "skopeo")) return;
+  const fx = await fixtures();
+  const reg = await startRegistry(fx.root, ["--no-ui"]);
+  for (const method of ["GET", "HEAD"]) {
+    const r = await rawRequest(reg.port, method, "/");
+    assert.equal(r.status, 404, `${method} /`);
+    assert.equal(r.headers["content-security-policy"], undefined);
+    if (method === "GET") assert.deepEqual(errorCodes(r.body), ["NOT_FOUND"]);
+  }
+  assert.equal((await request(reg.port, "GET", "/v2/")).status, 200);
 });
