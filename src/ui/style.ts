@@ -100,6 +100,7 @@ ul.pulls li { margin: 0.25rem 0; }
 .pull-label { color: var(--muted); }
 table { border-collapse: collapse; margin: 0.75rem 0; width: 100%; }
 caption { text-align: left; font-weight: 600; margin-bottom: 0.25rem; }
+td.platform-size, dd.size { white-space: nowrap; }
 th, td { text-align: left; padding: 0.25rem 0.75rem 0.25rem 0; border-bottom: 1px solid var(--line); vertical-align: top; }
 nav.crumbs { margin-top: 1rem; }
 nav.pager { display: flex; gap: 1.5rem; margin: 1rem 0; }

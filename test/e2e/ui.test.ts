@@ -37,6 +37,7 @@ after(stopAll);
 // project compiles without TypeScript's DOM library; see src/ui/browser.ts).
 interface PageNode {
   readonly id: string;
+  scrollIntoView(): void;
   readonly textContent: string | null;
   hasAttribute(name: string): boolean;
   setAttribute(name: string, value: string): void;
@@ -57,6 +58,7 @@ declare function getComputedStyle(e: PageNode): { outlineStyle: string; backgrou
 const PREFIX = "mirror/";
 const fixtures = once(buildFixtures);
 const MANY = 1000;
+const REPOS = 1100;
 
 /** A cosign-style signature of `digest` (simple-signing payload, one layer) as the tag `sha256-<hex>.sig`. */
 function addCosignSignature(repoDir: string, digest: string): void {
@@ -93,6 +95,7 @@ function addCosignSignature(repoDir: string, digest: string): void {
 }
 
 interface Watch {
+  urls: string[];
   outside: string[];
   methods: Set<string>;
   problems: string[];
@@ -100,8 +103,9 @@ interface Watch {
 
 /** Everything the page asks for and everything the browser complains about. */
 function watch(page: Page, origin: string): Watch {
-  const w: Watch = { outside: [], methods: new Set(), problems: [] };
+  const w: Watch = { urls: [], outside: [], methods: new Set(), problems: [] };
   page.on("request", (r) => {
+    w.urls.push(r.url());
     if (!r.url().startsWith(`${origin}/`) && !r.url().startsWith("data:")) w.outside.push(r.url());
     w.methods.add(r.method());
   });
@@ -179,6 +183,8 @@ test("the catalog page in Chromium: search, tags, digests, platforms, paging, co
 
   const fx = await fixtures();
   writeSyntheticTree(fx.root, { repos: 1, tagsPerRepo: MANY, repoName: () => "many/tags" });
+  // More repositories than one page of the catalog the page reads (1,000 a request).
+  writeSyntheticTree(fx.root, { repos: REPOS, tagsPerRepo: 1 });
   const busybox = fx.images.find((i) => i.reference === "busybox:1.36")!;
   addCosignSignature(path.join(fx.root, "busybox"), busybox.digest);
   // The same image under its upstream host, as `mirror` lays it out.
@@ -210,20 +216,41 @@ test("the catalog page in Chromium: search, tags, digests, platforms, paging, co
     );
   });
 
-  await t.test("the repositories: the whole catalog, paged through _catalog", async () => {
-    await page.goto(`${origin}/`, { waitUntil: "networkidle0" });
-    await page.waitForFunction(() =>
-      /repositories\.$/.test(document.querySelector("#repo-status")?.textContent ?? ""),
-    );
-    const catalog = (await api<{ repositories: string[] }>("/v2/_catalog")).repositories;
-    assert.ok(
-      catalog.includes(`${PREFIX}many/tags`) && catalog.includes(`${PREFIX}docker.io/library/busybox`),
-    );
-    const listed = await page.$$eval("ul.repositories a", (as) => as.map((a) => a.textContent));
-    assert.deepEqual(listed, catalog);
-    assert.equal(await text(page, "#repo-status"), `${catalog.length} repositories.`);
-    assert.equal(await text(page, "#registry-host"), reg.host);
-  });
+  await t.test(
+    "the repositories: the whole catalog, paged through _catalog, 100 listed at a time",
+    async () => {
+      await page.goto(`${origin}/`, { waitUntil: "networkidle0" });
+      await page.waitForFunction(() =>
+        /repositories\.$/.test(document.querySelector("#repo-status")?.textContent ?? ""),
+      );
+      const catalog = (await api<{ repositories: string[] }>("/v2/_catalog")).repositories;
+      assert.ok(catalog.length > REPOS && catalog.includes(`${PREFIX}many/tags`));
+      assert.ok(
+        w.urls.some((u) => u.includes("/v2/_catalog?n=1000&last=")),
+        "the catalog's second page was read",
+      );
+      assert.equal(await text(page, "#repo-status"), `${catalog.length} repositories.`);
+      const listed = () => page.$$eval("ul.repositories a", (as) => as.map((a) => a.textContent));
+      assert.deepEqual(await listed(), catalog.slice(0, 100));
+      await page.click("button.more-button");
+      assert.deepEqual(await listed(), catalog.slice(0, 200));
+      assert.equal(await text(page, "#registry-host"), reg.host);
+      // A name from the catalog's second page is found.
+      const late = catalog[catalog.length - 1];
+      await page.type("#search", late);
+      assert.deepEqual(await listed(), [late]);
+      assert.match(
+        await page.evaluate(() => window.location.hash),
+        /^#\/\?q=/,
+        "the search is in the address",
+      );
+      // Loaded afresh: no search, the focus on the page.
+      await page.goto(`${origin}/`, { waitUntil: "networkidle0" });
+      await page.waitForFunction(() =>
+        /repositories\.$/.test(document.querySelector("#repo-status")?.textContent ?? ""),
+      );
+    },
+  );
 
   await t.test("found by search and opened with the keyboard alone", async () => {
     // "/" focuses the search box; the first match is one Tab away (past the help text, which is not focusable).
@@ -272,6 +299,11 @@ test("the catalog page in Chromium: search, tags, digests, platforms, paging, co
     assert.deepEqual(rows, want);
     assert.equal(await text(page, `${item} dd.platforms`), want.map((r) => r[0]).join(", "));
     await page.screenshot({ path: path.join(shots, "index.png"), fullPage: true });
+    // A small one, as the README shows it.
+    await page.setViewport({ width: 860, height: 760 });
+    await page.evaluate(() => document.querySelector("h2")?.scrollIntoView());
+    await page.screenshot({ path: path.join(shots, "catalog-page.png") });
+    await page.setViewport({ width: 1100, height: 900 });
   });
 
   await t.test(
