@@ -110,6 +110,13 @@ describe("the catalog page in the config", () => {
     assert.equal(renderPage({ namePrefix: "x/" }).html, renderPage({ namePrefix: "x/" }).html);
   });
 
+  test("the script compiled from the TypeScript sources (ts-node) is byte for byte the one from dist", () => {
+    const dist = path.resolve(__dirname, "..", "..", "src");
+    const sources = path.resolve(__dirname, "..", "..", "..", "src");
+    assert.ok(!fs.existsSync(path.join(sources, "ui", "app.js")), "the sources hold no compiled module");
+    assert.equal(bundle(sources, "ui/app"), bundle(dist, "ui/app"));
+  });
+
   test("the script bundles our modules only: a package or node module is refused, naming who wants it", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scr-bundle-"));
     try {

@@ -1,8 +1,9 @@
 /**
- * The catalog page's pure logic (src/ui/logic.ts), twice: as node imports it,
- * and as the browser gets it — the page's bundle of the compiled modules,
- * evaluated in a fresh JavaScript context with none of node's globals — so
- * the code the page runs is the code tested here.
+ * The catalog page's pure logic (src/ui/logic.ts), three times: as node
+ * imports it, and as the browser gets it — the page's bundle of the compiled
+ * modules (from dist/, and compiled from the TypeScript sources as under
+ * ts-node), evaluated in a fresh JavaScript context with none of node's
+ * globals — so the code the page runs is the code tested here.
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
@@ -14,10 +15,11 @@ import * as nodeLogic from "../../src/ui/logic";
 type Logic = typeof nodeLogic;
 
 const DIST_SRC = path.resolve(__dirname, "..", "..", "src");
+const TS_SRC = path.resolve(__dirname, "..", "..", "..", "src");
 
 /** The logic module as the page's script has it, in a context with only what a browser also has. */
-function browserLogic(): Logic {
-  return vm.runInNewContext(bundle(DIST_SRC, "ui/logic"), { URLSearchParams }) as Logic;
+function browserLogic(base: string): Logic {
+  return vm.runInNewContext(bundle(base, "ui/logic"), { URLSearchParams }) as Logic;
 }
 
 /** Values from the other context compared as plain data (their prototypes differ). */
@@ -29,7 +31,8 @@ const D2 = `sha256:${"b".repeat(64)}`;
 
 for (const [where, L] of [
   ["node", nodeLogic],
-  ["browser bundle", browserLogic()],
+  ["browser bundle", browserLogic(DIST_SRC)],
+  ["browser bundle from the TypeScript sources", browserLogic(TS_SRC)],
 ] as const) {
   describe(`catalog page logic (${where})`, () => {
     test("sizes in binary units, with one decimal below 100", () => {
