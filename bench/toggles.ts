@@ -2,16 +2,17 @@
  * A feature on vs off, in the same run: the standalone config as rendered
  * (ours: every feature at its default) against the same config rendered with
  * one feature off, on the manifest and blob requests of the serving
- * scenarios, the two servers taking turns within each round so that drift
- * hits both alike. What it answers: does the feature cost the hot path
- * anything (target: within 5 %).
+ * scenarios, the two servers taking turns within each round (in alternating
+ * order) so that drift hits both alike, and compared round by round: the
+ * median of the rounds' on ÷ off. What it answers: does the feature cost the
+ * hot path anything (target: within 5 %).
  */
 import type { Inventory } from "../src/inventory";
 import type { StandaloneOptions } from "./render";
 import type { ServingFixtures } from "./fixtures";
 import { startOurs, type Running } from "./servers";
 import { runServing, servingScenarios, type Scenario, type ScenarioResult } from "./serving";
-import type { LoadOptions } from "./lib/load";
+import type { LoadOptions, RunResult } from "./lib/load";
 
 export interface Toggle {
   id: string;
@@ -30,6 +31,20 @@ const HOT_PATH = ["small-blob", "manifest-head-tag", "manifest-get-tag", "manife
 
 /** How much slower (latency, server CPU per request) a feature may make the hot path. */
 export const TOGGLE_TOLERANCE = 1.05;
+
+/** The median over rounds of on ÷ off of `f` (runs of the same round paired). */
+export function pairedRatio(s: ScenarioResult, f: (r: RunResult) => number): number {
+  const on = s.results.ours?.runs ?? [];
+  const off = s.results.off?.runs ?? [];
+  const ratios = on
+    .slice(0, off.length)
+    .map((r, i) => f(r) / f(off[i]))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  if (ratios.length === 0) return NaN;
+  const m = ratios.length >> 1;
+  return ratios.length % 2 ? ratios[m] : (ratios[m - 1] + ratios[m]) / 2;
+}
 
 export interface ToggleResult {
   id: string;
@@ -62,7 +77,7 @@ export async function runToggles(
       out.push({
         id: t.id,
         title: t.title,
-        scenarios: await runServing(toggleScenarios(fx, inv), [ours, off], load, log),
+        scenarios: await runServing(toggleScenarios(fx, inv), [ours, off], load, log, true),
       });
     } finally {
       await off.stop();
