@@ -49,9 +49,9 @@ export function start(): void {
   let shown = "";
   const render = () => {
     const route = parseRoute(window.location.hash);
-    const key = route.view === "repositories" ? "repositories" : routeHash(route);
-    // Typing in the search box rewrites the hash without a re-render (replaceState).
-    if (key === shown && route.view === "repositories") return;
+    // Typing in the search box rewrites the hash with replaceState, which is no hashchange.
+    const key = routeHash(route);
+    if (key === shown) return;
     shown = key;
     onCatalog = undefined;
     announce("");

@@ -69,14 +69,17 @@ export async function showRepository(
   );
   heading.focus();
 
-  // The page's tags: a request of twice the page, more only while hidden tags crowd it out.
+  // The page's tags: a request of twice the page, more only while hidden tags
+  // crowd it out (in bigger requests while a request finds nothing to show).
   const shown: string[] = [];
   let hidden = 0;
   let cursor = after;
   let more = true;
+  let chunk = PAGE_SIZE * 2;
   while (shown.length < PAGE_SIZE && more) {
-    const p = await api.tags(name, PAGE_SIZE * 2, cursor);
+    const p = await api.tags(name, chunk, cursor);
     const v = visibleTags(p.tags, PAGE_SIZE - shown.length, all);
+    if (v.tags.length === 0) chunk = Math.min(chunk * 4, api.LIST_CHUNK);
     shown.push(...v.tags);
     hidden += v.hidden;
     if (v.cursor !== undefined) cursor = v.cursor;
