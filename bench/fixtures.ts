@@ -27,6 +27,23 @@ function seededBytes(seed: string, n: number): Buffer {
   return Buffer.concat([c.update(Buffer.alloc(n)), c.final()]);
 }
 
+/**
+ * Wall time of building the e2e fixture tree (test/fixtures/build.ts, which
+ * every e2e test file does once), `runs` times, each into a fresh dir under
+ * `work` that is removed afterwards.
+ */
+export async function timeFixtureBuilds(work: string, runs: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const root = path.join(work, `fixture-build-${i}`);
+    const t0 = performance.now();
+    await buildFixtureTree(root);
+    times.push(performance.now() - t0);
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  return times;
+}
+
 export async function buildServingFixtures(root: string): Promise<ServingFixtures> {
   const images = await buildFixtureTree(root);
   const dir = path.join(root, HUGE_REPO, HUGE_TAG);

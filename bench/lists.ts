@@ -12,7 +12,8 @@ import { renderStandalone } from "../src/nginx";
 import { syntheticInventory } from "../test/nginx/synthetic";
 import { freePort } from "../test/support/tools";
 import { load, type LoadOptions, type LoadResult } from "./lib/load";
-import { childrenOf, memoryKiB, startPinned, waitFor200 } from "./lib/proc";
+import { memoryKiB, startPinned, waitFor200 } from "./lib/proc";
+import { childPids } from "../test/support/procs";
 
 export interface ListsResult {
   tags: number;
@@ -93,7 +94,7 @@ export async function runLists(
       }
     }
     o.log(`  lists: ${checked} answers checked at ${o.tags} tags, ${wrong.length} wrong`);
-    const workers = childrenOf(proc.pid);
+    const workers = childPids(proc.pid);
     const lo = { ...o.load, connections: 16, serverPids: workers };
     const latency: Record<string, LoadResult> = {
       "GET /v2/ (same server, no lookup: the floor)": await load({ port, method: "GET", path: "/v2/" }, lo),

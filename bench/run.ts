@@ -1,8 +1,8 @@
 /**
  * `npm run bench` → `node dist/bench/run.js [SECTION...] [--runs N] [--duration S] ...`
  *
- * Sections (default: serving toggles pulls features scaling): serving,
- * toggles, pulls, features, scaling, experiments. Writes raw JSON to bench/out/ and
+ * Sections (default: fixtures serving toggles pulls features scaling): fixtures,
+ * serving, toggles, pulls, features, scaling, experiments. Writes raw JSON to bench/out/ and
  * bench/RESULTS.md (sections not run this time are kept from the last run).
  */
 import { spawnSync } from "node:child_process";
@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { scan } from "../src/inventory";
 import { answerProbes, experimentVariants, firstDifference } from "./experiments";
-import { buildServingFixtures } from "./fixtures";
+import { buildServingFixtures, timeFixtureBuilds } from "./fixtures";
 import { noise } from "./lib/load";
 import { featureScenarios } from "./features";
 import { ctrFetch, pullable, skopeoFullPull, startContainerd, type TimedCommand } from "./pull";
@@ -24,7 +24,7 @@ import { runToggles } from "./toggles";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const OUT = path.join(REPO, "bench", "out");
-const SECTIONS = ["serving", "toggles", "pulls", "features", "scaling", "experiments"] as const;
+const SECTIONS = ["fixtures", "serving", "toggles", "pulls", "features", "scaling", "experiments"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -40,7 +40,7 @@ interface Options {
 }
 
 const USAGE = `usage: node dist/bench/run.js [${SECTIONS.join("|")}...] [options]
-  --runs N        runs per load measurement (default 3)
+  --runs N        runs per load measurement, and builds of the fixture tree (default 3)
   --duration S    seconds per run, whole seconds (default 3)
   --warmup S      warm-up seconds before each measurement (default 1)
   --pull-runs N   hyperfine runs per whole pull (default 5)
@@ -49,7 +49,7 @@ const USAGE = `usage: node dist/bench/run.js [${SECTIONS.join("|")}...] [options
                   repeating runs disturbed by other processes (default 120)
   --keep          keep the scratch dir (servers' logs, configs, trees)
   --report-only   measure nothing: rewrite RESULTS.md from bench/out/latest.json and bench/notes.md
-Default sections: serving toggles pulls features scaling.`;
+Default sections: fixtures serving toggles pulls features scaling.`;
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -88,7 +88,8 @@ function parseArgs(argv: string[]): Options {
     } else if ((SECTIONS as readonly string[]).includes(a)) o.sections.push(a as Section);
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
-  if (o.sections.length === 0) o.sections = ["serving", "toggles", "pulls", "features", "scaling"];
+  if (o.sections.length === 0)
+    o.sections = ["fixtures", "serving", "toggles", "pulls", "features", "scaling"];
   return o;
 }
 
@@ -169,6 +170,11 @@ async function main() {
   let failure: unknown;
   try {
     const want = (s: Section) => opts.sections.includes(s);
+    if (want("fixtures")) {
+      log(`fixtures: building the e2e fixture tree ${opts.runs} times`);
+      res.fixtures = { at: at(), buildMs: await timeFixtureBuilds(work, opts.runs) };
+      log(`  ${res.fixtures.buildMs.map((ms) => `${Math.round(ms)} ms`).join(", ")}`);
+    }
     if (want("serving") || want("toggles") || want("pulls") || want("features") || want("experiments")) {
       log("fixtures: building the e2e fixture tree + a 64 MiB blob image");
       const root = path.join(work, "images");
@@ -355,7 +361,7 @@ function mergeWithLatest(res: Results): Results {
   const prev = JSON.parse(fs.readFileSync(file, "utf8")) as Results;
   const merged: Results = { ...res, meta: { ...res.meta, earlier: [] } };
   const kept: Record<string, string[]> = {};
-  for (const k of ["serving", "toggles", "pulls", "features", "scaling", "experiments"] as const) {
+  for (const k of SECTIONS) {
     if (merged[k] || !prev[k]) continue;
     (merged as unknown as Record<string, unknown>)[k] = prev[k];
     // Which run measured it: the previous run, or one that run had kept in turn.

@@ -11,7 +11,8 @@ import * as path from "node:path";
 import { freePort } from "../test/support/tools";
 import type { GenChildResult } from "./gen-child";
 import { load, stat, type LoadOptions, type LoadResult, type Stat, type Target } from "./lib/load";
-import { childrenOf, memoryKiB, startPinned, waitFor200, type Proc } from "./lib/proc";
+import { memoryKiB, startPinned, waitFor200, type Proc } from "./lib/proc";
+import { childPids } from "../test/support/procs";
 import { ACCEPT_MANIFESTS, merge } from "./serving";
 import { generateTree, type SyntheticTree } from "./synthetic";
 
@@ -143,7 +144,7 @@ async function measureSize(
     if (i < o.repeats - 1) await proc.stop();
   }
   const master = proc!.pid;
-  const workers = childrenOf(master);
+  const workers = childPids(master);
   const wm = memoryKiB(workers[0]);
   const mm = memoryKiB(master);
 

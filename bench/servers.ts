@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { scan, type Inventory } from "../src/inventory";
 import { freePort, waitForPort } from "../test/support/tools";
-import { childrenOf, sh, startPinned, waitFor200, type Proc } from "./lib/proc";
+import { sh, startPinned, waitFor200, type Proc } from "./lib/proc";
+import { childPids } from "../test/support/procs";
 import { renderStandalone, type Rendered, type StandaloneOptions } from "./render";
 
 export interface Running {
@@ -49,7 +50,7 @@ async function startNginx(
     await proc.stop();
     throw e;
   });
-  const cpuPids = childrenOf(proc.pid);
+  const cpuPids = childPids(proc.pid);
   if (cpuPids.length === 0) throw new Error(`${name}: nginx has no worker processes`);
   return { name, port, proc, cpuPids, startMs, stop: proc.stop };
 }

@@ -9,3 +9,4 @@ export * from "./nginx";
 export * from "./kubernetes";
 export * from "./mirror";
 export * from "./nodes";
+export * from "./provenance";

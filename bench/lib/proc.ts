@@ -113,22 +113,6 @@ export function tail(file: string, n = 20): string {
   }
 }
 
-/** Direct children of `pid` (nginx workers of a master). */
-export function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const e of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) out.push(Number(e));
-    } catch {
-      /* raced */
-    }
-  }
-  return out;
-}
-
 /** utime + stime of a process (all its threads), in seconds. */
 export function cpuSeconds(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -12,6 +12,7 @@ import { runGenerateInto, type IntoOptions } from "./compose";
 import { runGenerate } from "./generate";
 import { runServe } from "./serve";
 import { runDedupe, runMirror } from "./mirror";
+import { runProvenance } from "./provenance";
 
 function program(): Command {
   // dist/src/cli → the package root; read at run time so the version is never stale.
@@ -96,6 +97,12 @@ function program(): Command {
     .description("Scan ROOT, print a summary and every problem; exit 1 when there are problems.")
     .argument("[root]", "images directory", ".")
     .option("--verify", "also hash every blob (slow for large trees)")
+    .option(
+      "--verify-key <file>",
+      "also check that every image is signed (cosign) by one of these PEM public keys; repeatable",
+      collectOption,
+      [],
+    )
     .option("--json", "print the summary and problems as JSON")
     .action(async (root: string, opts) => {
       process.exitCode = await runCheck(root, opts);
@@ -141,8 +148,33 @@ function program(): Command {
       "skopeo registries.conf to use (default: skopeo's; or $CONTAINERS_REGISTRIES_CONF)",
     )
     .option("--retries <n>", "retries of transient network failures (skopeo --retry-times)", String(3))
+    .option(
+      "--verify-key <file>",
+      "let in only images signed (cosign) by one of these PEM public keys; repeatable",
+      collectOption,
+      [],
+    )
+    .option(
+      "--no-referrers",
+      "copy the images alone, not their signatures, attestations, SBOMs and referrers",
+    )
     .action(async (refs: string[], opts) => {
       process.exitCode = await runMirror(refs, opts);
+    });
+
+  cmd
+    .command("provenance", { hidden: true })
+    .description("(internal, run by mirror) carry and verify what refers to one image")
+    .requiredOption("--ref <reference>", "the reference as listed (named in a failure)")
+    .requiredOption("--source <repository>", "the upstream repository (host/path)")
+    .requiredOption("--dest <dir>", "the image's tag directory")
+    .requiredOption("--digest <digest>", "the image's digest")
+    .requiredOption("--image-dir <dir>", "the directory holding the image's manifest.json")
+    .option("--retries <n>", "skopeo --retry-times", String(3))
+    .option("--registries-conf <file>", "skopeo registries.conf")
+    .option("--require-signature", "refuse the image unless signed by a key of $SCR_VERIFY_KEYS")
+    .action(async (opts) => {
+      process.exitCode = await runProvenance(opts);
     });
 
   cmd

@@ -1,9 +1,11 @@
 /**
  * `mirror`: fills an images dir from image references with skopeo, one tag
  * directory per reference (layout in src/mirror/plan.ts), each by the shell
- * text of src/mirror/script.ts — the same text the component runs. Then
- * `--prune`, hardlink dedupe, and a summary. `--archive` writes one image to
- * a single oci-archive file instead.
+ * text of src/mirror/script.ts — the same text the component runs — with the
+ * provenance step (src/provenance) carrying what refers to each image and,
+ * with `--verify-key`, refusing the images not signed by one of the keys.
+ * Then `--prune`, hardlink dedupe, and a summary. `--archive` writes one
+ * image to a single oci-archive file instead.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -25,8 +27,12 @@ import {
   type SkopeoOptions,
 } from "../mirror";
 import { errorLine } from "../mirror/exec";
+import { provenanceArgv, VERIFY_KEYS_ENV, verifyKeysEnv } from "../provenance/command";
+import { addLines, countsText, emptyCounts } from "../provenance/report";
+import { subjectOfTag } from "../provenance/tags";
 import { formatBytes } from "./common";
 import { UsageError } from "./errors";
+import { readKeyFiles } from "./provenance";
 import { spawnSync } from "node:child_process";
 
 export interface MirrorOptions {
@@ -37,6 +43,10 @@ export interface MirrorOptions {
   archive?: string;
   registriesConf?: string;
   retries?: string;
+  /** Public key files: only images signed by one of them land. */
+  verifyKey?: string[];
+  /** false with --no-referrers: copy the images alone. */
+  referrers?: boolean;
 }
 
 function skopeoOptions(opts: MirrorOptions): SkopeoOptions {
@@ -86,6 +96,15 @@ export async function runMirror(refs: string[], opts: MirrorOptions): Promise<nu
     throw new UsageError("no image references given (REF... or --from FILE)");
   const { items, problems } = planMirror(references);
   if (problems.length) throw new UsageError(`${problems.join("\n")}\nnothing was copied`);
+  const keyFiles = opts.verifyKey ?? [];
+  const carry = opts.referrers !== false;
+  if (keyFiles.length && !carry)
+    throw new UsageError(
+      "--verify-key checks the signatures that --no-referrers leaves behind; use one of them",
+    );
+  const { texts } = readKeyFiles(keyFiles);
+  const env = texts.length ? { ...process.env, [VERIFY_KEYS_ENV]: verifyKeysEnv(texts) } : process.env;
+  const provenance = emptyCounts();
 
   const root = path.resolve(opts.to);
   fs.mkdirSync(root, { recursive: true });
@@ -104,7 +123,8 @@ export async function runMirror(refs: string[], opts: MirrorOptions): Promise<nu
     for (const [i, item] of items.entries()) {
       if (interrupted) break;
       const n = `[${i + 1}/${items.length}]`;
-      const running = runScript(mirrorScript(item, root, skopeo));
+      const step = carry ? provenanceArgv(item, root, skopeo, texts.length > 0) : undefined;
+      const running = runScript(mirrorScript(item, root, skopeo, step), env);
       current = running.stop;
       const ticker = tty ? progress(n, item.canonical, partialDir(tagDir(root, item))) : undefined;
       const outcome: Outcome = await running.done;
@@ -121,16 +141,26 @@ export async function runMirror(refs: string[], opts: MirrorOptions): Promise<nu
       }
       for (const w of outcome.warnings) process.stderr.write(`warning: ${w}\n`);
       if (outcome.status === "failed") {
+        // The provenance step names the reference itself (for the component's output).
+        const error = outcome.error.startsWith(`${item.canonical}: `)
+          ? outcome.error.slice(item.canonical.length + 2)
+          : outcome.error;
         counts.failed++;
-        failures.push(`${item.ref.input}: ${outcome.error}`);
-        process.stderr.write(`static-container-registry: mirror ${item.ref.input}: ${outcome.error}\n`);
+        failures.push(`${item.ref.input}: ${error}`);
+        process.stderr.write(`static-container-registry: mirror ${item.ref.input}: ${error}\n`);
         continue;
       }
       counts[outcome.status]++;
       const size = outcome.status === "copied" ? ` ${formatBytes(treeBytes(tagDir(root, item)))}` : "";
       const what = outcome.status === "copied" ? "copied " : "skipped";
+      const mine = addLines(emptyCounts(), outcome.provenance);
+      addLines(provenance, outcome.provenance);
+      const signed = mine.verifiedBy.length ? `, signed (${mine.verifiedBy[0]})` : "";
+      const copied = Object.values(mine.copied).some((c) => c > 0)
+        ? ` + ${countsText(mine.copied, true)}`
+        : "";
       process.stdout.write(
-        `${n} ${what} ${item.canonical} -> ${item.tagPath} (${outcome.digest}${size}${outcome.status === "skipped" ? ", up to date" : ""})\n`,
+        `${n} ${what} ${item.canonical} -> ${item.tagPath} (${outcome.digest}${size}${outcome.status === "skipped" ? ", up to date" : ""}${signed})${copied}\n`,
       );
     }
   } finally {
@@ -141,8 +171,17 @@ export async function runMirror(refs: string[], opts: MirrorOptions): Promise<nu
   const out = [
     `${items.length} image${items.length === 1 ? "" : "s"} in ${root}: ${counts.copied} copied, ${counts.skipped} skipped (up to date), ${counts.failed} failed`,
   ];
+  if (carry)
+    out.push(
+      `provenance copied: ${countsText(provenance.copied)}`,
+      `provenance up to date: ${countsText(provenance.kept)}`,
+    );
+  if (texts.length)
+    out.push(
+      `signatures verified: ${provenance.verifiedBy.length} of ${items.length} image${items.length === 1 ? "" : "s"} (keys: ${keyFiles.join(", ")})`,
+    );
   if (opts.prune) {
-    const removed = pruneTree(root, new Set(items.map((i) => i.tagPath)));
+    const removed = pruneTree(root, new Set(items.map((i) => i.tagPath)), subjectOfTag);
     out.push(
       `pruned ${removed.length} tag${removed.length === 1 ? "" : "s"} no longer listed${removed.length ? `: ${removed.join(", ")}` : ""}`,
     );

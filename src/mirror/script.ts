@@ -16,7 +16,12 @@
  *   exit; they are never part of the text;
  * - a failed or interrupted copy removes its partial copy and the
  *   directories made for it (a killed one leaves only a dot-directory, which
- *   the scanner skips and the next run replaces).
+ *   the scanner skips and the next run replaces);
+ * - with a provenance step (src/provenance/command.ts), it runs after the
+ *   copy (or the finding that none is needed) and before the image moves
+ *   into place, given the image's digest and the directory it is in: it
+ *   carries the signatures, attestations, SBOMs and referrers, and when it
+ *   fails — a signature that does not verify — the image never lands.
  */
 import * as path from "node:path";
 import { SCRIPT_PRELUDE, shCommand, shQuote } from "../shell";
@@ -62,8 +67,17 @@ if [ -n "\${${AUTH_ENV}:-}" ]; then
   export REGISTRY_AUTH_FILE
 fi`;
 
-/** Shell text that brings `item`'s tag directory under `root` up to date with upstream. */
-export function mirrorScript(item: MirrorItem, root: string, o: SkopeoOptions): string {
+/**
+ * Shell text that brings `item`'s tag directory under `root` up to date with
+ * upstream; `provenance` is the argv of the provenance step, if any (the
+ * script appends `--digest D --image-dir DIR`).
+ */
+export function mirrorScript(
+  item: MirrorItem,
+  root: string,
+  o: SkopeoOptions,
+  provenance?: readonly string[],
+): string {
   const dest = tagDir(root, item);
   const tmp = partialDir(dest);
   const vars = [
@@ -100,6 +114,14 @@ export function mirrorScript(item: MirrorItem, root: string, o: SkopeoOptions): 
     `    echo "$ref: upstream sent $got, not the pinned digest" >&2`,
     `    exit 1`,
     `  fi`,
+    `  digest="$got"`,
+    `  image="$tmp"`,
+    `else`,
+    `  digest="$want"`,
+    `  image="$dest"`,
+    `fi`,
+    ...(provenance ? [`${shCommand(provenance)} --digest "$digest" --image-dir "$image"`] : []),
+    `if [ "$action" = copy ]; then`,
     `  if [ -e "$dest" ]; then mv "$dest" "$old"; fi`,
     `  mv "$tmp" "$dest"`,
     `  rm -rf "$old"`,

@@ -8,6 +8,7 @@
  */
 import { MANIFEST_MEDIA_TYPES, MediaType } from "../inventory/model";
 import { hostOfRepository } from "../mirror/reference";
+import { parseProvenanceTag } from "../provenance/tags";
 
 export interface Platform {
   os?: string;
@@ -189,13 +190,14 @@ export function totalSize(manifests: readonly { size: number; doc: ManifestDoc }
   return total;
 }
 
-const COSIGN_TAG = /^sha256-([a-f0-9]{64})\.(sig|att|sbom)$/;
-const COSIGN_KINDS: Record<string, Provenance> = { sig: "signature", att: "attestation", sbom: "sbom" };
-
-/** cosign's tag scheme: `sha256-<hex>.sig` / `.att` / `.sbom` hold what refers to `sha256:<hex>`. */
+/**
+ * cosign's tag scheme (src/provenance/tags.ts): `sha256-<hex>.sig` / `.att` /
+ * `.sbom` hold what refers to `sha256:<hex>`. (A bare `sha256-<hex>` tag is
+ * listed: a referrers index, or an image pinned by digest.)
+ */
 export function cosignTag(tag: string): { kind: Provenance; digest: string } | undefined {
-  const m = COSIGN_TAG.exec(tag);
-  return m ? { kind: COSIGN_KINDS[m[2]], digest: `sha256:${m[1]}` } : undefined;
+  const p = parseProvenanceTag(tag);
+  return p && p.kind !== "referrers" ? { kind: p.kind, digest: p.subject } : undefined;
 }
 
 /** The kind of a referrer (a descriptor of the referrers API), from its artifact type and annotations. */

@@ -4,7 +4,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { blob, configBlob, imageManifest, writeTagDir } from "../inventory/tree";
-import { freePort, requireTool, runAny, startProcess, tmpDir, type Server } from "../support/tools";
+import {
+  freePort,
+  inPrivateMounts,
+  requireRoot,
+  requireTool,
+  runAny,
+  startProcess,
+  tmpDir,
+  type Server,
+} from "../support/tools";
 
 const BIN = path.resolve(__dirname, "../../../bin/static-container-registry.js");
 const cli = (...args: string[]) => runAny(process.execPath, [BIN, ...args]);
@@ -179,10 +188,32 @@ describe("static-container-registry CLI", () => {
     }
   });
 
-  test("serve says what to install when nginx is missing", () => {
+  test("serve --nginx with a path that is no program says so", () => {
     const r = cli("serve", goodTree(), "--nginx", "/nonexistent/nginx");
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--nginx \/nonexistent\/nginx is not an executable file/);
+  });
+
+  test("serve says what to install when nginx is neither on PATH nor in the sbin dirs", (t) => {
+    if (!requireRoot(t, "a machine without nginx is simulated in a private mount namespace (root)")) return;
+    if (!requireTool(t, "unshare")) return;
+    // Empty dirs over every place serve looks in besides PATH, and a PATH that holds node alone.
+    const bin = tmpDir("cli-path");
+    fs.symlinkSync(process.execPath, path.join(bin, "node"));
+    const [cmd, ...args] = inPrivateMounts(
+      'for d in /usr/sbin /usr/local/sbin; do mount -t tmpfs tmpfs "$d" || exit 99; done; ' +
+        'test ! -e /sbin/nginx || exit 98; exec env PATH="$1" node "$2" serve "$3"',
+      [bin, BIN, goodTree()],
+    );
+    const r = runAny(cmd, args);
+    assert.equal(r.status, 127, r.stderr);
+    assert.equal(
+      r.stderr,
+      "static-container-registry: nginx was not found on PATH or in /usr/sbin. Install it " +
+        "(Debian/Ubuntu: apt-get install nginx-light; Fedora: dnf install nginx; macOS: brew install nginx) " +
+        "or pass --nginx /path/to/nginx.\n",
+    );
+    assert.equal(r.stdout, "");
   });
 
   describe("serve", () => {

@@ -15,6 +15,7 @@ import { describe, test } from "node:test";
 import { settle } from "../../src/cli/compose";
 import { blob, configBlob, imageManifest, writeTagDir } from "../inventory/tree";
 import { runAny, tmpDir } from "../support/tools";
+import { fileStates } from "../support/trees";
 
 const BIN = path.resolve(__dirname, "../../../bin/static-container-registry.js");
 const cli = (args: string[], cwd?: string) => runAny(process.execPath, [BIN, ...args], { cwd });
@@ -28,16 +29,6 @@ function tree(repos: string[], seed = repos.join(",")): string {
   return root;
 }
 
-/** Every file under dir (relative) → its bytes and inode, to tell what a run replaced. */
-function snapshot(dir: string): Map<string, { text: string; ino: number }> {
-  const out = new Map<string, { text: string; ino: number }>();
-  for (const rel of fs.readdirSync(dir, { recursive: true }) as string[]) {
-    const p = path.join(dir, rel);
-    if (fs.statSync(p).isFile()) out.set(rel, { text: fs.readFileSync(p, "utf8"), ino: fs.statSync(p).ino });
-  }
-  return out;
-}
-
 /** The repositories in catalog.lists, in its order. */
 function catalog(dir: string): string[] {
   const text = fs.readFileSync(path.join(dir, "catalog.lists"), "utf8");
@@ -49,7 +40,7 @@ describe("generate --into", () => {
     const dir = path.join(tmpDir("compose"), "parts");
     const shared = cli(["generate", "--shared", "--into", dir]);
     assert.equal(shared.status, 0, shared.stderr);
-    assert.deepEqual([...snapshot(dir).keys()].sort(), [
+    assert.deepEqual([...fileStates(dir).keys()].sort(), [
       "catalog.lists",
       "http.conf",
       "server.conf",
@@ -65,7 +56,7 @@ describe("generate --into", () => {
     const extra = cli(["generate", tree(["app", "tool"]), "--into", dir, "--name-prefix", "extra/sub"]);
     assert.equal(extra.status, 0, extra.stderr);
     assert.deepEqual(
-      [...snapshot(dir).keys()].filter((f) => f.startsWith("roots/")).sort(),
+      [...fileStates(dir).keys()].filter((f) => f.startsWith("roots/")).sort(),
       ["base.json", "base.lists", "base.map", "extra+sub.json", "extra+sub.lists", "extra+sub.map"].map(
         (f) => `roots/${f}`,
       ),
@@ -86,7 +77,7 @@ describe("generate --into", () => {
     assert.equal(cli(["generate", rootA, "--into", dir, "--name-prefix", "a"]).status, 0);
     assert.equal(cli(["generate", tree(["b1"]), "--into", dir, "--name-prefix", "b"]).status, 0);
     assert.equal(cli(["generate", "--shared", "--into", dir]).status, 0);
-    const before = snapshot(dir);
+    const before = fileStates(dir);
     // Root a changes: a2 goes, a3 comes.
     fs.rmSync(path.join(rootA, "a2"), { recursive: true });
     const cfg = configBlob();
@@ -95,7 +86,7 @@ describe("generate --into", () => {
     const again = cli(["generate", rootA, "--into", dir, "--name-prefix", "a"]);
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /replaced root a: 2 repositories/);
-    const after = snapshot(dir);
+    const after = fileStates(dir);
     const changed = [...after.keys()].filter((f) => after.get(f)!.text !== before.get(f)?.text).sort();
     assert.deepEqual(changed, ["catalog.lists", "roots/a.json", "roots/a.lists", "roots/a.map"]);
     for (const f of ["roots/b.map", "roots/b.lists", "roots/b.json", "http.conf", "server.conf"])
@@ -115,7 +106,7 @@ describe("generate --into", () => {
     const first = tree(["docker.io/library/alpine", "quay.io/org/app"]);
     const r1 = cli(["generate", first, "--into", dir, "--root-name", "first"]);
     assert.equal(r1.status, 0, r1.stderr);
-    const before = snapshot(dir);
+    const before = fileStates(dir);
     const second = tree(["docker.io/library/alpine", "ghcr.io/x/y"]);
     const r2 = cli(["generate", second, "--into", dir, "--root-name", "second"]);
     assert.equal(r2.status, 2);
@@ -125,7 +116,7 @@ describe("generate --into", () => {
       new RegExp(`docker\\.io/library/alpine: root first \\(${first}\\) and root second \\(${second}\\)`),
     );
     assert.match(r2.stderr, /Nothing was written/);
-    assert.deepEqual(snapshot(dir), before);
+    assert.deepEqual(fileStates(dir), before);
     // With a prefix it is another repository.
     const r3 = cli(["generate", second, "--into", dir, "--name-prefix", "second"]);
     assert.equal(r3.status, 0, r3.stderr);

@@ -9,7 +9,6 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
@@ -20,10 +19,11 @@ import { copyTag } from "../fixtures/variants";
 import { chmodReadable } from "../nginx/fixture";
 import { blob, configBlob, imageManifest, writeTagDir } from "../inventory/tree";
 import { errorCodes, rawRequest } from "../support/http";
+import { childPids, isAlive, procStat } from "../support/procs";
+import { assertSameImage, pullToDir } from "../support/skopeo";
 import { freePort, runAny, waitForPort, which } from "../support/tools";
+import { fileStates } from "../support/trees";
 import { CLI, REPO_ROOT, buildFixtures, once, runClient, scratch, stopAll, tools } from "./harness";
-
-const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 /** nginx daemons the README's start line left running: stopped by the PIDs in their pid files. */
 const daemons: number[] = [];
@@ -46,23 +46,6 @@ async function stopPid(pid: number): Promise<void> {
   process.kill(pid, "SIGQUIT");
   for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
   if (alive(pid)) process.kill(pid, "SIGKILL");
-}
-
-/** The PIDs of a process's children (nginx's workers), from /proc. */
-function childrenOf(pid: number): number[] {
-  return fs
-    .readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        // pid (comm) state ppid …: the comm may hold spaces and parentheses, so count from the last ")".
-        const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 /** The README's code blocks whose info string is `<lang> <marker>`, in order. */
@@ -91,17 +74,6 @@ function sh(text: string, log: string, env: NodeJS.ProcessEnv): void {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** Every file under dir (relative) → its inode and bytes. */
-function snapshot(dir: string): Map<string, { ino: number; text: string }> {
-  const out = new Map<string, { ino: number; text: string }>();
-  for (const rel of fs.readdirSync(dir, { recursive: true }) as string[]) {
-    const p = path.join(dir, rel);
-    const st = fs.statSync(p);
-    if (st.isFile()) out.set(rel, { ino: st.ino, text: fs.readFileSync(p, "latin1") });
-  }
-  return out;
 }
 
 const env = once(async () => {
@@ -145,34 +117,8 @@ async function catalogPages(port: number, n: number): Promise<string[]> {
 /** skopeo copy --all of `ref` to a dir: tree; every file is what the fixture image holds, byte for byte. */
 function pullIdentical(host: string, ref: string, img: FixtureImage, out: string): void {
   const dest = path.join(out, ref.replace(/[/:]/g, "_"));
-  fs.mkdirSync(dest, { recursive: true });
-  runClient("skopeo", [
-    "--insecure-policy",
-    "copy",
-    "--all",
-    "--preserve-digests",
-    "--quiet",
-    "--src-tls-verify=false",
-    `docker://${host}/${ref}`,
-    `dir:${dest}`,
-  ]);
-  assert.ok(
-    fs.readFileSync(path.join(dest, "manifest.json")).equals(fs.readFileSync(img.manifestPath)),
-    `${ref}: manifest.json is the stored manifest`,
-  );
-  const want = new Set([...img.blobs.map((b) => b.digest), ...img.children.map((c) => c.digest)]);
-  const got = new Set<string>();
-  for (const f of fs.readdirSync(dest)) {
-    if (f === "manifest.json" || f === "version") continue;
-    const digest = `sha256:${f.replace(/\.manifest\.json$/, "")}`;
-    assert.equal(
-      sha256(fs.readFileSync(path.join(dest, f))),
-      digest,
-      `${ref}: ${f} holds what its name says`,
-    );
-    got.add(digest);
-  }
-  assert.deepEqual([...got].sort(), [...want].sort(), `${ref}: every blob and child manifest`);
+  pullToDir(host, ref, dest);
+  assertSameImage(dest, img);
 }
 
 describe("several images roots in one server (README: two-roots)", () => {
@@ -309,14 +255,14 @@ describe("several images roots in one server (README: two-roots)", () => {
     if (!tools(t, "nginx", "skopeo")) return;
     assert.ok(serving, "the registry of the README example is serving (see the test before)");
     const { fx, extra } = await env();
-    const before = snapshot(parts);
+    const before = fileStates(parts);
     // The extra root changes: busybox goes, library/alpine gets a tag.
     const alpine = fx.images.find((i) => i.reference === "library/alpine:3.19")!;
     fs.rmSync(path.join(extra, "busybox"), { recursive: true });
     copyTag(path.join(extra, "library/alpine/3.19"), path.join(extra, "library/alpine/3.20"));
     chmodReadable(extra);
     sh(rerun, log, shellEnv);
-    const now = snapshot(parts);
+    const now = fileStates(parts);
     const changed = [...now.keys()].filter((f) => now.get(f)!.ino !== before.get(f)?.ino).sort();
     assert.deepEqual(changed, ["catalog.lists", "roots/extra.json", "roots/extra.lists", "roots/extra.map"]);
     for (const f of before.keys())
@@ -325,12 +271,16 @@ describe("several images roots in one server (README: two-roots)", () => {
     // Until the reload, nginx serves what it loaded.
     assert.equal((await rawRequest(port, "GET", "/v2/extra/busybox/tags/list")).status, 200);
     // The old workers serve on until they see the reload; once they are gone, only the new config answers.
-    const oldWorkers = childrenOf(daemons[0]);
+    const oldWorkers = childPids(daemons[0]).map((pid) => procStat(pid)!);
     assert.ok(oldWorkers.length > 0, "nginx has workers");
     sh(reload, log, shellEnv);
     const deadline = Date.now() + 30000;
-    while (oldWorkers.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(oldWorkers.filter(alive), [], "the old workers have exited");
+    while (oldWorkers.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(
+      oldWorkers.filter(isAlive).map((p) => p.pid),
+      [],
+      "the old workers have exited",
+    );
     const tags = (await getJson(port, "/v2/extra/library/alpine/tags/list")).json.tags;
     assert.deepEqual(tags, ["3.19", "3.20"], "the new tag, after the reload");
     const m = await rawRequest(port, "GET", "/v2/extra/library/alpine/manifests/3.20");

@@ -14,23 +14,17 @@ import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import type { FixtureImage } from "../fixtures/build";
 import {
-  buildFixtures,
   hostPlatform,
   logMark,
-  once,
   scratch,
+  servedFixtures,
   startContainerd,
-  startRegistry,
   stopAll,
   tools,
   waitLog,
 } from "./harness";
 
-const shared = once(async () => {
-  const fx = await buildFixtures();
-  const reg = await startRegistry(fx.root);
-  return { fx, reg };
-});
+const shared = servedFixtures;
 /**
  * The fixtures, our registry, and a containerd of the test's own: containerd
  * shares content between namespaces, so a second pull of a blob in the same

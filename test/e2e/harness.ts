@@ -16,8 +16,7 @@ import { buildFixtureTree, type FixtureImage } from "../fixtures/build";
 import {
   freePort,
   requireTool,
-  run,
-  runAny,
+  runClient,
   startProcess,
   tmpDir,
   waitForPort,
@@ -72,23 +71,7 @@ export function tools(t: TestContext, ...names: string[]): boolean {
   return true;
 }
 
-/** How long one client command may take before it is killed (a hung pull must fail, not hang the suite). */
-export const CLIENT_TIMEOUT_MS = 120_000;
-
-/**
- * support/tools' run() with a timeout: spawnSync blocks the event loop, so
- * node:test's own timeouts could not stop a hung client.
- */
-export function runClient(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
-  const withTimeout = { ...opts, timeout: CLIENT_TIMEOUT_MS, killSignal: "SIGKILL" as const };
-  return run(cmd, args, withTimeout);
-}
-
-/** runAny() with the same timeout. */
-export function runClientAny(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
-  const withTimeout = { ...opts, timeout: CLIENT_TIMEOUT_MS, killSignal: "SIGKILL" as const };
-  return runAny(cmd, args, withTimeout);
-}
+export { CLIENT_TIMEOUT_MS, runClient, runClientAny } from "../support/tools";
 
 // ---------------------------------------------------------------------------
 // Fixtures
@@ -106,6 +89,12 @@ export async function buildFixtures(): Promise<Fixtures> {
   const images = await buildFixtureTree(root);
   return { root, images };
 }
+
+/** The fixture tree and our registry serving it, made at the first call and shared by the test file. */
+export const servedFixtures = once(async (): Promise<{ fx: Fixtures; reg: Registry }> => {
+  const fx = await buildFixtures();
+  return { fx, reg: await startRegistry(fx.root) };
+});
 
 /** Fixtures of one kind / with one feature. */
 export function byKind(images: FixtureImage[], kind: FixtureImage["kind"]): FixtureImage[] {

@@ -12,14 +12,16 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { scan } from "../../src/inventory";
+import { scan, sha256 } from "../../src/inventory";
 import { containerdHostsTomls } from "../../src/nodes/wiring";
 import { fixture, type FixtureImage } from "../fixtures/build";
+import { childPids, waitGroupsGone } from "../support/procs";
+import { pushFixture } from "../support/skopeo";
 import { freePort } from "../support/tools";
+import { treeBytes, walkTree } from "../support/trees";
 import { startThrottle } from "../support/throttle";
 import {
   ACCEPT_ALL_MANIFESTS,
@@ -27,7 +29,6 @@ import {
   buildFixtures,
   once,
   rawRequest,
-  runClient,
   runClientAny,
   scratch,
   startContainerd,
@@ -35,12 +36,11 @@ import {
   startRegistry,
   stopAll,
   tools,
-  type Reference,
 } from "./harness";
 
 after(stopAll);
-let closeThrottle: (() => Promise<void>) | undefined;
-after(() => closeThrottle?.());
+const closeThrottles: (() => Promise<void>)[] = [];
+after(() => Promise.all(closeThrottles.map((c) => c())));
 
 /** One line of the image list: what is listed, where upstream holds it, and which fixture it is. */
 interface Listed {
@@ -115,12 +115,14 @@ const env = once(async () => {
     entry("tag", "b", "shared/base:2", "shared/base:2", "upstream-b.invalid/shared/base"),
     entry("tag", "b", "deep/team/tools:multi", "layouts/tools:multi", "upstream-b.invalid/deep/team/tools"),
   ];
-  for (const l of list) push(l.fx, l.upstream === "a" ? a : b, l.upstreamRef);
+  for (const l of list) pushFixture(l.fx, (l.upstream === "a" ? a : b).host, l.upstreamRef);
 
   const work = scratch(`mirror-e2e-${process.pid}`);
   const deadPort = await freePort();
   const throttle = await startThrottle(a.port, 2 * 1024 * 1024);
-  closeThrottle = throttle.close;
+  // Slower still: the large layer would take half a minute, for what must stop a copy.
+  const crawl = await startThrottle(a.port, 256 * 1024);
+  closeThrottles.push(throttle.close, crawl.close);
   const conf = path.join(work, "registries.conf");
   const registry = (prefix: string, port: number) =>
     [`[[registry]]`, `prefix = "${prefix}"`, `location = "127.0.0.1:${port}"`, `insecure = true`, ``].join(
@@ -133,6 +135,7 @@ const env = once(async () => {
       registry("upstream-b.invalid", b.port),
       registry("docker.io", a.port),
       registry("upstream-slow.invalid", throttle.port),
+      registry("upstream-crawl.invalid", crawl.port),
       registry("upstream-dead.invalid", deadPort),
     ].join("\n"),
   );
@@ -141,21 +144,6 @@ const env = once(async () => {
   const root = path.join(work, "images");
   return { fx, a, b, list, conf, listFile, root, work };
 });
-
-/** skopeo copy of a fixture (dir: tree or OCI layout tag) to an upstream, keeping its digest. */
-function push(img: FixtureImage, to: Reference, ref: string): void {
-  const src = img.source === "dir" ? `dir:${img.path}` : `oci:${img.path}:${img.tag}`;
-  runClient("skopeo", [
-    "--insecure-policy",
-    "copy",
-    "--all",
-    "--preserve-digests",
-    "--quiet",
-    "--dest-tls-verify=false",
-    src,
-    `docker://${to.host}/${ref}`,
-  ]);
-}
 
 /** The CLI with the test's registries.conf (through the environment variable the CLI honours). */
 function cli(conf: string, args: string[]) {
@@ -185,34 +173,25 @@ function cliAsync(
  * (without the ctime, which changes when another link to the file goes).
  */
 function snapshot(root: string, ctime = true): Map<string, string> {
-  const out = new Map<string, string>();
-  const visit = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      const st = fs.statSync(path.join(root, r));
-      out.set(r, `${st.ino} ${st.mtimeMs} ${ctime ? st.ctimeMs : "-"} ${st.size}`);
-      if (e.isDirectory()) visit(r);
-    }
-  };
-  visit("");
-  return out;
+  return new Map(
+    walkTree(root).map(({ rel, stats: st }) => [
+      rel,
+      `${st.ino} ${st.mtimeMs} ${ctime ? st.ctimeMs : "-"} ${st.size}`,
+    ]),
+  );
 }
 
-/** rel → sha256 of every file under root. */
+/** rel → digest of every file under root. */
 function contents(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [rel] of snapshot(root)) {
-    const p = path.join(root, rel);
-    if (fs.statSync(p).isFile()) out.set(rel, createHash("sha256").update(fs.readFileSync(p)).digest("hex"));
-  }
-  return out;
+  return new Map(
+    walkTree(root)
+      .filter((e) => e.stats.isFile())
+      .map((e) => [e.rel, sha256(fs.readFileSync(e.abs))]),
+  );
 }
 
 const manifestDigest = (root: string, tagPath: string) =>
-  "sha256:" +
-  createHash("sha256")
-    .update(fs.readFileSync(path.join(root, tagPath, "manifest.json")))
-    .digest("hex");
+  sha256(fs.readFileSync(path.join(root, tagPath, "manifest.json")));
 
 /** Bytes a dedupe must save: per digest-named blob, every extra inode holding it (none is linked elsewhere). */
 function expectedSavings(root: string): number {
@@ -228,46 +207,24 @@ function expectedSavings(root: string): number {
   return n;
 }
 
-/** Children of a process (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  try {
-    return fs
-      .readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
+const BIG_PARTIAL = (root: string, host = "upstream-slow.invalid") =>
+  path.join(root, `${host}/big/layer/.1.0.partial`);
 
-function treeBytes(dir: string): number {
-  if (!fs.existsSync(dir)) return 0;
-  let n = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true }))
-    n += e.isDirectory() ? treeBytes(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size;
-  return n;
-}
-
-const BIG_PARTIAL = (root: string) => path.join(root, "upstream-slow.invalid/big/layer/.1.0.partial");
-
-/** Starts `mirror` of the throttled large layer into root; resolves once 1 MiB of it has arrived. */
-async function startSlowCopy(conf: string, root: string) {
-  const child = spawn(
-    process.execPath,
-    [CLI, "mirror", "upstream-slow.invalid/big/layer:1.0", "--to", root],
-    {
-      env: { ...process.env, CONTAINERS_REGISTRIES_CONF: conf },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+/**
+ * Starts `mirror` of the large layer (8 MiB) through a throttled `host` into
+ * root; resolves once 1 MiB of it has arrived.
+ */
+async function startSlowCopy(conf: string, root: string, host = "upstream-slow.invalid") {
+  const child = spawn(process.execPath, [CLI, "mirror", `${host}/big/layer:1.0`, "--to", root], {
+    env: { ...process.env, CONTAINERS_REGISTRIES_CONF: conf },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const deadline = Date.now() + 60_000;
-  while (treeBytes(BIG_PARTIAL(root)) < 1024 * 1024) {
+  while (treeBytes(BIG_PARTIAL(root, host)) < 1024 * 1024) {
     assert.ok(child.exitCode === null, `mirror ended before the copy was under way:\n${out}`);
     assert.ok(Date.now() < deadline, `the copy did not get under way:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -369,7 +326,7 @@ describe("mirror", () => {
     const { fx, b, list, conf, root } = await env();
     const pinned = list.find((l) => l.form === "tag+digest")!;
     const other = fixture(fx.images, "busybox:1.36");
-    push(other, b, pinned.upstreamRef);
+    pushFixture(other, b.host, pinned.upstreamRef);
     try {
       const r = cli(conf, ["mirror", "--to", root, pinned.ref]);
       assert.equal(r.status, 0, r.stderr);
@@ -380,7 +337,7 @@ describe("mirror", () => {
       );
       assert.equal(manifestDigest(root, pinned.tagPath), pinned.fx.digest);
     } finally {
-      push(pinned.fx, b, pinned.upstreamRef);
+      pushFixture(pinned.fx, b.host, pinned.upstreamRef);
     }
   });
 
@@ -417,7 +374,7 @@ describe("mirror", () => {
     const big = fixture(fx.images, "big/layer:1.0");
     const { child, exited } = await startSlowCopy(conf, root);
     // Everything at once, as a power cut would: the CLI, its sh and skopeo (their own process group).
-    for (const sh of childrenOf(child.pid!)) process.kill(-sh, "SIGKILL");
+    for (const sh of childPids(child.pid!)) process.kill(-sh, "SIGKILL");
     process.kill(child.pid!, "SIGKILL");
     await exited;
     const tagDir = path.join(root, "upstream-slow.invalid/big/layer/1.0");
@@ -432,19 +389,37 @@ describe("mirror", () => {
     assert.equal(runClientAny(process.execPath, [CLI, "check", root]).status, 0);
   });
 
-  test("Ctrl-C mid-copy: stops skopeo, exit 130, no tag", async (t) => {
+  test("Ctrl-C mid-copy: stops skopeo there and then, exit 130, no tag", async (t) => {
     if (!tools(t, ...TOOLS)) return;
     const { conf, work } = await env();
     const root = path.join(work, "interrupted");
-    const { child, exited, output } = await startSlowCopy(conf, root);
-    const scripts = childrenOf(child.pid!);
+    // Through the crawling proxy: 1 MiB of the 8 MiB layer is in, the rest would take half a minute.
+    const host = "upstream-crawl.invalid";
+    const { child, exited, output } = await startSlowCopy(conf, root, host);
+    // Each copy runs in a process group of its own (its shell leads it): skopeo is in there.
+    const groups = childPids(child.pid!);
+    assert.ok(groups.length > 0, "the copy's shell is running");
+    // How much of the layer arrives from the Ctrl-C on (a copy left to run would fetch it all).
+    let most = 0;
+    const sample = () => (most = Math.max(most, treeBytes(BIG_PARTIAL(root, host))));
+    const sampler = setInterval(sample, 20);
     process.kill(child.pid!, "SIGINT");
-    assert.equal(await exited, 130, output());
-    assert.match(output(), /mirror stopped by SIGINT during upstream-slow\.invalid\/big\/layer:1\.0/);
-    assert.ok(!fs.existsSync(path.join(root, "upstream-slow.invalid/big/layer/1.0")));
-    await new Promise((r) => setTimeout(r, 300));
-    for (const pid of scripts)
-      assert.ok(!fs.existsSync(`/proc/${pid}`), `the copy (pid ${pid}) was stopped too`);
+    const code = await exited;
+    clearInterval(sampler);
+    sample();
+    assert.equal(code, 130, output());
+    assert.match(output(), /mirror stopped by SIGINT during upstream-crawl\.invalid\/big\/layer:1\.0/);
+    assert.ok(!fs.existsSync(path.join(root, `${host}/big/layer/1.0`)));
+    assert.ok(
+      most < 2 * 1024 * 1024,
+      `the download went on after Ctrl-C: ${most} bytes of the layer arrived`,
+    );
+    const left = await waitGroupsGone(groups);
+    assert.deepEqual(
+      left.map((p) => `${p.pid} ${p.comm}`),
+      [],
+      "every process of the copy (the shell and skopeo) was stopped",
+    );
   });
 
   test("--prune removes the tags no longer listed and touches nothing else", async (t) => {

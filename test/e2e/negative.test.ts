@@ -13,47 +13,23 @@ import { after, describe, test } from "node:test";
 import {
   ABSENT_DIGEST,
   ACCEPT_ALL_MANIFESTS,
-  buildFixtures,
   errorCodes,
   logMark,
-  once,
   rawRequest,
+  type RawResponse,
   request,
-  startRegistry,
+  runClientAny,
+  servedFixtures,
   stopAll,
   tools,
   waitLog,
-  type RawResponse,
-  runClientAny,
 } from "./harness";
+import { assertError } from "../support/http";
 
-const env = once(async () => {
-  const fx = await buildFixtures();
-  const reg = await startRegistry(fx.root);
-  return { fx, reg };
-});
+const env = servedFixtures;
 after(stopAll);
 
 const API_VERSION = "registry/2.0";
-
-function assertError(
-  res: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer },
-  status: number,
-  codes: string[],
-  what: string,
-): void {
-  const body = res.body.toString("utf8");
-  assert.equal(res.status, status, `${what}: status (body ${body})`);
-  assert.equal(res.headers["docker-distribution-api-version"], API_VERSION, `${what}: API version header`);
-  assert.match(String(res.headers["content-type"]), /^application\/json\b/, `${what}: Content-Type`);
-  const got = errorCodes(res.body);
-  assert.ok(
-    got.length > 0 && got.every((c) => codes.includes(c)),
-    `${what}: error codes ${JSON.stringify(got)}, expected one of ${JSON.stringify(codes)}`,
-  );
-  const doc = JSON.parse(body) as { errors: { code: string; message: unknown }[] };
-  for (const e of doc.errors) assert.equal(typeof e.message, "string", `${what}: errors[].message`);
-}
 
 describe("negative", () => {
   test("unknown repository, tag, digest and blob: 404 with the spec error code", async (t) => {

@@ -19,7 +19,7 @@ import { planDelivery, type DeliveryPlan } from "../../src/nodes/delivery";
 import { buildFixtures, scratch, stopAll, type Fixtures } from "./harness";
 import { installMocks, one, resourcesOf, settle, type Registered } from "../kubernetes/mocks";
 import { configMapsOf, containerEnv, containerRun, layoutVolumes } from "../kubernetes/podSim";
-import { nodeSimReady, startNodes, type NodeSim, type SimNode } from "../support/nodeSim";
+import { nodeSimReady, startNodes, waitForNodeHttp, type NodeSim, type SimNode } from "../support/nodeSim";
 import { inCI, requireTool, run, runAny, startProcess, type Server } from "../support/tools";
 import { isSecretValue, plainOccurrences, remoteSteps, StepRunner, type StepResult } from "./nodeSteps";
 
@@ -182,7 +182,7 @@ function podContainer(w: World, n: SimNode, d: Deployed, container: any, label: 
   const work = path.join(scratch(`nodes-pod-${n.name}-${label}`));
   const layout = layoutVolumes(d.pod, d.configMaps, work, (p) => n.path(p));
   const c = containerRun(d.pod, container, layout, work);
-  return ["nsenter", "-t", String(n.holderPid), "-m", "-n", "--", c.cmd, ...c.args];
+  return n.enter([c.cmd, ...c.args]);
 }
 
 function runInit(w: World, n: SimNode, d: Deployed, label: string) {
@@ -196,12 +196,7 @@ async function startPod(w: World, n: SimNode, d: Deployed, label: string): Promi
   const argv = podContainer(w, n, d, d.pod.containers[0], label);
   const server = startProcess(argv[0], argv.slice(1), { env: containerEnv() });
   running.push(server);
-  const deadline = Date.now() + 15000;
-  while (n.exec(["curl", "-sf", "-o", "/dev/null", `http://127.0.0.1:${PORT}/v2/`]).status !== 0) {
-    if (server.proc.exitCode !== null || Date.now() > deadline)
-      throw new Error(`registry pod on ${n.name} did not start:\n${server.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForNodeHttp(n, PORT, "/v2/", server);
   w.pods.set(n.name, server);
   return server;
 }
@@ -330,7 +325,8 @@ describe("nodes over SSH (simulated)", () => {
       running.push(s);
       return s;
     });
-    await new Promise((r) => setTimeout(r, 1000));
+    // The load is under way on both nodes before the delivery starts.
+    for (const s of loads) await waitForRounds(s, 1);
     const t0 = Date.now();
     const delivered = new Map<string, StepResult[]>();
     for (const n of complete(w)) {
@@ -342,27 +338,42 @@ describe("nodes over SSH (simulated)", () => {
       delivered.set(n.name, r);
       for (const x of r) assert.equal(x.status, 0, `${x.step}:\n${x.stderr}`);
     }
-    const deliveryMs = Date.now() - t0;
-    await new Promise((r) => setTimeout(r, 500));
+    const t1 = Date.now();
     fs.writeFileSync(stopFile, "");
     const counts = await Promise.all(
       loads.map(async (s) => {
         await new Promise<void>((r) => (s.proc.exitCode !== null ? r() : s.proc.once("exit", () => r())));
-        const m = /^(\d+) (\d+)$/m.exec(s.output());
-        assert.ok(m, `load output: ${s.output()}`);
-        return { ok: Number(m[1]), failed: Number(m[2]), log: s.output() };
+        const all = rounds(s.output());
+        // Only rounds that began after the delivery started and ended before it was done count for it.
+        const during = all.filter((x) => x.start >= t0 && x.end <= t1);
+        const sum = (list: Round[], k: "ok" | "failed") => list.reduce((n, x) => n + x[k], 0);
+        return {
+          rounds: all.length,
+          during: during.length,
+          okDuring: sum(during, "ok"),
+          failed: sum(all, "failed"),
+          log: s.output(),
+        };
       }),
     );
     const v1Objects = new Set(w.v1.plan.entries.map((e) => e.hex));
     const copied = v2.plan.entries.filter((e) => !v1Objects.has(e.hex));
     t.diagnostic(
-      `delivery of ${v2.plan.entries.length} files (${new Set(copied.map((e) => e.hex)).size} new) to ${complete(w).length} nodes took ${deliveryMs} ms; ` +
-        counts.map((c, i) => `${complete(w)[i].name}: ${c.ok} requests ok, ${c.failed} failed`).join("; ") +
+      `delivery of ${v2.plan.entries.length} files (${new Set(copied.map((e) => e.hex)).size} new) to ${complete(w).length} nodes took ${t1 - t0} ms; ` +
+        counts
+          .map(
+            (c, i) =>
+              `${complete(w)[i].name}: ${c.rounds} rounds, ${c.during} of them during the delivery (${c.okDuring} requests ok)`,
+          )
+          .join("; ") +
         `; per node: ${[...delivered].map(([n, r]) => `${n} ${r.map((x) => `${x.step.split("-").pop()} ${x.ms}ms`).join(" ")}`).join(", ")}`,
     );
     for (const c of counts) {
       assert.equal(c.failed, 0, c.log);
-      assert.ok(c.ok > urls.length, "the load ran through the delivery");
+      assert.ok(
+        c.during > 0 && c.okDuring >= urls.length * c.during,
+        `whole rounds of pulls ran during the delivery:\n${c.log}`,
+      );
     }
     const newTag = `/v2/${UP_B}/shared/base/manifests/2`;
     for (const n of complete(w)) {
@@ -451,9 +462,40 @@ function pullUrls(plan: DeliveryPlan): string[] {
   return urls;
 }
 
+interface Round {
+  /** When the round began and ended (ms since the epoch, the machine's clock, as Date.now()). */
+  start: number;
+  end: number;
+  ok: number;
+  failed: number;
+}
+
+/** The rounds a load script has printed so far. */
+function rounds(output: string): Round[] {
+  return [...output.matchAll(/^round (\d+) (\d+) (\d+) (\d+)$/gm)].map((m) => ({
+    start: Number(m[1]),
+    end: Number(m[2]),
+    ok: Number(m[3]),
+    failed: Number(m[4]),
+  }));
+}
+
+/** Waits until the load script has printed `n` rounds. */
+async function waitForRounds(s: Server, n: number, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (rounds(s.output()).length < n) {
+    assert.ok(
+      s.proc.exitCode === null && Date.now() < deadline,
+      `the load did not get going:\n${s.output()}`,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /**
  * A pull loop on the node until `stop` exists: one curl per round fetches
- * every path over one connection; prints "<ok> <failed>" (ok = 200).
+ * every path over one connection; each round prints
+ * "round <start ms> <end ms> <ok> <failed>" (ok = 200).
  */
 function loadScript(urls: string[], stop: string): string {
   const accept = [
@@ -463,14 +505,14 @@ function loadScript(urls: string[], stop: string): string {
     "application/vnd.docker.distribution.manifest.v2+json",
   ].join(", ");
   const targets = urls.map((u) => `-o /dev/null 'http://127.0.0.1:${PORT}${u}'`).join(" ");
-  return `ok=0; failed=0
-while [ ! -e '${stop}' ]; do
+  return `while [ ! -e '${stop}' ]; do
+  start=$(date +%s%3N)
   codes=$(curl -s -H 'Accept: ${accept}' -w '%{http_code}\\n' ${targets})
-  n=$(printf '%s\\n' "$codes" | grep -c '^200$' || true)
-  ok=$((ok + n))
+  end=$(date +%s%3N)
+  ok=$(printf '%s\\n' "$codes" | grep -c '^200$' || true)
   bad=$(printf '%s\\n' "$codes" | grep -vc '^200$' || true)
-  if [ "$bad" -gt 0 ]; then failed=$((failed + bad)); printf 'FAILED %s\\n' $codes >&2; fi
+  echo "round $start $end $ok $bad"
+  if [ "$bad" -gt 0 ]; then printf 'FAILED %s\\n' $codes >&2; fi
 done
-echo "$ok $failed"
 `;
 }

@@ -10,34 +10,17 @@
  * a read-only root and read-only config and images.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { registryGenerateArgv, registryRunArgv } from "../../src/kubernetes/podmanRun";
 import { DEFAULT_NJS_MODULE_PATH } from "../../src/nginx/standalone";
+import { podmanStorageArgs } from "../support/podman";
+import { assertSameImage, pullToDir } from "../support/skopeo";
 import { freePort, run, runAny, waitForPort } from "../support/tools";
 import { buildFixtures, CLI, REPO_ROOT, runClient, scratch, stopAll, tools } from "./harness";
-
-const sha256 = (b: Buffer) => "sha256:" + createHash("sha256").update(b).digest("hex");
 const IMAGE = `localhost/scr-debian-nginx:${process.pid}`;
 const NAME = `scr-podman-run-${process.pid}`;
-
-/** podman with all of its state under `dir` (short paths: podman refuses a long runroot). */
-function engineArgs(dir: string): string[] {
-  return [
-    "--root",
-    path.join(dir, "root"),
-    "--runroot",
-    path.join(dir, "run"),
-    "--tmpdir",
-    path.join(dir, "tmp"),
-    "--storage-driver",
-    "vfs",
-    "--cgroup-manager=cgroupfs",
-    "--events-backend=file",
-  ];
-}
 
 /** A root filesystem holding Debian's nginx and exactly the shared libraries it loads, as a tar. */
 function nginxRootfsTar(dir: string): string {
@@ -85,7 +68,7 @@ describe("podman run of the registry (a host without kubelet)", () => {
     if (!tools(t, "podman", "skopeo", "nginx", "ldd", "tar")) return;
     const fx = await buildFixtures();
     const dir = scratch("podman-run");
-    const engine = engineArgs(dir);
+    const engine = podmanStorageArgs(dir);
     // Rootful podman asks the runtime to raise the container's open files and process limits
     // above its own; a test machine (itself a container) may not allow that. Lower limits can
     // always be set: an engine setting, so the run line stays the README's.
@@ -144,24 +127,19 @@ describe("podman run of the registry (a host without kubelet)", () => {
     const out = scratch("podman-run-pulled");
     for (const img of fx.images) {
       const dest = path.join(out, img.repo, img.tag);
-      fs.mkdirSync(dest, { recursive: true });
-      runClient("skopeo", [
-        "--insecure-policy",
-        "copy",
-        "--all",
-        "--preserve-digests",
-        "--quiet",
-        "--src-tls-verify=false",
-        `docker://127.0.0.1:${port}/${img.reference}`,
-        `dir:${dest}`,
-      ]);
-      assert.equal(sha256(fs.readFileSync(path.join(dest, "manifest.json"))), img.digest, img.reference);
-      for (const b of img.blobs)
-        assert.equal(sha256(fs.readFileSync(path.join(dest, b.digest.slice(7)))), b.digest, img.reference);
+      pullToDir(`127.0.0.1:${port}`, img.reference, dest);
+      assertSameImage(dest, img);
     }
 
-    // Logs go to the engine: the pulls above are in nginx's access log.
-    const logs = runAny("podman", [...engine, "logs", id], { env });
-    assert.match(logs.stdout + logs.stderr, /"GET \/v2\/[^ ]+\/manifests\/[^ ]+ HTTP\/1\.1" 200/);
+    // Logs go to the engine: the pulls above are in nginx's access log (which conmon
+    // writes to the container's log file on its own time: wait for the lines).
+    const pulled = /"GET \/v2\/[^ ]+\/manifests\/[^ ]+ HTTP\/1\.1" 200/;
+    let logs = "";
+    for (const deadline = Date.now() + 15000; ; await new Promise((r) => setTimeout(r, 200))) {
+      const r = runAny("podman", [...engine, "logs", id], { env });
+      logs = r.stdout + r.stderr;
+      if (pulled.test(logs) || Date.now() > deadline) break;
+    }
+    assert.match(logs, pulled);
   });
 });

@@ -4,63 +4,14 @@
  * everything (the content is built locally and unsigned).
  */
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import type { FixtureImage } from "../fixtures/build";
-import {
-  buildFixtures,
-  hostPlatform,
-  once,
-  scratch,
-  startRegistry,
-  stopAll,
-  tools,
-  runClient,
-} from "./harness";
+import { privatePodman } from "../support/podman";
+import { hostPlatform, once, scratch, servedFixtures, stopAll, tools } from "./harness";
 
 const env = once(async () => {
-  const fx = await buildFixtures();
-  const reg = await startRegistry(fx.root);
-  const dir = scratch("podman");
-  fs.writeFileSync(path.join(dir, "registries.conf"), "unqualified-search-registries = []\n");
-  // Blobs are staged in image_copy_tmp_dir (default /var/tmp) while pulling: keep them in our dir.
-  fs.mkdirSync(path.join(dir, "copy-tmp"));
-  fs.writeFileSync(
-    path.join(dir, "containers.conf"),
-    `[engine]\nimage_copy_tmp_dir = "${path.join(dir, "copy-tmp")}"\n`,
-  );
-  const policy = path.join(dir, "policy.json");
-  fs.writeFileSync(policy, JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
-  const podmanEnv = {
-    ...process.env,
-    CONTAINERS_REGISTRIES_CONF: path.join(dir, "registries.conf"),
-    CONTAINERS_CONF: path.join(dir, "containers.conf"),
-  };
-  /**
-   * podman with its storage in its own dir (one per `store`, so pulls do not
-   * see each other's layers). Keep `store` short: podman refuses a runroot
-   * longer than 50 characters.
-   */
-  const podman = (store: string, args: string[]) =>
-    runClient(
-      "podman",
-      [
-        "--root",
-        path.join(dir, store, "root"),
-        "--runroot",
-        path.join(dir, store, "runroot"),
-        "--tmpdir",
-        path.join(dir, store, "tmp"),
-        "--storage-driver",
-        "vfs",
-        "--cgroup-manager=cgroupfs",
-        "--events-backend=file",
-        ...args,
-      ],
-      { env: podmanEnv },
-    );
-  return { fx, reg, podman, policy };
+  const { run: podman, policy } = privatePodman(scratch("podman"));
+  return { ...(await servedFixtures()), podman, policy };
 });
 after(stopAll);
 let stores = 0;

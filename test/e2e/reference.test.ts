@@ -16,6 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import type { FixtureImage } from "../fixtures/build";
+import { pushFixture } from "../support/skopeo";
 import {
   ABSENT_DIGEST,
   ACCEPT_ALL_MANIFESTS,
@@ -28,7 +29,6 @@ import {
   stopAll,
   tools,
   type RawResponse,
-  runClient,
 } from "./harness";
 
 const env = once(async () => {
@@ -36,19 +36,7 @@ const env = once(async () => {
   const [reg, ref] = await Promise.all([startRegistry(fx.root), startReference()]);
   // Push every fixture from the tree itself (not through our registry), so the
   // reference does not inherit our mistakes.
-  for (const img of fx.images) {
-    const src = img.source === "dir" ? `dir:${img.path}` : `oci:${img.path}:${img.tag}`;
-    runClient("skopeo", [
-      "--insecure-policy",
-      "copy",
-      "--all",
-      "--preserve-digests",
-      "--quiet",
-      "--dest-tls-verify=false",
-      src,
-      `docker://${ref.host}/${img.reference}`,
-    ]);
-  }
+  for (const img of fx.images) pushFixture(img, ref.host);
   return { fx, reg, ref };
 });
 after(stopAll);

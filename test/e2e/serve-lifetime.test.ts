@@ -3,64 +3,23 @@
  * it is stopped. Each case starts the real bin under a wrapper shell (what
  * `npx` is: a parent that exits on SIGTERM without waiting for its child), in
  * a process group of its own, stops it the way a supervisor, a terminal or an
- * OOM killer would, then checks by PID that every process of the group is
- * gone and that the port is free again.
+ * OOM killer would, then checks by PID that every process seen at the start
+ * is gone, that no process at all is left in the group, and that the port is
+ * free again.
  *
  * SIGHUP to serve itself re-scans ROOT and reloads nginx (tested last).
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { blob, configBlob, imageManifest, writeTagDir } from "../inventory/tree";
-import { freePort, which } from "../support/tools";
+import { isAlive as alive, processGroup as group, waitGroupsGone, type Proc } from "../support/procs";
+import { freePort } from "../support/tools";
 import { CLI, request, scratch, stopAll, tools } from "./harness";
 
 after(stopAll);
-
-interface Proc {
-  pid: number;
-  /** Start time in clock ticks since boot (/proc/PID/stat field 22): tells a PID from its reuse. */
-  start: string;
-  comm: string;
-  ppid: number;
-}
-
-/** /proc/PID/stat, split after the command name (which may hold spaces). */
-function stat(pid: number): Proc | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
-  } catch {
-    return undefined;
-  }
-  const comm = text.slice(text.indexOf("(") + 1, text.lastIndexOf(")"));
-  const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  // f[0] state, f[1] ppid, f[2] pgrp, … f[19] starttime
-  if (f[0] === "Z") return undefined; // a zombie holds nothing
-  return { pid, comm, ppid: Number(f[1]), start: f[19], ...{ pgrp: Number(f[2]) } };
-}
-
-/** Every live process whose process group is `pgid`. */
-function group(pgid: number): Proc[] {
-  const out: Proc[] = [];
-  for (const d of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const f = fs.readFileSync(`/proc/${d}/stat`, "latin1");
-      if (Number(f.slice(f.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
-    } catch {
-      continue;
-    }
-    const p = stat(Number(d));
-    if (p) out.push(p);
-  }
-  return out;
-}
-
-const alive = (p: Proc) => stat(p.pid)?.start === p.start;
 
 async function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -80,6 +39,8 @@ function tree(): string {
 
 interface Started {
   wrapper: ChildProcess;
+  /** The wrapper's process group (it leads it): serve and nginx are started in it. */
+  pgid: number;
   port: number;
   procs: Proc[];
   serve: Proc;
@@ -117,7 +78,7 @@ async function startWrapped(root: string): Promise<Started> {
     procs.some((p) => p.ppid === nginxMaster.pid),
     "nginx has workers",
   );
-  return { wrapper, port, procs, serve, nginxMaster, output: () => out };
+  return { wrapper, pgid, port, procs, serve, nginxMaster, output: () => out };
 }
 
 const cleanups: (() => void)[] = [];
@@ -139,6 +100,13 @@ async function assertAllGone(s: Started, what: string) {
     left.map((p) => `${p.pid} ${p.comm}`),
     [],
     `${what}: processes left behind\n${s.output()}`,
+  );
+  // Also any started after the first look (a new worker, a reload's helper).
+  const inGroup = await waitGroupsGone([s.pgid], Math.max(0, deadline - Date.now()));
+  assert.deepEqual(
+    inGroup.map((p) => `${p.pid} ${p.comm}`),
+    [],
+    `${what}: processes left in the process group\n${s.output()}`,
   );
   assert.ok(await portFree(s.port), `${what}: port ${s.port} is still held`);
 }
@@ -177,10 +145,8 @@ describe("serve lifetime", () => {
   for (const c of cases) {
     test(c.description, async (t) => {
       if (!tools(t, "nginx")) return;
-      if (/SIGKILL/.test(c.description) && !which("setpriv")) {
-        // Without setpriv nothing can make nginx notice a SIGKILLed parent.
-        if (!tools(t, "setpriv")) return;
-      }
+      // Without setpriv nothing can make nginx notice a SIGKILLed parent.
+      if (/SIGKILL/.test(c.description) && !tools(t, "setpriv")) return;
       const s = await startWrapped(tree());
       const res = await request(s.port, "GET", "/v2/app/tags/list");
       assert.equal(res.status, 200);

@@ -5,39 +5,16 @@
  * `--override-arch arm64`.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import type { FixtureImage } from "../fixtures/build";
-import {
-  buildFixtures,
-  hostPlatform,
-  once,
-  scratch,
-  startRegistry,
-  stopAll,
-  tools,
-  runClient,
-  runClientAny,
-} from "./harness";
+import { sha256 } from "../../src/inventory";
+import { hexOf as hex } from "../fixtures/oci";
+import { assertSameImage, pullToDir } from "../support/skopeo";
+import { hostPlatform, runClient, runClientAny, scratch, servedFixtures, stopAll, tools } from "./harness";
 
-const env = once(async () => {
-  const fx = await buildFixtures();
-  const reg = await startRegistry(fx.root);
-  return { fx, reg };
-});
+const env = servedFixtures;
 after(stopAll);
-
-const sha256 = (b: Buffer) => "sha256:" + createHash("sha256").update(b).digest("hex");
-const hex = (digest: string) => digest.replace(/^sha256:/, "");
-
-/** Where the fixture tree holds a blob (dir: tag dir, or an OCI layout's blobs/). */
-function sourceBlob(img: FixtureImage, digest: string): string {
-  return img.source === "dir"
-    ? path.join(img.path, hex(digest))
-    : path.join(img.path, "blobs", "sha256", hex(digest));
-}
 
 function skopeo(args: string[]) {
   return runClient("skopeo", ["--insecure-policy", ...args]);
@@ -61,33 +38,8 @@ describe("skopeo", () => {
         `${img.reference} (${img.kind}${img.features.length ? ", " + img.features.join(", ") : ""})`,
         () => {
           const dest = path.join(out, img.repo, img.tag);
-          fs.mkdirSync(dest, { recursive: true });
-          skopeo([
-            "copy",
-            "--all",
-            "--preserve-digests",
-            "--quiet",
-            "--src-tls-verify=false",
-            `docker://${reg.host}/${img.reference}`,
-            `dir:${dest}`,
-          ]);
-          assert.ok(
-            fs.readFileSync(path.join(dest, "manifest.json")).equals(fs.readFileSync(img.manifestPath)),
-            "manifest.json differs from the served manifest's source file",
-          );
-          const expected = new Set(["manifest.json", "version"]);
-          for (const c of img.children) {
-            const got = fs.readFileSync(path.join(dest, `${hex(c.digest)}.manifest.json`));
-            assert.ok(got.equals(fs.readFileSync(c.manifestPath)), `child ${c.platform} ${c.digest} differs`);
-            expected.add(`${hex(c.digest)}.manifest.json`);
-          }
-          for (const b of img.blobs) {
-            const got = fs.readFileSync(path.join(dest, hex(b.digest)));
-            assert.equal(got.length, b.size, `blob ${b.digest} size`);
-            assert.ok(got.equals(fs.readFileSync(sourceBlob(img, b.digest))), `blob ${b.digest} differs`);
-            expected.add(hex(b.digest));
-          }
-          assert.deepEqual(fs.readdirSync(dest).sort(), [...expected].sort(), "files skopeo wrote");
+          pullToDir(reg.host, img.reference, dest);
+          assertSameImage(dest, img);
         },
       );
     }
@@ -197,17 +149,7 @@ describe("skopeo", () => {
         );
         // Copy without --all: skopeo resolves the arm64 child and writes only it.
         const dest = path.join(out, img.repo, img.tag);
-        fs.mkdirSync(dest, { recursive: true });
-        skopeo([
-          "--override-arch",
-          "arm64",
-          "copy",
-          "--preserve-digests",
-          "--quiet",
-          "--src-tls-verify=false",
-          `docker://${reg.host}/${img.reference}`,
-          `dir:${dest}`,
-        ]);
+        pullToDir(reg.host, img.reference, dest, { all: false, arch: "arm64" });
         const manifest = fs.readFileSync(path.join(dest, "manifest.json"));
         assert.equal(sha256(manifest), arm.digest, "the arm64 child's manifest, byte for byte");
         assert.notEqual(arm.digest, amd.digest);

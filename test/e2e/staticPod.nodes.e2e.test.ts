@@ -20,7 +20,7 @@ import { stagingRoot } from "../../src/kubernetes/steps/nodes";
 import { DEFAULT_UPSTREAM_HOST } from "../../src/kubernetes/args";
 import { installMocks, resourcesOf, settle } from "../kubernetes/mocks";
 import { containerEnv, containerRun, layoutVolumes } from "../kubernetes/podSim";
-import { nodeSimReady, startNodes, type NodeSim } from "../support/nodeSim";
+import { nodeSimReady, startNodes, waitForNodeHttp, type NodeSim } from "../support/nodeSim";
 import { requireTool, startProcess, type Server } from "../support/tools";
 import { buildFixtures, scratch, stopAll } from "./harness";
 import { remoteSteps, StepRunner } from "./nodeSteps";
@@ -92,7 +92,7 @@ describe("static pod on a simulated node", () => {
       const work = scratch(`static-pod-node-${label}`);
       const layout = layoutVolumes(pod.spec, new Map(), work, (p) => node.path(p));
       const c = containerRun(pod.spec, container, layout, work);
-      return ["nsenter", "-t", String(node.holderPid), "-m", "-n", "--", c.cmd, ...c.args];
+      return node.enter([c.cmd, ...c.args]);
     };
     const guard = run(pod.spec.initContainers[0], "guard");
     const g = await new Promise<{ code: number | null; out: string }>((resolve) => {
@@ -105,12 +105,7 @@ describe("static pod on a simulated node", () => {
     const argv = run(pod.spec.containers[0], "nginx");
     const nginx = startProcess(argv[0], argv.slice(1), { env: containerEnv() });
     running.push(nginx);
-    const deadline = Date.now() + 15000;
-    while (node.exec(["curl", "-sf", "-o", "/dev/null", `http://127.0.0.1:${PORT}/v2/`]).status !== 0) {
-      if (nginx.proc.exitCode !== null || Date.now() > deadline)
-        throw new Error(`static pod did not start:\n${nginx.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForNodeHttp(node, PORT, "/v2/", nginx);
 
     // The node's containerd, through the hosts.toml the wire step wrote, by the images' names.
     const images = fx.images.filter((i) => i.kind !== "oci-artifact");

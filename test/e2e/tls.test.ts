@@ -13,14 +13,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { hostsTomlFor, upstreamRoutes } from "../../src/nodes/wiring";
+import { privatePodman } from "../support/podman";
+import { assertSameImage, pullToDir } from "../support/skopeo";
 import { makeTestCa } from "../support/tls";
-import { runAny } from "../support/tools";
+import { requireRoot, runAny } from "../support/tools";
 import {
   CLI,
   buildFixtures,
   once,
   request,
-  runClient,
   runClientAny,
   scratch,
   startContainerd,
@@ -77,22 +78,8 @@ describe("HTTPS", () => {
     if (!tools(t, "nginx", "skopeo", "openssl")) return;
     const { reg, certDir, img } = await env();
     const dest = scratch("tls-skopeo");
-    runClient("skopeo", [
-      "--insecure-policy",
-      "copy",
-      "--quiet",
-      "--src-cert-dir",
-      certDir,
-      `docker://${reg.host}/${img.reference}`,
-      `dir:${dest}`,
-    ]);
-    assert.ok(fs.readFileSync(path.join(dest, "manifest.json")).equals(fs.readFileSync(img.manifestPath)));
-    for (const b of img.blobs)
-      assert.ok(
-        fs
-          .readFileSync(path.join(dest, b.digest.slice(7)))
-          .equals(fs.readFileSync(path.join(img.path, b.digest.slice(7)))),
-      );
+    pullToDir(reg.host, img.reference, dest, { certDir });
+    assertSameImage(dest, img);
     const refused = runClientAny("skopeo", ["inspect", "--raw", `docker://${reg.host}/${img.reference}`]);
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr, /x509|certificate/);
@@ -101,39 +88,7 @@ describe("HTTPS", () => {
   test("podman trusting the CA pulls; without it, it is refused", async (t) => {
     if (!tools(t, "nginx", "podman", "openssl")) return;
     const { reg, certDir, img } = await env();
-    const dir = scratch("tls-podman");
-    fs.writeFileSync(path.join(dir, "registries.conf"), "unqualified-search-registries = []\n");
-    fs.mkdirSync(path.join(dir, "copy-tmp"));
-    fs.writeFileSync(
-      path.join(dir, "containers.conf"),
-      `[engine]\nimage_copy_tmp_dir = "${path.join(dir, "copy-tmp")}"\n`,
-    );
-    const policy = path.join(dir, "policy.json");
-    fs.writeFileSync(policy, JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
-    const podman = (store: string, args: string[]) =>
-      runClientAny(
-        "podman",
-        [
-          "--root",
-          path.join(dir, store, "root"),
-          "--runroot",
-          path.join(dir, store, "runroot"),
-          "--tmpdir",
-          path.join(dir, store, "tmp"),
-          "--storage-driver",
-          "vfs",
-          "--cgroup-manager=cgroupfs",
-          "--events-backend=file",
-          ...args,
-        ],
-        {
-          env: {
-            ...process.env,
-            CONTAINERS_REGISTRIES_CONF: path.join(dir, "registries.conf"),
-            CONTAINERS_CONF: path.join(dir, "containers.conf"),
-          },
-        },
-      );
+    const { runAny: podman, policy } = privatePodman(scratch("tls-podman"));
     const ref = `${reg.host}/${img.reference}`;
     const ok = podman("ok", ["pull", "--quiet", "--cert-dir", certDir, "--signature-policy", policy, ref]);
     assert.equal(ok.status, 0, ok.stderr);
@@ -187,7 +142,7 @@ describe("HTTPS", () => {
 });
 
 describe("TLS flags", () => {
-  test("a missing, unreadable, mismatched or lone key/cert is a clear error naming the file", async (t) => {
+  test("a missing, mismatched or lone key/cert is a clear error naming the file", async (t) => {
     if (!tools(t, "openssl")) return;
     const a = makeTestCa(scratch("tls-flags-a"), "a");
     const b = makeTestCa(scratch("tls-flags-b"), "b");
@@ -230,32 +185,37 @@ describe("TLS flags", () => {
         assert.equal(r.stdout, "", `${cmd[0]} ${c.description}: no output`);
       }
     }
-    if (process.getuid?.() === 0) {
-      // Unreadable for the user running it (root reads everything: run as nobody).
-      fs.chmodSync(a.serverKey, 0o600);
-      for (const d of [path.dirname(a.dir), a.dir, root]) fs.chmodSync(d, 0o755);
-      const r = spawnSync(
-        "setpriv",
-        [
-          "--reuid=65534",
-          "--regid=65534",
-          "--clear-groups",
-          "--",
-          process.execPath,
-          CLI,
-          "generate",
-          root,
-          "--standalone",
-          "--tls-cert",
-          a.serverCert,
-          "--tls-key",
-          a.serverKey,
-        ],
-        { encoding: "utf8" },
-      );
-      assert.equal(r.status, 2, r.stderr);
-      assert.match(r.stderr, /--tls-key .*server\.key cannot be read by uid 65534 \(permission denied\)/);
-    }
+  });
+
+  test("a key the user running it cannot read is a clear error naming the file and the user", (t) => {
+    if (!tools(t, "openssl", "setpriv")) return;
+    if (!requireRoot(t, "reading as another user (setpriv) needs root")) return;
+    const a = makeTestCa(scratch("tls-unreadable"), "a");
+    const root = scratch("tls-unreadable-root");
+    // Unreadable for the user running it (root reads everything: run as nobody).
+    fs.chmodSync(a.serverKey, 0o600);
+    for (const d of [path.dirname(a.dir), a.dir, root]) fs.chmodSync(d, 0o755);
+    const r = spawnSync(
+      "setpriv",
+      [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--",
+        process.execPath,
+        CLI,
+        "generate",
+        root,
+        "--standalone",
+        "--tls-cert",
+        a.serverCert,
+        "--tls-key",
+        a.serverKey,
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--tls-key .*server\.key cannot be read by uid 65534 \(permission denied\)/);
   });
 
   test("generate --standalone --tls-cert --tls-key: a config nginx accepts, HTTPS only", async (t) => {

@@ -2,12 +2,12 @@
  * Tiny hand-written image trees for scan unit tests: no skopeo needed, every
  * byte chosen here, so each test can break exactly one thing.
  */
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { sha256 } from "../../src/inventory";
 
-export const hex = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
-export const dig = (b: Buffer | string) => `sha256:${hex(b)}`;
+export const dig = (b: Buffer | string) => sha256(b);
+export const hex = (b: Buffer | string) => dig(b).slice("sha256:".length);
 
 export interface Blob {
   bytes: Buffer;
@@ -106,4 +106,61 @@ export function writeLayout(
   };
   fs.writeFileSync(path.join(dir, "index.json"), JSON.stringify(index));
   return dir;
+}
+
+/**
+ * A tree with everything whose handling could depend on the order a directory
+ * lists in: repositories and tags in several directories, a blob held by two
+ * tags as a copy and by a third through a hard link (only one file serves it),
+ * a multi-arch index with children, an OCI layout with two tags and a
+ * referrer, names whose byte order is not the walk's (`team-c` sorts before
+ * `team/a`), a symbolic link inside the root, and problems in two places.
+ * `reversed` adds the tags, and the layout's index.json entries, in the other
+ * order (as copying the same images in another order would).
+ */
+export function writeMixedTree(root: string, reversed = false): void {
+  const order = <T>(list: T[]) => (reversed ? [...list].reverse() : list);
+  const cfg = configBlob();
+  const shared = blob("shared layer");
+  const tags: [string, string][] = order([
+    ["team/b", "2.0"],
+    ["team/b", "10.0"],
+    ["team/a", "latest"],
+    ["team-c/x", "1"],
+    ["library/alpine", "3.19"],
+  ]);
+  const dirs = tags.map(([repo, tag]) => {
+    const own = blob(`${repo}:${tag}`);
+    return writeTagDir(root, repo, tag, imageManifest(cfg, [shared, own]), [cfg, shared, own]);
+  });
+  // A hard link from the last tag written to the first.
+  const linked = path.join(dirs[dirs.length - 1], hex(shared.bytes));
+  fs.rmSync(linked);
+  fs.linkSync(path.join(dirs[0], hex(shared.bytes)), linked);
+  const amd = imageManifest(configBlob("amd64"), [shared]);
+  const arm = imageManifest(configBlob("arm64"), [shared]);
+  const idx = indexManifest([
+    { bytes: amd, arch: "amd64" },
+    { bytes: arm, arch: "arm64" },
+  ]);
+  writeTagDir(root, "multi", "1.0", idx, [configBlob("amd64"), configBlob("arm64"), shared], [amd, arm]);
+  const tool = imageManifest(cfg, [blob("tool")]);
+  const empty = blob("{}", "application/vnd.oci.empty.v1+json");
+  const sbom = imageManifest(empty, [blob('{"sbom":1}', "application/spdx+json")], {
+    artifactType: "application/vnd.example.sbom.v1",
+    subject: {
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      digest: dig(tool),
+      size: tool.length,
+    },
+  });
+  writeLayout(
+    root,
+    "layouts/tools",
+    order([{ manifest: tool, ref: "v1" }, { manifest: tool, ref: "v2" }, { manifest: sbom }]),
+    order([cfg, blob("tool"), empty, blob('{"sbom":1}', "application/spdx+json")]),
+  );
+  fs.symlinkSync("../team/a/latest", path.join(root, "library", "alias"));
+  writeTagDir(root, "broken/json", "1", Buffer.from("{nope"), []);
+  writeTagDir(root, "broken/missing", "1", imageManifest(cfg, [blob("nowhere")]), [cfg]);
 }

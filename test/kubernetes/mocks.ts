@@ -7,8 +7,8 @@
  *
  * Install with `await installMocks()` BEFORE importing the code under test.
  */
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { sha256 } from "../../src/inventory";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -42,7 +42,7 @@ export interface Registered {
 
 const registered: Registered[] = [];
 
-const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 8);
+const short = (s: string) => sha256(s).slice("sha256:".length, "sha256:".length + 8);
 
 /** Kubernetes kinds that live in a namespace (the ones the component creates). */
 const NAMESPACED = new Set([

@@ -11,10 +11,10 @@
  * wrong (a path, a mount, a missing ConfigMap key, a command line), this fails.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
+import { sha256 } from "../../src/inventory";
 import type { FixtureImage } from "../fixtures/build";
 import {
   buildFixtures,
@@ -24,27 +24,28 @@ import {
   scratch,
   startContainerd,
   stopAll,
-  tools,
 } from "../e2e/harness";
-import { freePort, requireRoot, run, runAny, startProcess, waitForPort, type Server } from "../support/tools";
+import { childPids, uidsOf } from "../support/procs";
+import { assertSameImage, pullToDir } from "../support/skopeo";
+import { freePort, run, type Server } from "../support/tools";
 import { installMocks, one, resourcesOf, settle, valueOf } from "./mocks";
-import { configMapsOf, containerEnv, containerRun, layoutVolumes, type VolumeLayout } from "./podSim";
+import {
+  configMapsOf,
+  layoutVolumes,
+  podSimReady,
+  runContainer as runInPod,
+  startContainer,
+  type VolumeLayout,
+} from "./podSim";
 import { writeSyntheticTree } from "./synthetic";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-/**
- * The tools every test here needs, and root (for mount namespaces, overlayfs
- * and setpriv). Like requireTool: a failure in CI, a loud skip elsewhere.
- */
-function ready(t: TestContext, ...more: string[]): boolean {
-  if (!requireRoot(t, "the pod simulation needs root (mount namespaces, overlayfs, setpriv)")) return false;
-  return tools(t, "nginx", "skopeo", "unshare", "setpriv", "mkfifo", ...more);
-}
+/** What every test here needs: the pod simulation, nginx and skopeo (and `more`). */
+const ready = (t: TestContext, ...more: string[]) => podSimReady(t, "nginx", "skopeo", ...more);
 
 const UPSTREAM = "pod-e2e.registry.invalid";
 const hex = (d: string) => d.replace(/^sha256:/, "");
-const sha256 = (b: Buffer) => "sha256:" + createHash("sha256").update(b).digest("hex");
 
 interface Pod {
   port: number;
@@ -99,14 +100,14 @@ const env = once(async (): Promise<Env> => {
 
 /** Starts the pod's nginx container and waits until it listens. */
 async function startNginx(p: Pod): Promise<Server> {
-  const work = path.join(p.work, "run-nginx");
-  fs.mkdirSync(work, { recursive: true });
-  const r = containerRun(p.pod, p.pod.containers[0], p.layout, work);
-  const server = startProcess(r.cmd, r.args, { env: containerEnv() });
+  const server = await startContainer(
+    p.pod,
+    p.pod.containers[0],
+    p.layout,
+    path.join(p.work, "run-nginx"),
+    p.port,
+  );
   running.push(server);
-  await waitForPort(p.port, 30000, server.proc).catch((err) => {
-    throw new Error(`${err.message}\n${server.output()}`);
-  });
   return server;
 }
 
@@ -118,10 +119,7 @@ after(async () => {
 
 /** Runs a container of the pod to completion. */
 function runContainer(e: Pod, container: any, layout = e.layout, workSuffix = "") {
-  const work = path.join(e.work, `run-${container.name}${workSuffix}`);
-  fs.mkdirSync(work, { recursive: true });
-  const c = containerRun(e.pod, container, layout, work);
-  return runAny(c.cmd, c.args, { env: containerEnv() });
+  return runInPod(e.pod, container, layout, path.join(e.work, `run-${container.name}${workSuffix}`));
 }
 
 /** The pod's nginx container with another command (same image, mounts and security context). */
@@ -208,8 +206,8 @@ describe("pod simulation", () => {
     const pids = [e.nginx.pid, ...childPids(e.nginx.pid)];
     assert.ok(pids.length >= 2, "nginx has a master and workers");
     for (const pid of pids) {
+      assert.deepEqual(uidsOf(pid), [101, 101, 101, 101], `pid ${pid}: uid`);
       const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-      assert.match(status, /^Uid:\s+101\s+101\s+101\s+101$/m, `pid ${pid}`);
       assert.match(status, /^Gid:\s+101\s+101\s+101\s+101$/m, `pid ${pid}`);
     }
     assert.ok(
@@ -226,32 +224,8 @@ describe("pod simulation", () => {
     for (const img of e.fx.images) {
       await t.test(`${img.reference} (${img.kind})`, () => {
         const dest = path.join(out, img.repo, img.tag);
-        fs.mkdirSync(dest, { recursive: true });
-        run("skopeo", [
-          "--insecure-policy",
-          "copy",
-          "--all",
-          "--preserve-digests",
-          "--quiet",
-          "--src-tls-verify=false",
-          `docker://${e.out.nodeEndpoint}/${img.reference}`,
-          `dir:${dest}`,
-        ]);
-        const manifest = fs.readFileSync(path.join(dest, "manifest.json"));
-        assert.equal(sha256(manifest), img.digest);
-        assert.ok(manifest.equals(fs.readFileSync(img.manifestPath)));
-        for (const c of img.children) {
-          assert.ok(
-            fs
-              .readFileSync(path.join(dest, `${hex(c.digest)}.manifest.json`))
-              .equals(fs.readFileSync(c.manifestPath)),
-          );
-        }
-        for (const b of img.blobs) {
-          const got = fs.readFileSync(path.join(dest, hex(b.digest)));
-          assert.equal(got.length, b.size);
-          assert.equal(sha256(got), b.digest);
-        }
+        pullToDir(e.out.nodeEndpoint, img.reference, dest);
+        assertSameImage(dest, img);
       });
     }
   });
@@ -405,16 +379,12 @@ describe("pod simulation", () => {
     await server.stop();
   });
 
-  test("nginx stops cleanly", async (t) => {
+  test("nginx stops cleanly: on SIGTERM it exits 0 by itself, not killed by a signal", async (t) => {
     if (!ready(t)) return;
     const e = await env();
     assert.ok(e.nginx);
     await e.nginx.stop();
-    assert.equal(e.nginx.proc.exitCode ?? 0, 0, e.nginx.output());
+    const { exitCode, signalCode } = e.nginx.proc;
+    assert.deepEqual({ exitCode, signalCode }, { exitCode: 0, signalCode: null }, e.nginx.output());
   });
 });
-
-function childPids(pid: number): number[] {
-  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-  return children === "" ? [] : children.split(/\s+/).map(Number);
-}

@@ -7,6 +7,23 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
+/**
+ * The securityContext every container of the registry's pods must have, as
+ * the component's tests expect it field by field: non-root 101:101, no
+ * capabilities, no privilege escalation, a read-only root, RuntimeDefault
+ * seccomp (what "restricted" asks, and more).
+ */
+export const REGISTRY_CONTAINER_SECURITY = {
+  runAsNonRoot: true,
+  runAsUser: 101,
+  runAsGroup: 101,
+  allowPrivilegeEscalation: false,
+  privileged: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" },
+};
+
 const BASELINE_CAPABILITIES = new Set([
   "AUDIT_WRITE",
   "CHOWN",

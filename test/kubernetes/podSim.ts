@@ -23,9 +23,22 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { TestContext } from "node:test";
+import { requireRoot, requireTool, runAny, startProcess, waitForPort, type Server } from "../support/tools";
 import type { Registered } from "./mocks";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
+
+/**
+ * Whether the simulation can run here: root, util-linux's unshare and
+ * setpriv, mkfifo, and the `more` tools the test needs. Like requireTool: a
+ * failure in CI, a loud skip elsewhere.
+ */
+export function podSimReady(t: TestContext, ...more: string[]): boolean {
+  if (!requireRoot(t, "the pod simulation needs root (mount namespaces, overlayfs, setpriv)")) return false;
+  for (const tool of ["unshare", "setpriv", "mkfifo", ...more]) if (!requireTool(t, tool)) return false;
+  return true;
+}
 
 export interface VolumeLayout {
   /** volume name → directory on this machine that backs it. */
@@ -225,4 +238,37 @@ export function containerRun(pod: any, container: any, layout: VolumeLayout, wor
 /** The environment a container gets (no host variables leak in, as in a pod). */
 export function containerEnv(): NodeJS.ProcessEnv {
   return { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOSTNAME: "registry-pod" };
+}
+
+/** Runs a container of `pod` to completion (an init container, or a probe), in `work`. */
+export function runContainer(
+  pod: any,
+  container: any,
+  layout: VolumeLayout,
+  work: string,
+  env: NodeJS.ProcessEnv = containerEnv(),
+) {
+  const c = containerRun(pod, container, layout, work);
+  return runAny(c.cmd, c.args, { env });
+}
+
+/**
+ * Starts a long-running container of `pod` (nginx) in `work` and waits until
+ * it listens on 127.0.0.1:`port`; fails with its output if it exits first.
+ * The caller stops it (by PID: Server.stop).
+ */
+export async function startContainer(
+  pod: any,
+  container: any,
+  layout: VolumeLayout,
+  work: string,
+  port: number,
+): Promise<Server> {
+  const c = containerRun(pod, container, layout, work);
+  const server = startProcess(c.cmd, c.args, { env: containerEnv() });
+  await waitForPort(port, 30000, server.proc).catch(async (err: Error) => {
+    await server.stop();
+    throw new Error(`${err.message}\n${server.output()}`);
+  });
+  return server;
 }

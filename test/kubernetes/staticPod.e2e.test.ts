@@ -9,7 +9,6 @@
  * every fixture from it.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
@@ -19,9 +18,16 @@ import { containerdHostsToml } from "../../src/nodes/wiring";
 import { planRegistry } from "../../src/kubernetes/plan";
 import { staticPod, type StaticPod } from "../../src/kubernetes/staticPod";
 import { DEFAULT_RESOURCES } from "../../src/kubernetes/args";
-import { buildFixtures, once, scratch, startContainerd, stopAll, tools, type Fixtures } from "../e2e/harness";
-import { freePort, requireRoot, run, runAny, startProcess, waitForPort, type Server } from "../support/tools";
-import { containerEnv, containerRun, layoutVolumes, type VolumeLayout } from "./podSim";
+import { buildFixtures, once, scratch, startContainerd, stopAll, type Fixtures } from "../e2e/harness";
+import { assertSameImage, pullToDir } from "../support/skopeo";
+import { freePort, run, type Server } from "../support/tools";
+import {
+  layoutVolumes,
+  podSimReady,
+  runContainer as runInPod,
+  startContainer,
+  type VolumeLayout,
+} from "./podSim";
 import { schemaErrors } from "./schema";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -29,12 +35,9 @@ import { schemaErrors } from "./schema";
 const UPSTREAM = "static-pod.registry.invalid";
 /** Where the simulated node holds the images. */
 const NODE_IMAGES = "/var/lib/static-container-registry/images";
-const sha256 = (b: Buffer) => "sha256:" + createHash("sha256").update(b).digest("hex");
 
-function ready(t: TestContext, ...more: string[]): boolean {
-  if (!requireRoot(t, "the pod simulation needs root (mount namespaces, overlayfs, setpriv)")) return false;
-  return tools(t, "nginx", "skopeo", "unshare", "setpriv", "mkfifo", ...more);
-}
+/** What every test here needs: the pod simulation, nginx and skopeo (and `more`). */
+const ready = (t: TestContext, ...more: string[]) => podSimReady(t, "nginx", "skopeo", ...more);
 
 interface Env {
   fx: Fixtures;
@@ -90,10 +93,7 @@ after(async () => {
 });
 
 function runContainer(e: Env, container: any, suffix = "") {
-  const work = path.join(e.work, `run-${container.name}${suffix}`);
-  fs.mkdirSync(work, { recursive: true });
-  const c = containerRun(e.pod.spec, container, e.layout, work);
-  return runAny(c.cmd, c.args, { env: containerEnv() });
+  return runInPod(e.pod.spec, container, e.layout, path.join(e.work, `run-${container.name}${suffix}`));
 }
 
 describe("static pod on the pod simulation", () => {
@@ -151,16 +151,10 @@ describe("static pod on the pod simulation", () => {
     if (!ready(t)) return;
     const e = await env();
     const c = e.pod.spec.containers[0];
-    const work = path.join(e.work, "run-nginx");
-    fs.mkdirSync(work, { recursive: true });
-    const r = containerRun(e.pod.spec, c, e.layout, work);
-    nginx = startProcess(r.cmd, r.args, { env: containerEnv() });
-    running.push(nginx);
     const port = c.ports[0].hostPort;
     assert.equal(port, e.port);
-    await waitForPort(port, 30000, nginx.proc).catch((err) => {
-      throw new Error(`${err.message}\n${nginx!.output()}`);
-    });
+    nginx = await startContainer(e.pod.spec, c, e.layout, path.join(e.work, "run-nginx"), port);
+    running.push(nginx);
     const res = run("curl", [
       "-fsS",
       "-o",
@@ -179,21 +173,8 @@ describe("static pod on the pod simulation", () => {
     const out = scratch("static-pod-skopeo");
     for (const img of e.fx.images) {
       const dest = path.join(out, img.repo, img.tag);
-      fs.mkdirSync(dest, { recursive: true });
-      run("skopeo", [
-        "--insecure-policy",
-        "copy",
-        "--all",
-        "--preserve-digests",
-        "--quiet",
-        "--src-tls-verify=false",
-        `docker://127.0.0.1:${e.port}/${img.reference}`,
-        `dir:${dest}`,
-      ]);
-      const manifest = fs.readFileSync(path.join(dest, "manifest.json"));
-      assert.equal(sha256(manifest), img.digest, img.reference);
-      for (const b of img.blobs)
-        assert.equal(sha256(fs.readFileSync(path.join(dest, b.digest.slice(7)))), b.digest);
+      pullToDir(`127.0.0.1:${e.port}`, img.reference, dest);
+      assertSameImage(dest, img);
     }
   });
 
@@ -222,10 +203,11 @@ describe("static pod on the pod simulation", () => {
     });
   });
 
-  test("nginx stops cleanly", async (t) => {
+  test("nginx stops cleanly: on SIGTERM it exits 0 by itself, not killed by a signal", async (t) => {
     if (!ready(t)) return;
     assert.ok(nginx);
     await nginx.stop();
-    assert.equal(nginx.proc.exitCode ?? 0, 0, nginx.output());
+    const { exitCode, signalCode } = nginx.proc;
+    assert.deepEqual({ exitCode, signalCode }, { exitCode: 0, signalCode: null }, nginx.output());
   });
 });

@@ -11,7 +11,7 @@ import { parse } from "yaml";
 import { validateArgs } from "../../src/kubernetes/args";
 import { planRegistry } from "../../src/kubernetes/plan";
 import { staticPod, type StaticPodOptions } from "../../src/kubernetes/staticPod";
-import { baselineViolations, restrictedViolations } from "./podSecurity";
+import { REGISTRY_CONTAINER_SECURITY, baselineViolations, restrictedViolations } from "./podSecurity";
 import { schemaErrors, unknownFieldErrors } from "./schema";
 import { writeSyntheticTree } from "./synthetic";
 import { tmpDir } from "../support/tools";
@@ -67,16 +67,7 @@ describe("static pod", () => {
     );
     for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) {
       assert.equal(c.image, "registry.invalid/nginx:1");
-      assert.deepEqual(c.securityContext, {
-        runAsNonRoot: true,
-        runAsUser: 101,
-        runAsGroup: 101,
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        readOnlyRootFilesystem: true,
-        capabilities: { drop: ["ALL"] },
-        seccompProfile: { type: "RuntimeDefault" },
-      });
+      assert.deepEqual(c.securityContext, REGISTRY_CONTAINER_SECURITY);
       for (const m of c.volumeMounts)
         assert.equal(m.readOnly === true, m.name !== "scratch", `${c.name} ${m.name}`);
     }

@@ -4,11 +4,9 @@
  * v2 schema 2 manifest. Content is derived from the names, so the same
  * arguments always give the same digests.
  */
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-
-const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+import { hex as sha } from "../inventory/tree";
 
 export interface SyntheticTree {
   root: string;

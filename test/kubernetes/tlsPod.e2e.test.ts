@@ -9,21 +9,13 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, test, type TestContext } from "node:test";
-import {
-  buildFixtures,
-  request,
-  runClient,
-  runClientAny,
-  scratch,
-  startContainerd,
-  stopAll,
-  tools,
-} from "../e2e/harness";
+import { after, test } from "node:test";
+import { buildFixtures, request, runClientAny, scratch, startContainerd, stopAll } from "../e2e/harness";
+import { assertSameImage, pullToDir } from "../support/skopeo";
 import { makeTestCa } from "../support/tls";
-import { freePort, requireRoot, runAny, startProcess, waitForPort, type Server } from "../support/tools";
+import { freePort, runAny, type Server } from "../support/tools";
 import { installMocks, one, resourcesOf, settle, valueOf } from "./mocks";
-import { configMapsOf, containerEnv, containerRun, layoutVolumes } from "./podSim";
+import { configMapsOf, layoutVolumes, podSimReady, startContainer } from "./podSim";
 
 const UPSTREAM = "tls-pod.registry.invalid";
 const running: Server[] = [];
@@ -32,13 +24,8 @@ after(async () => {
   await stopAll();
 });
 
-function ready(t: TestContext): boolean {
-  if (!requireRoot(t, "the pod simulation needs root (mount namespaces, overlayfs, setpriv)")) return false;
-  return tools(t, "nginx", "skopeo", "unshare", "setpriv", "openssl", "curl", "containerd", "ctr");
-}
-
 test("component with tls: HTTPS-only pod, trusted clients pull, others are refused", async (t) => {
-  if (!ready(t)) return;
+  if (!podSimReady(t, "nginx", "skopeo", "openssl", "curl", "containerd", "ctr")) return;
   const fx = await buildFixtures();
   const ca = makeTestCa(scratch("tls-pod-ca"));
   const certDir = scratch("tls-pod-certdir");
@@ -72,13 +59,8 @@ test("component with tls: HTTPS-only pod, trusted clients pull, others are refus
   const work = scratch("tls-pod-sim");
   const layout = layoutVolumes(pod, configMaps, work, (p) => p, secrets);
   const c = pod.containers[0];
-  const r = containerRun(pod, c, layout, path.join(work, "run-nginx"));
-  fs.mkdirSync(path.join(work, "run-nginx"), { recursive: true });
-  const nginx = startProcess(r.cmd, r.args, { env: containerEnv() });
+  const nginx = await startContainer(pod, c, layout, path.join(work, "run-nginx"), port);
   running.push(nginx);
-  await waitForPort(port, 30000, nginx.proc).catch((e) => {
-    throw new Error(`${e.message}\n${nginx.output()}`);
-  });
 
   // The probe, as the kubelet sends it (HTTPS, certificate not verified).
   assert.equal(c.readinessProbe.httpGet.scheme, "HTTPS");
@@ -100,16 +82,8 @@ test("component with tls: HTTPS-only pod, trusted clients pull, others are refus
 
   // skopeo trusting the CA: byte for byte; without it: refused.
   const dest = scratch("tls-pod-skopeo");
-  runClient("skopeo", [
-    "--insecure-policy",
-    "copy",
-    "--quiet",
-    "--src-cert-dir",
-    certDir,
-    `docker://${nodeEndpoint}/${img.reference}`,
-    `dir:${dest}`,
-  ]);
-  assert.ok(fs.readFileSync(path.join(dest, "manifest.json")).equals(fs.readFileSync(img.manifestPath)));
+  pullToDir(nodeEndpoint, img.reference, dest, { certDir });
+  assertSameImage(dest, img);
   const refused = runClientAny("skopeo", ["inspect", "--raw", `docker://${nodeEndpoint}/${img.reference}`]);
   assert.notEqual(refused.status, 0);
   assert.match(refused.stderr, /x509|certificate/);

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, test } from "node:test";
+import { describe, test, type TestContext } from "node:test";
 import { containerdHostsTomls } from "../../src/nodes/wiring";
 import {
   WIRING_LIST,
@@ -23,8 +23,10 @@ import {
   wiringFiles,
   wiringHash,
 } from "../../src/kubernetes/wiringDaemonSet";
-import { inCI, requireRoot, runAny, tmpDir, which } from "../support/tools";
-import { containerEnv, containerRun, layoutVolumes } from "./podSim";
+import { scriptShells } from "../support/scriptShells";
+import { runAny, tmpDir } from "../support/tools";
+import { fileStates } from "../support/trees";
+import { containerEnv, containerRun, layoutVolumes, podSimReady, runContainer } from "./podSim";
 import { baselineViolations } from "./podSecurity";
 import { schemaErrors, unknownFieldErrors } from "./schema";
 
@@ -42,80 +44,45 @@ function sourceDir(files: Record<string, string>): string {
   return dir;
 }
 
-/** Every file under `dir` with its inode and content, for before/after comparisons. */
-function snapshot(dir: string): Map<string, { ino: number; mtimeMs: number; content: string; mode: number }> {
-  const out = new Map<string, { ino: number; mtimeMs: number; content: string; mode: number }>();
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else {
-        const st = fs.statSync(p);
-        out.set(path.relative(dir, p), {
-          ino: st.ino,
-          mtimeMs: st.mtimeMs,
-          content: fs.readFileSync(p, "utf8"),
-          mode: st.mode & 0o777,
-        });
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
+/** What the wiring script may call (busybox gets exactly these). */
+const WIRING_TOOLS = ["sh", "cat", "cmp", "cp", "chmod", "mkdir", "mv", "grep", "sleep", "hostname"];
 
-interface Shell {
-  name: string;
-  argv: (script: string, args: string[]) => string[];
-  env: NodeJS.ProcessEnv;
-}
-
-function shells(): Shell[] {
-  const list: Shell[] = [
-    {
-      name: "sh + coreutils",
-      argv: (s, a) => ["sh", s, ...a],
-      env: { PATH: process.env.PATH, NODE_NAME: "node-a" },
-    },
-  ];
-  const busybox = which("busybox");
-  if (!busybox) {
-    if (inCI) throw new Error("busybox is not installed; CI must test the wiring script under busybox");
-    process.stderr.write("\n*** wiring: busybox not installed, testing with sh + coreutils only ***\n");
-    return list;
-  }
-  // Only busybox applets on PATH, as in an alpine image.
-  const bin = tmpDir("wiring-busybox");
-  for (const applet of ["sh", "cat", "cmp", "cp", "chmod", "mkdir", "mv", "grep", "sleep", "hostname"])
-    fs.symlinkSync(busybox, path.join(bin, applet));
-  list.push({
-    name: "busybox",
-    argv: (s, a) => [path.join(bin, "sh"), s, ...a],
-    env: { PATH: bin, NODE_NAME: "node-a" },
-  });
-  return list;
-}
-
-for (const shell of shells()) {
+for (const shell of scriptShells(WIRING_TOOLS)) {
   describe(`wiring script under ${shell.name}`, () => {
     const files = wiringFiles(TOMLS);
-    const run = (certs: string, src: string) => {
-      const [cmd, ...args] = shell.argv(path.join(src, WIRING_SCRIPT), [certs, src]);
-      return runAny(cmd, args, { env: shell.env });
+    /** The script under this shell, for test `t`; undefined when the shell is missing (skipped, or failed in CI). */
+    const wiring = (t: TestContext) => {
+      const s = shell.prepare(t);
+      if (!s) return undefined;
+      const env = { PATH: s.path, NODE_NAME: "node-a" };
+      const argv = (certs: string, src: string, ...more: string[]) => [
+        s.sh,
+        path.join(src, WIRING_SCRIPT),
+        certs,
+        src,
+        ...more,
+      ];
+      const run = (certs: string, src: string) => {
+        const [cmd, ...args] = argv(certs, src);
+        return runAny(cmd, args, { env });
+      };
+      return { env, argv, run };
     };
 
-    test("writes one hosts.toml per upstream host, 0644, and nothing else", () => {
+    test("writes one hosts.toml per upstream host, 0644, and nothing else", (t) => {
+      const run = wiring(t)?.run;
+      if (!run) return;
       const src = sourceDir(files);
       const certs = tmpDir("wiring-certs");
       // Another host's wiring and an unrelated file are there before.
       fs.mkdirSync(path.join(certs, "quay.io"));
       fs.writeFileSync(path.join(certs, "quay.io", "hosts.toml"), 'server = "https://quay.io"\n');
       fs.writeFileSync(path.join(certs, "README"), "keep me\n");
-      const before = snapshot(certs);
+      const before = fileStates(certs);
 
       const r = run(certs, src);
       assert.equal(r.status, 0, r.stderr);
-      const after = snapshot(certs);
+      const after = fileStates(certs);
       for (const [k, v] of before) assert.deepEqual(after.get(k), v, `${k} untouched`);
       const written = [...after.keys()].filter((k) => !before.has(k)).sort();
       assert.deepEqual(
@@ -125,7 +92,7 @@ for (const shell of shells()) {
           .sort(),
       );
       for (const [host, toml] of Object.entries(TOMLS)) {
-        assert.equal(after.get(`${host}/hosts.toml`)!.content, toml);
+        assert.equal(after.get(`${host}/hosts.toml`)!.text, toml);
         assert.equal(after.get(`${host}/hosts.toml`)!.mode, 0o644);
         assert.match(
           r.stderr,
@@ -135,22 +102,24 @@ for (const shell of shells()) {
       assert.match(r.stderr, /wiring: node node-a: wired$/m);
     });
 
-    test("a second pass writes nothing; a changed host rewrites only its file", () => {
+    test("a second pass writes nothing; a changed host rewrites only its file", (t) => {
+      const run = wiring(t)?.run;
+      if (!run) return;
       const certs = tmpDir("wiring-certs");
       assert.equal(run(certs, sourceDir(files)).status, 0);
-      const first = snapshot(certs);
+      const first = fileStates(certs);
       const again = run(certs, sourceDir(files));
       assert.equal(again.status, 0, again.stderr);
       assert.doesNotMatch(again.stderr, /wrote/);
-      assert.deepEqual(snapshot(certs), first);
+      assert.deepEqual(fileStates(certs), first);
 
       const moved = wiringFiles(
         containerdHostsTomls({ endpoint: "127.0.0.1:5001", repositories: ["docker.io/library/alpine"] }),
       );
       const r = run(certs, sourceDir(moved));
       assert.equal(r.status, 0, r.stderr);
-      const after = snapshot(certs);
-      assert.match(after.get("docker.io/hosts.toml")!.content, /127\.0\.0\.1:5001/);
+      const after = fileStates(certs);
+      assert.match(after.get("docker.io/hosts.toml")!.text, /127\.0\.0\.1:5001/);
       assert.notEqual(
         after.get("docker.io/hosts.toml")!.ino,
         first.get("docker.io/hosts.toml")!.ino,
@@ -160,7 +129,9 @@ for (const shell of shells()) {
       assert.deepEqual(after.get("registry.k8s.io/hosts.toml"), first.get("registry.k8s.io/hosts.toml"));
     });
 
-    test("refuses to overwrite a hosts.toml it did not write, naming the node and the file", () => {
+    test("refuses to overwrite a hosts.toml it did not write, naming the node and the file", (t) => {
+      const run = wiring(t)?.run;
+      if (!run) return;
       const certs = tmpDir("wiring-certs");
       fs.mkdirSync(path.join(certs, "docker.io"));
       const theirs = path.join(certs, "docker.io", "hosts.toml");
@@ -176,20 +147,24 @@ for (const shell of shells()) {
       assert.equal(fs.readFileSync(theirs, "utf8"), 'server = "https://mirror.example"\n');
     });
 
-    test("refuses a list line that would leave the certs dir", () => {
+    test("refuses a list line that would leave the certs dir", (t) => {
+      const run = wiring(t)?.run;
+      if (!run) return;
       const certs = tmpDir("wiring-certs");
       const src = sourceDir({ ...files, [WIRING_LIST]: "../../etc hosts-0.toml\n" });
       const r = run(certs, src);
       assert.equal(r.status, 1);
       assert.match(r.stderr, /refusing host name '\.\.\/\.\.\/etc'/);
-      assert.deepEqual([...snapshot(certs).keys()], []);
+      assert.deepEqual([...fileStates(certs).keys()], []);
     });
 
-    test("with an interval it puts a removed file back, and exits 0 on SIGTERM", async () => {
+    test("with an interval it puts a removed file back, and exits 0 on SIGTERM", async (t) => {
+      const w = wiring(t);
+      if (!w) return;
       const certs = tmpDir("wiring-certs");
       const src = sourceDir(files);
-      const [cmd, ...args] = shell.argv(path.join(src, WIRING_SCRIPT), [certs, src, "1"]);
-      const proc = spawn(cmd, args, { env: shell.env, stdio: ["ignore", "ignore", "pipe"] });
+      const [cmd, ...args] = w.argv(certs, src, "1");
+      const proc = spawn(cmd, args, { env: w.env, stdio: ["ignore", "ignore", "pipe"] });
       let err = "";
       proc.stderr.on("data", (d: Buffer) => (err += d.toString()));
       const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
@@ -253,9 +228,7 @@ describe("wiring DaemonSet", () => {
   });
 
   test("its init container wires a node on the pod simulation: root without capabilities, read-only root", (t) => {
-    if (!requireRoot(t, "the pod simulation needs root")) return;
-    for (const tool of ["unshare", "setpriv", "mkfifo"])
-      if (!which(tool)) throw new Error(`${tool} is missing`);
+    if (!podSimReady(t)) return;
     const work = tmpDir("wiring-pod");
     const nodeCerts = path.join(work, "node", "etc", "containerd", "certs.d");
     const pod = spec.template.spec;
@@ -263,9 +236,11 @@ describe("wiring DaemonSet", () => {
       p === "/etc/containerd/certs.d" ? nodeCerts : assert.fail(`unexpected hostPath ${p}`),
     );
     assert.ok(fs.statSync(nodeCerts).isDirectory(), "DirectoryOrCreate created it");
-    const c = containerRun(pod, pod.initContainers[0], layout, path.join(work, "run"));
-    assert.equal(c.uid, 0);
-    const r = runAny(c.cmd, c.args, { env: { ...containerEnv(), NODE_NAME: "node-b" } });
+    assert.equal(containerRun(pod, pod.initContainers[0], layout, path.join(work, "run")).uid, 0);
+    const r = runContainer(pod, pod.initContainers[0], layout, path.join(work, "run"), {
+      ...containerEnv(),
+      NODE_NAME: "node-b",
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /node node-b: wired/);
     for (const [host, toml] of Object.entries(TOMLS))

@@ -1,14 +1,17 @@
 /**
  * The component with `images`, under Pulumi mocks: one command per reference
  * whose create/delete are exactly the mirror scripts the CLI runs (with the
- * skopeo command line of skopeoCopyArgv, which the e2e test runs for real),
- * credentials only in a secret environment, the scan after the commands, and
- * a removed reference's tag gone before the scan.
+ * skopeo command line of skopeoCopyArgv and the provenance step, which the
+ * e2e tests run for real), credentials only in a secret environment, the
+ * public keys of `verifyKeys` in the environment with the step requiring a
+ * signature, the scan after the commands, and a removed reference's tag gone
+ * before the scan.
  *
  * The mock "runs" a command by writing an image into its tag directory, so a
  * scan that ran before the commands would find nothing (and fail).
  */
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
@@ -20,9 +23,11 @@ import { mirrorScript, tagDir, unmirrorScript } from "../../src/mirror/script";
 import { skopeoCopyArgv } from "../../src/mirror/skopeo";
 import { partialDir } from "../../src/mirror/plan";
 import { mirrorCommandName } from "../../src/kubernetes/steps/mirror";
+import { provenanceArgv, VERIFY_KEYS_ENV } from "../../src/provenance/command";
 import { shCommand } from "../../src/shell";
 import { writeSyntheticTree } from "../kubernetes/synthetic";
 import { tmpDir } from "../support/tools";
+import { settle, valueOf } from "../kubernetes/mocks";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -88,12 +93,6 @@ function withoutSecrets(x: any): any {
   return x;
 }
 
-const valueOf = <T>(o: pulumi.Output<T>): Promise<T> => (o as any).promise();
-async function settle() {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
-}
-
 const REFS = [
   "upstream-a.invalid/team/app:v1",
   "alpine:3.19",
@@ -137,7 +136,12 @@ test("one command per reference, running exactly the mirror script (skopeo comma
   const skopeo = { retries: 3 };
   for (const item of items) {
     const c = commands.find((x) => x.name === mirrorCommandName("boot", item))!;
-    assert.equal(c.inputs.create, mirrorScript(item, root, skopeo), `${item.canonical}: create`);
+    assert.equal(
+      c.inputs.create,
+      mirrorScript(item, root, skopeo, provenanceArgv(item, root, skopeo, false)),
+      `${item.canonical}: create`,
+    );
+    assert.doesNotMatch(c.inputs.create, /--require-signature/, "no keys, no signature required");
     assert.equal(c.inputs.delete, unmirrorScript(item, root), `${item.canonical}: delete`);
     const copy = shCommand(skopeoCopyArgv(item.source, partialDir(tagDir(root, item)), skopeo));
     assert.ok(c.inputs.create.includes(`  ${copy}\n`), `${item.canonical}: runs ${copy}`);
@@ -237,4 +241,75 @@ test("bad references are argument problems, all at once", async () => {
       e.message.includes("both go to docker.io/library/alpine/3.19") &&
       !e.message.includes("does not exist"),
   );
+});
+
+const publicKey = (curve: "P-256" | "P-384") =>
+  String(generateKeyPairSync("ec", { namedCurve: curve }).publicKey.export({ type: "spki", format: "pem" }));
+
+test("verifyKeys: every command requires a signature, the keys (plain or Output) in its environment", async () => {
+  const work = tmpDir(`mirror-component-${process.pid}`);
+  dirs.push(work);
+  const root = path.join(work, "images");
+  const keys = [publicKey("P-256"), publicKey("P-384")];
+  await construct("signed", root, { verifyKeys: [keys[0], pulumi.output(keys[1])] });
+  const commands = seen.filter((r) => r.type === "command:local:Command" && r.name.startsWith("signed-"));
+  assert.equal(commands.length, REFS.length + 1);
+  const skopeo = { retries: 3 };
+  for (const c of commands) {
+    const item = [...REFS, FROM_FILE]
+      .map((r) => planItem(parseReference(r)))
+      .find((i) => i.canonical === c.inputs.triggers[0])!;
+    const step = provenanceArgv(item, root, skopeo, true);
+    assert.equal(c.inputs.create, mirrorScript(item, root, skopeo, step), `${item.canonical}: create`);
+    assert.ok(
+      c.inputs.create.includes(`${shCommand(step)} --digest "$digest" --image-dir "$image"\n`),
+      `${item.canonical}: the step runs with --require-signature before the image is moved into place`,
+    );
+    assert.ok(step.includes("--require-signature") && step.includes(item.canonical));
+    const env = withoutSecrets(c.inputs.environment);
+    assert.equal(env, "[secret]", "the environment holds the credentials, so it is a secret as a whole");
+    const keysEnv = JSON.parse(c.inputs.environment.value[VERIFY_KEYS_ENV]);
+    assert.deepEqual(keysEnv, [
+      { name: "verifyKeys[0]", text: keys[0] },
+      { name: "verifyKeys[1]", text: keys[1] },
+    ]);
+  }
+});
+
+test("verifyKeys: a bad key is an argument problem naming it; without images it is one too", async () => {
+  const { validateArgs } = await import("../../src/kubernetes/args");
+  const pair = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  assert.throws(
+    () =>
+      validateArgs("bad", {
+        imagesDir: "/nonexistent-images-dir",
+        images: ["alpine:3.19"],
+        verifyKeys: [
+          publicKey("P-256"),
+          String(pair.privateKey.export({ type: "pkcs8", format: "pem" })),
+          "nope",
+        ],
+        hostPath: { path: "/x", anyNode: true },
+      } as any),
+    (e: Error) =>
+      e.message.includes("key verifyKeys[1] is a private key (PRIVATE KEY)") &&
+      e.message.includes("key verifyKeys[2] holds no PEM block") &&
+      !e.message.includes("verifyKeys[0]"),
+  );
+  assert.throws(
+    () =>
+      validateArgs("bad", {
+        imagesDir: "/nonexistent-images-dir",
+        verifyKeys: [publicKey("P-256")],
+        hostPath: { path: "/x", anyNode: true },
+      } as any),
+    /verifyKeys is only used with images or imagesFile/,
+  );
+  // Keys given as Outputs are checked when they resolve, before any command gets them.
+  const { verifyKeysText } = await import("../../src/kubernetes/steps/mirror");
+  assert.throws(
+    () => verifyKeysText([publicKey("P-256"), "not a key"]),
+    /key verifyKeys\[1\] holds no PEM block/,
+  );
+  assert.throws(() => verifyKeysText([]), /verifyKeys is empty/);
 });

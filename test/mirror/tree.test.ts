@@ -78,7 +78,7 @@ test("prune removes only unlisted tags of host directories, and the directories 
     "up.invalid/x/2",
     "up.invalid/y/z/1",
   ]);
-  const removed = pruneTree(root, new Set(["up.invalid/x/1"]));
+  const removed = pruneTree(root, new Set(["up.invalid/x/1"]), () => undefined); // no tag here refers to another
   assert.deepEqual(removed, ["localhost_5000/a/1", "up.invalid/x/2", "up.invalid/y/z/1"]);
   assert.ok(fs.existsSync(path.join(root, "up.invalid/x/1/manifest.json")));
   assert.ok(!fs.existsSync(path.join(root, "up.invalid/y")), "emptied directories are removed");

@@ -10,7 +10,6 @@
  *  - many/tags: 1000 tags, one of them upper case, and four/tags: 4 tags (lists);
  *  - a.b_c-d/e__f: a name using every separator; a blob file not named by its hex.
  */
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type {
@@ -21,21 +20,10 @@ import type {
   RepositoryRecord,
 } from "../../src/inventory/model";
 import { MediaType, byteOrder } from "../../src/inventory/model";
+import { sha256 } from "../../src/inventory";
+import { seededBytes } from "../fixtures/prng";
 
-export const sha256 = (b: Buffer | string): Digest =>
-  `sha256:${crypto.createHash("sha256").update(b).digest("hex")}`;
 const hex = (d: Digest) => d.slice("sha256:".length);
-
-/** Seeded, reproducible bytes. */
-export function seeded(seed: string, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  let block = crypto.createHash("sha256").update(seed).digest();
-  for (let off = 0; off < size; off += block.length) {
-    block.copy(out, off);
-    block = crypto.createHash("sha256").update(block).digest();
-  }
-  return out;
-}
 
 /** Annotations that break naive quoting in nginx, JSON or a shell. */
 export const NASTY_ANNOTATIONS: Record<string, string> = {
@@ -89,7 +77,7 @@ export function buildFixture(root: string): Fixture {
   };
   const image = (dir: string, rel: string, seed: string, mediaType: string, layerSize = 1000) => {
     const config = blob(dir, Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed })));
-    const layer = blob(dir, seeded(seed, layerSize));
+    const layer = blob(dir, seededBytes(seed, layerSize));
     const oci = mediaType === MediaType.ociManifest;
     const m = manifest(
       rel,
@@ -150,7 +138,7 @@ export function buildFixture(root: string): Fixture {
 
   // multi: an OCI layout with an index, two children, a big layer, and referrers.
   const L = "layouts/multi/blobs/sha256";
-  const big = seeded("big-layer", 3 * 1024 * 1024 + 17);
+  const big = seededBytes("big-layer", 3 * 1024 * 1024 + 17);
   const amdConfig = blob(L, Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux" })));
   const bigDigest = blob(L, big);
   const amd = manifest(

@@ -15,16 +15,26 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, describe, test, type TestContext } from "node:test";
+import { after, before, describe, test, type TestContext } from "node:test";
+import { sha256 } from "../../src/inventory";
 import { MediaType, type Inventory } from "../../src/inventory/model";
 import { renderInclude, renderStandalone } from "../../src/nginx";
 import { PAGE_FILE } from "../../src/nginx/page";
 import { DEFAULT_NJS_MODULE_PATH } from "../../src/nginx/standalone";
 import { listPage, nextLink } from "../../src/nginx/lists";
-import { freePort, requireTool, startProcess, tmpDir, waitForPort, type Server } from "../support/tools";
-import { NASTY_ANNOTATIONS, buildFixture, chmodReadable, sha256, type Fixture } from "./fixture";
+import { childPids, uidsOf } from "../support/procs";
+import {
+  freePort,
+  requireRoot,
+  requireTool,
+  startProcess,
+  tmpDir,
+  waitForPort,
+  type Server,
+} from "../support/tools";
+import { NASTY_ANNOTATIONS, buildFixture, chmodReadable, type Fixture } from "./fixture";
 import { lastCases } from "./listCases";
-import { errorCodes, rawRequest, type RawResponse } from "../support/http";
+import { assertError, errorCodes, rawRequest, type RawResponse } from "../support/http";
 
 const API = "registry/2.0";
 const ABSENT = `sha256:${"0".repeat(64)}`;
@@ -104,25 +114,20 @@ function assertApi(res: RawResponse, what: string) {
   assert.equal(res.headers["docker-distribution-api-version"], API, `${what}: API version`);
 }
 
-function assertError(res: RawResponse, status: number, code: string, what: string) {
-  assert.equal(res.status, status, `${what}: status (${res.body})`);
-  assertApi(res, what);
-  assert.equal(res.headers["content-type"], "application/json", `${what}: Content-Type`);
-  assert.deepEqual(errorCodes(res.body), [code], `${what}: error code`);
-}
-
 const get = (port: number, target: string, headers?: Record<string, string>) =>
   rawRequest(port, "GET", target, headers);
 
 describe("nginx serving the rendered config", () => {
   let fx: Fixture;
-  let std: Started;
+  // Every test here serves this tree: built before any of them, whichever runs.
+  before(() => {
+    fx = buildFixture(path.join(tmpDir("nginx-serve-images"), "images"));
+  });
 
   test("standalone, data split over several files", async (t) => {
     const nginx = requireTool(t, "nginx");
     if (!nginx) return;
     const dir = tmpDir("nginx-serve");
-    fx = buildFixture(path.join(dir, "images"));
     const port = await freePort();
     const configDir = path.join(dir, "conf");
     const rendered = renderStandalone(fx.inv, {
@@ -135,25 +140,25 @@ describe("nginx serving the rendered config", () => {
     for (const [name, text] of Object.entries(rendered.files)) {
       assert.ok(Buffer.byteLength(text) <= 64 * 1024, `${name} fits in maxFileBytes`);
     }
-    std = await start(nginx, rendered.files, { configDir, runtimeDir: path.join(dir, "run") }, port);
+    const std = await start(nginx, rendered.files, { configDir, runtimeDir: path.join(dir, "run") }, port);
     await checkEverything(t, fx, std);
   });
 
   test("without the catalog page (ui: false): / is a JSON 404, and the API answers byte for byte as with it", async (t) => {
     const nginx = requireTool(t, "nginx");
-    if (!nginx || !fx || !std) return;
-    const dir = tmpDir("nginx-no-ui");
-    const port = await freePort();
-    const configDir = path.join(dir, "conf");
-    const runtimeDir = path.join(dir, "run");
-    const rendered = renderStandalone(fx.inv, {
-      listen: `127.0.0.1:${port}`,
-      runtimeDir,
-      configDir,
-      ui: false,
-    });
-    assert.equal(rendered.files[PAGE_FILE], undefined);
-    await start(nginx, rendered.files, { configDir, runtimeDir }, port);
+    if (!nginx) return;
+    // The same tree served twice, with the page and without.
+    const serve = async (ui: boolean) => {
+      const dir = tmpDir(`nginx-ui-${ui}`);
+      const port = await freePort();
+      const configDir = path.join(dir, "conf");
+      const runtimeDir = path.join(dir, "run");
+      const rendered = renderStandalone(fx.inv, { listen: `127.0.0.1:${port}`, runtimeDir, configDir, ui });
+      assert.equal(rendered.files[PAGE_FILE] === undefined, !ui);
+      return start(nginx, rendered.files, { configDir, runtimeDir }, port);
+    };
+    const std = await serve(true);
+    const { port } = await serve(false);
     for (const method of ["GET", "HEAD"]) {
       const r = await rawRequest(port, method, "/");
       assert.equal(r.status, 404, `${method} /`);
@@ -192,7 +197,8 @@ describe("nginx serving the rendered config", () => {
 
   test("read-only root filesystem, non-root user", async (t) => {
     const nginx = requireTool(t, "nginx");
-    if (!nginx || !fx) return;
+    if (!nginx) return;
+    if (!requireRoot(t, "a read-only mount namespace and another user (setpriv) need root")) return;
     const dir = tmpDir("nginx-ro");
     const port = await freePort();
     const runtimeDir = path.join(dir, "run");
@@ -207,13 +213,6 @@ describe("nginx serving the rendered config", () => {
     const nogroup = spawnSync("id", ["-g", "nobody"], { encoding: "utf8" }).stdout.trim();
     fs.mkdirSync(runtimeDir, { recursive: true });
     fs.chownSync(runtimeDir, Number(nobody), Number(nogroup));
-    // Can this machine make a read-only mount namespace?
-    const probe = spawnSync("unshare", ["--mount", "--propagation", "private", "true"]);
-    if (probe.status !== 0) {
-      process.stderr.write("\n*** SKIPPING read-only root test: unshare --mount is not permitted here ***\n");
-      t.skip("unshare --mount is not permitted");
-      return;
-    }
     const script =
       'mount --bind "$1" "$1" && mount -o remount,bind,ro / && ' +
       '{ touch /scr-must-fail 2>/dev/null && echo "root is writable" >&2 && exit 99; ' +
@@ -247,10 +246,12 @@ describe("nginx serving the rendered config", () => {
     const page = await get(port, "/");
     assert.equal(page.status, 200, "the workers (nobody) read the page from the config dir");
     assert.equal(page.body.toString(), rendered.files[PAGE_FILE]);
-    const ps = spawnSync("ps", ["-o", "user=", "--ppid", String(server.pid)], { encoding: "utf8" });
-    if (ps.status === 0 && ps.stdout.trim()) {
-      for (const u of ps.stdout.trim().split("\n"))
-        assert.match(u.trim(), /^(nobody|65534)$/, "workers are nobody");
+    // The wrapper execs all the way down: the PID is nginx's master; its children are the workers.
+    const workers = childPids(server.pid);
+    assert.ok(workers.length > 0, "nginx has workers");
+    for (const pid of [server.pid, ...workers]) {
+      const uid = Number(nobody);
+      assert.deepEqual(uidsOf(pid), [uid, uid, uid, uid], `pid ${pid} runs as nobody`);
     }
     assert.ok(fs.existsSync(path.join(runtimeDir, "nginx.pid")), "pid file in the runtime dir");
     await server.stop();
@@ -259,7 +260,7 @@ describe("nginx serving the rendered config", () => {
 
   test("merged roots: constants + two data parts with prefixes and a variable server root", async (t) => {
     const nginx = requireTool(t, "nginx");
-    if (!nginx || !fx) return;
+    if (!nginx) return;
     const dir = tmpDir("nginx-merge");
     const port = await freePort();
     const configDir = path.join(dir, "conf");
@@ -330,7 +331,7 @@ describe("nginx serving the rendered config", () => {
 
   test("the include (generate + generate --http) in an nginx.conf of one's own, shared blobs included", async (t) => {
     const nginx = requireTool(t, "nginx");
-    if (!nginx || !fx) return;
+    if (!nginx) return;
     const dir = tmpDir("nginx-include");
     const port = await freePort();
     const configDir = path.join(dir, "conf");
@@ -364,7 +365,7 @@ describe("nginx serving the rendered config", () => {
 
   test("paths with quotes, spaces, ; { } # and backslashes are quoted correctly", async (t) => {
     const nginx = requireTool(t, "nginx");
-    if (!nginx || !fx) return;
+    if (!nginx) return;
     const dir = path.join(tmpDir("nginx-quote"), `it's a "dir" ;{x}# \\ end`);
     const root = path.join(dir, "images root");
     fs.cpSync(fx.root, root, { recursive: true });
@@ -454,8 +455,7 @@ describe("nginx serving the rendered config", () => {
     assert.equal((await get(port, `/v2/solo/blobs/${other}`)).status, 200);
   });
 
-  test("the split and the inline configs hold the same data lines, in the same order", async (t) => {
-    if (!std || !fx) return t.skip("needs the standalone test");
+  test("the split and the inline configs hold the same data lines, in the same order", () => {
     // Same data lines in both, only packaged differently.
     const opts = { listen: "127.0.0.1:1", runtimeDir: "/run/x", configDir: "/etc/x" };
     const inline = renderStandalone(fx.inv, opts).files["nginx.conf"];

@@ -4,7 +4,6 @@
  * image manifest with a shared base layer, its own config and `layers` layers,
  * skopeo dir: paths; every tenth tag an OCI index with two children.
  */
-import * as crypto from "node:crypto";
 import type {
   BlobRecord,
   Digest,
@@ -13,8 +12,9 @@ import type {
   RepositoryRecord,
 } from "../../src/inventory/model";
 import { MediaType, byteOrder } from "../../src/inventory/model";
+import { sha256 } from "../../src/inventory";
 
-const digestOf = (s: string): Digest => `sha256:${crypto.createHash("sha256").update(s).digest("hex")}`;
+const digestOf = (s: string): Digest => sha256(s);
 
 export interface SyntheticOptions {
   repos: number;

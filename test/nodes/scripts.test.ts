@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
@@ -19,7 +18,9 @@ import {
   unwireScript,
   wireScript,
 } from "../../src/nodes/scripts";
-import { requireRoot, tmpDir } from "../support/tools";
+import { hex } from "../inventory/tree";
+import { inPrivateMounts, requireRoot, runAny, tmpDir } from "../support/tools";
+import { treeText } from "../support/trees";
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -28,8 +29,6 @@ function scratch(prefix: string): string {
   dirs.push(d);
   return d;
 }
-
-const hexOf = (s: string) => createHash("sha256").update(s).digest("hex");
 
 /** A small images tree: `files` maps relative paths to contents; blobs are named by their digest. */
 function writeTree(root: string, files: Record<string, string>): void {
@@ -41,8 +40,8 @@ function writeTree(root: string, files: Record<string, string>): void {
 
 function blobFiles(repo: string, ...contents: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const c of contents) out[`${repo}/${hexOf(c)}`] = c;
-  out[`${repo}/manifest.json`] = JSON.stringify({ layers: contents.map(hexOf) });
+  for (const c of contents) out[`${repo}/${hex(c)}`] = c;
+  out[`${repo}/manifest.json`] = JSON.stringify({ layers: contents.map((c) => hex(c)) });
   out[`${repo}/version`] = "Directory Transport Version: 1.1\n";
   return out;
 }
@@ -64,19 +63,6 @@ function deliver(imagesDir: string, hostPath: string, node = "node-a") {
   return { plan, staged, r };
 }
 
-function treeOf(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const d of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-      const r = rel ? `${rel}/${d.name}` : d.name;
-      if (d.isDirectory()) walk(r);
-      else out[r] = fs.readFileSync(path.join(dir, r), "utf8");
-    }
-  };
-  walk("");
-  return out;
-}
-
 describe("delivery scripts", () => {
   it("deliver only what is missing, switch the symlink, keep the previous set, prune older ones", () => {
     const base = scratch("deliver");
@@ -93,7 +79,7 @@ describe("delivery scripts", () => {
     );
     assert.equal(first.staged.missing.length, 6, "every distinct content once (two identical version files)");
     assert.equal(fs.readlinkSync(hostPath), `images.store/sets/${first.plan.setId}`);
-    assert.deepEqual(treeOf(hostPath), v1);
+    assert.deepEqual(treeText(hostPath), v1);
 
     // Second content: one new blob, one dropped tag.
     const src2 = path.join(base, "src2");
@@ -106,14 +92,14 @@ describe("delivery scripts", () => {
     assert.equal(second.r.status, 0, second.r.stderr);
     assert.deepEqual(
       second.staged.missing.sort(),
-      [hexOf("new"), hexOf(v2["library/a/2/manifest.json"])].sort(),
+      [hex("new"), hex(v2["library/a/2/manifest.json"])].sort(),
       "only the new blob and the new manifest are copied",
     );
-    assert.deepEqual(treeOf(hostPath), v2);
+    assert.deepEqual(treeText(hostPath), v2);
     const sets = path.join(storeDir(hostPath), "sets");
     assert.deepEqual(fs.readdirSync(sets).sort(), [first.plan.setId, second.plan.setId].sort());
     // A pod that mounted the first set still sees it whole.
-    assert.deepEqual(treeOf(path.join(sets, first.plan.setId)), v1);
+    assert.deepEqual(treeText(path.join(sets, first.plan.setId)), v1);
 
     const src3 = path.join(base, "src3");
     writeTree(src3, blobFiles("library/c/1", "only-c"));
@@ -121,8 +107,8 @@ describe("delivery scripts", () => {
     assert.equal(third.r.status, 0, third.r.stderr);
     assert.deepEqual(fs.readdirSync(sets).sort(), [second.plan.setId, third.plan.setId].sort());
     const objects = fs.readdirSync(path.join(storeDir(hostPath), "objects"));
-    assert.ok(!objects.includes(hexOf("layer-b")), "an object only the pruned set used is removed");
-    assert.ok(objects.includes(hexOf("new")), "objects of the previous set stay");
+    assert.ok(!objects.includes(hex("layer-b")), "an object only the pruned set used is removed");
+    assert.ok(objects.includes(hex("new")), "objects of the previous set stay");
     assert.deepEqual(fs.readdirSync(path.join(storeDir(hostPath), "incoming")), []);
 
     const again = deliver(src3, hostPath);
@@ -144,10 +130,10 @@ describe("delivery scripts", () => {
     const staged = stageMissing(plan, parseHave(prep.stdout), scratch("stage"), "node-b");
     const incoming = path.join(storeDir(hostPath), "incoming", plan.setId);
     fs.cpSync(staged.dir, incoming, { recursive: true });
-    fs.writeFileSync(path.join(incoming, "objects", hexOf("x")), "y");
+    fs.writeFileSync(path.join(incoming, "objects", hex("x")), "y");
     const r = sh(deliverScript({ node: "node-b", hostPath, setId: plan.setId }));
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, new RegExp(`node node-b: the copy of ${hexOf("x")} is corrupt`));
+    assert.match(r.stderr, new RegExp(`node node-b: the copy of ${hex("x")} is corrupt`));
     assert.equal(fs.existsSync(hostPath), false, "nothing switched");
 
     const other = path.join(base, "node2", "images");
@@ -180,23 +166,12 @@ function inPrivateEtc(
   writeTree(seed, { ...(config !== undefined ? { "config.toml": config } : {}), ...files });
   fs.writeFileSync(path.join(work, "script.sh"), script);
   const out = path.join(work, "out");
-  const r = spawnSync(
-    "unshare",
-    [
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      `mkdir -p /etc/containerd && mount -t tmpfs tmpfs /etc/containerd && cp -a "$1"/. /etc/containerd/ &&
+  const [cmd, ...args] = inPrivateMounts(
+    `mkdir -p /etc/containerd && mount -t tmpfs tmpfs /etc/containerd && cp -a "$1"/. /etc/containerd/ &&
        sh "$2"; s=$?; cp -a /etc/containerd/. "$3"/; exit $s`,
-      "sh",
-      seed,
-      path.join(work, "script.sh"),
-      out,
-    ],
-    { encoding: "utf8" },
+    [seed, path.join(work, "script.sh"), out],
   );
+  const r = runAny(cmd, args);
   fs.mkdirSync(out, { recursive: true });
   return { r, etc: out };
 }
@@ -219,7 +194,7 @@ describe("wiring scripts", () => {
     });
     if (!wired) return;
     assert.equal(wired.r.status, 0, wired.r.stderr);
-    const etc = treeOf(wired.etc);
+    const etc = treeText(wired.etc);
     assert.equal(etc["certs.d/docker.io/hosts.toml"], hostsTomls["docker.io"]);
     assert.equal(etc["certs.d/quay.io/hosts.toml"], hostsTomls["quay.io"]);
     assert.equal(etc["certs.d/quay.io/hosts.toml.before-static-container-registry"], before);
@@ -234,7 +209,7 @@ describe("wiring scripts", () => {
       },
     )!;
     assert.equal(twice.r.status, 0, twice.r.stderr);
-    assert.deepEqual(treeOf(twice.etc), { "config.toml": CONFIG_V2, "certs.d/quay.io/hosts.toml": before });
+    assert.deepEqual(treeText(twice.etc), { "config.toml": CONFIG_V2, "certs.d/quay.io/hosts.toml": before });
     assert.deepEqual(
       fs.readdirSync(path.join(twice.etc, "certs.d")),
       ["quay.io"],
@@ -312,26 +287,17 @@ function onK3sNode(t: TestContext, scripts: string[], files: Record<string, stri
     fs.writeFileSync(path.join(work, `s${i}.sh`), s);
     return `sh "$W/s${i}.sh" >"$W/out${i}" 2>&1; echo $? >"$W/rc${i}"; mkdir -p "$W/tree${i}"; cp -a /etc/rancher/. "$W/tree${i}/"`;
   });
-  const r = spawnSync(
-    "unshare",
-    [
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      `W="$1"; mkdir -p /etc/rancher && mount -t tmpfs tmpfs /etc/rancher && cp -a "$W/seed/." /etc/rancher/ &&
+  const [cmd, ...args] = inPrivateMounts(
+    `W="$1"; mkdir -p /etc/rancher && mount -t tmpfs tmpfs /etc/rancher && cp -a "$W/seed/." /etc/rancher/ &&
        mount --bind "$W/systemctl" "$(command -v systemctl)" && ${steps.join(" && ")}`,
-      "sh",
-      work,
-    ],
-    { encoding: "utf8" },
+    [work],
   );
+  const r = runAny(cmd, args);
   assert.equal(r.status, 0, r.stderr);
   return scripts.map((_, i) => ({
     status: Number(fs.readFileSync(path.join(work, `rc${i}`), "utf8")),
     output: fs.readFileSync(path.join(work, `out${i}`), "utf8"),
-    tree: treeOf(path.join(work, `tree${i}`)),
+    tree: treeText(path.join(work, `tree${i}`)),
     log: () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8") : ""),
   }));
 }

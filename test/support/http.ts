@@ -3,6 +3,7 @@
  * client-side normalisation of "..", "%2e" or "//"), one request per
  * connection. Used for traversal probes and for answers Node's client refuses.
  */
+import assert from "node:assert/strict";
 import * as net from "node:net";
 
 export interface RawResponse {
@@ -94,4 +95,37 @@ export function errorCodes(body: Buffer): string[] {
       throw new Error(`bad error entry: ${body}`);
     return e.code;
   });
+}
+
+/** A response as either client here returns it (rawRequest, or the e2e harness's request). */
+export interface AnyResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  headerLines?: [string, string][];
+}
+
+/**
+ * A registry's JSON error, as the distribution spec has it: `status`, one
+ * `Docker-Distribution-API-Version: registry/2.0` header (counted when the
+ * raw header lines are known), Content-Type application/json, and a body of
+ * `errors` whose codes are exactly `[code]` (one expected) or each one of
+ * `code` (a list of acceptable ones), each with a message.
+ */
+export function assertError(res: AnyResponse, status: number, code: string | string[], what: string) {
+  const body = res.body.toString("utf8");
+  assert.equal(res.status, status, `${what}: status (body ${body})`);
+  if (res.headerLines) {
+    const n = res.headerLines.filter(([k]) => k === "docker-distribution-api-version").length;
+    assert.equal(n, 1, `${what}: one Docker-Distribution-API-Version header (got ${n})`);
+  }
+  assert.equal(res.headers["docker-distribution-api-version"], "registry/2.0", `${what}: API version`);
+  assert.equal(res.headers["content-type"], "application/json", `${what}: Content-Type`);
+  const got = errorCodes(res.body);
+  if (typeof code === "string") assert.deepEqual(got, [code], `${what}: error code`);
+  else
+    assert.ok(
+      got.every((c) => code.includes(c)),
+      `${what}: error codes ${JSON.stringify(got)}, expected each one of ${JSON.stringify(code)}`,
+    );
 }

@@ -84,6 +84,8 @@ export interface SimNode {
   containerd: Server;
   /** Runs argv on the node (its network and mount namespaces), as root, without SSH. */
   exec: (argv: string[], opts?: { input?: string }) => ReturnType<typeof runAny>;
+  /** argv that runs `argv` on the node, as exec does: for a process to start and keep (startProcess). */
+  enter: (argv: string[]) => string[];
   /** This node's view of `p` from this machine (through /proc/<holder>/root). */
   path: (p: string) => string;
   /** `ctr` on the node, against its containerd. */
@@ -161,6 +163,29 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs: number, log: 
   while (!ok()) {
     if (Date.now() > deadline) throw new Error(`node sim: ${what} not ready after ${timeoutMs} ms\n${log()}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Waits until `http://127.0.0.1:<port><urlPath>` answers 2xx on node `n` (from
+ * its own network, as the kubelet probes a hostNetwork pod), failing with
+ * `server`'s output when it exits first or does not answer in time.
+ */
+export async function waitForNodeHttp(
+  n: SimNode,
+  port: number,
+  urlPath: string,
+  server: Server,
+  timeoutMs = 15000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (n.exec(["curl", "-sf", "-o", "/dev/null", `http://127.0.0.1:${port}${urlPath}`]).status !== 0) {
+    const exited = server.proc.exitCode !== null || server.proc.signalCode !== null;
+    if (exited || Date.now() > deadline)
+      throw new Error(
+        `${urlPath} on ${n.name}:${port} did not answer ${exited ? "before its server exited" : `within ${timeoutMs} ms`}:\n${server.output()}`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -272,6 +297,7 @@ export async function startNodes(specs: NodeSpec[]): Promise<NodeSim> {
         sshd,
         containerd,
         exec,
+        enter: (argv) => [...enter, ...argv],
         path: (p) => path.join(`/proc/${holderPid}/root`, p),
         ctr,
       };

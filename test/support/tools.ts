@@ -91,8 +91,8 @@ export async function freePort(): Promise<number> {
 export async function waitForPort(port: number, timeoutMs = 15000, proc?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc && proc.exitCode !== null)
-      throw new Error(`process exited with ${proc.exitCode} before listening`);
+    if (proc && (proc.exitCode !== null || proc.signalCode !== null))
+      throw new Error(`process exited (${proc.exitCode ?? proc.signalCode}) before listening`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, "127.0.0.1");
       s.once("connect", () => {
@@ -191,25 +191,52 @@ export function startProcess(
   };
 }
 
-/** Run a command to completion; throws with its output when it fails. */
-export function run(
+/** Run a command to completion, whatever its exit status. */
+export function runAny(
   cmd: string,
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
 ) {
   const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, ...opts });
   if (r.error) throw r.error;
-  if (r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  }
   return r;
 }
 
-/** Like run, but returns the result whatever the exit status. */
-export function runAny(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, ...opts });
-  if (r.error) throw r.error;
+/** Like runAny, but throws with its output when it fails. */
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+) {
+  const r = runAny(cmd, args, opts);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
   return r;
+}
+
+/**
+ * argv that runs the shell text `script` ($1… are `args`) in a private mount
+ * namespace (util-linux unshare; needs root): what it mounts there, this
+ * machine and the other tests never see, and it all goes when it exits.
+ */
+export function inPrivateMounts(script: string, args: string[] = []): string[] {
+  return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", ...args];
+}
+
+/** How long one client command may take before it is killed (a hung pull must fail, not hang the suite). */
+export const CLIENT_TIMEOUT_MS = 120_000;
+
+/**
+ * run() with a timeout: spawnSync blocks the event loop, so node:test's own
+ * timeouts could not stop a hung client.
+ */
+export function runClient(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
+  return run(cmd, args, { ...opts, timeout: CLIENT_TIMEOUT_MS, killSignal: "SIGKILL" } as object);
+}
+
+/** runAny() with the same timeout. */
+export function runClientAny(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
+  return runAny(cmd, args, { ...opts, timeout: CLIENT_TIMEOUT_MS, killSignal: "SIGKILL" } as object);
 }
 
 export function tmpDir(prefix: string): string {

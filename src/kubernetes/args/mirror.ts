@@ -1,8 +1,9 @@
 /**
  * The image list the component mirrors into `imagesDir` before the scan:
  * references given inline or in a file, credentials per registry host (kept
- * secrets), and skopeo's registries.conf. Checked here with src/mirror's pure
- * parsers and planner; the commands that copy are the mirror step's
+ * secrets), skopeo's registries.conf, and the public keys whose signatures let
+ * an image in. Checked here with src/mirror's pure parsers and planner and
+ * src/provenance's key parser; the commands that copy are the mirror step's
  * (../steps/mirror.ts).
  */
 import * as fs from "node:fs";
@@ -10,7 +11,8 @@ import * as path from "node:path";
 import { parseImageList, parseReferences } from "../../mirror/list";
 import { planMirror, type MirrorItem } from "../../mirror/plan";
 import { DEFAULT_RETRIES, type SkopeoOptions } from "../../mirror/skopeo";
-import type { ArgTable, Input } from "./common";
+import { parsePublicKeys } from "../../provenance/keys";
+import { isOutputOrPromise, type ArgTable, type Input } from "./common";
 
 /** A user name and password (or token) for one registry host. */
 export interface RegistryCredential {
@@ -37,6 +39,15 @@ export interface MirrorArgs {
   registryCredentials?: Input<Record<string, Input<RegistryCredential>>>;
   /** A registries.conf for skopeo (mirrors, insecure hosts) instead of its default ones. */
   registriesConf?: string;
+  /**
+   * PEM public keys (cosign.pub: ECDSA, Ed25519 or RSA), as text. When given,
+   * an image of `images` lands only if its cosign signature (of the index
+   * digest, for a multi-arch image) verifies under one of them and names the
+   * image's digest and repository; any other makes its mirror command, and so
+   * the `up`, fail naming the reference. Checked offline: no transparency log
+   * is needed. Public keys are not secret.
+   */
+  verifyKeys?: Input<Input<string>[]>;
 }
 
 export const MIRROR_ARGS: ArgTable<MirrorArgs> = {
@@ -44,6 +55,7 @@ export const MIRROR_ARGS: ArgTable<MirrorArgs> = {
   imagesFile: "it is read at construction",
   registryCredentials: "input",
   registriesConf: "it is read at construction",
+  verifyKeys: "input",
 };
 
 /** Mirror arguments after validation (internal). */
@@ -53,6 +65,24 @@ export interface ResolvedMirror {
   hosts: string[];
   skopeo: SkopeoOptions;
   registryCredentials?: MirrorArgs["registryCredentials"];
+  /** The public keys' PEM texts, when signatures are required (keys known at construction already checked). */
+  verifyKeys?: MirrorArgs["verifyKeys"];
+}
+
+/** The problems of keys known at construction (one given as an Output is checked when it resolves). */
+function checkKeys(keys: MirrorArgs["verifyKeys"], problems: string[]): void {
+  if (keys === undefined || isOutputOrPromise(keys)) return;
+  if (!Array.isArray(keys)) {
+    problems.push("verifyKeys must be a list of PEM public keys");
+    return;
+  }
+  if (keys.length === 0) problems.push("verifyKeys is empty: give at least one public key, or leave it out");
+  const known = keys
+    .map((text, i) => ({ name: `verifyKeys[${i}]`, text }))
+    .filter((k): k is { name: string; text: string } => !isOutputOrPromise(k.text));
+  for (const k of known)
+    if (typeof k.text !== "string") problems.push(`${k.name} must be a PEM public key (text)`);
+  problems.push(...parsePublicKeys(known.filter((k) => typeof k.text === "string")).problems);
 }
 
 /** Checks the mirror arguments, adding every problem; undefined when there is no list. */
@@ -60,6 +90,7 @@ export function checkMirrorArgs(args: MirrorArgs, problems: string[]): ResolvedM
   if (args.images === undefined && args.imagesFile === undefined) {
     if (args.registryCredentials !== undefined || args.registriesConf !== undefined)
       problems.push("registryCredentials and registriesConf are only used with images or imagesFile");
+    if (args.verifyKeys !== undefined) problems.push("verifyKeys is only used with images or imagesFile");
     return undefined;
   }
   const refs: string[] = [];
@@ -84,6 +115,7 @@ export function checkMirrorArgs(args: MirrorArgs, problems: string[]): ResolvedM
   found.push(...plan.problems.map((p) => `images: ${p}`));
   if (args.registriesConf !== undefined && !fs.existsSync(args.registriesConf))
     found.push(`registriesConf "${args.registriesConf}" does not exist`);
+  checkKeys(args.verifyKeys, found);
   problems.push(...found);
   if (found.length) return undefined;
   return {
@@ -94,5 +126,6 @@ export function checkMirrorArgs(args: MirrorArgs, problems: string[]): ResolvedM
       registriesConf: args.registriesConf && path.resolve(args.registriesConf),
     },
     registryCredentials: args.registryCredentials,
+    verifyKeys: args.verifyKeys,
   };
 }

@@ -15,6 +15,13 @@
  * Credentials stay secrets: they reach the script as an auth.json document in
  * its environment (a secret input of the command), never in its text, its
  * triggers or any plain output.
+ *
+ * Every script carries what refers to its image (signatures, attestations,
+ * SBOMs, referrers) with src/provenance's step, as the CLI does. With
+ * `verifyKeys` the step also requires a signature by one of the keys (the
+ * script says `--require-signature`; the keys travel in its environment): an
+ * image that does not verify never lands, its command fails naming the
+ * reference, and so does the `up`.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -24,6 +31,9 @@ import * as path from "node:path";
 import type { Inventory } from "../../inventory/model";
 import type { MirrorItem } from "../../mirror/plan";
 import { pruneTree } from "../../mirror/prune";
+import { provenanceArgv, VERIFY_KEYS_ENV, verifyKeysEnv } from "../../provenance/command";
+import { parsePublicKeys } from "../../provenance/keys";
+import { subjectOfTag } from "../../provenance/tags";
 import { AUTH_ENV, authJsonDocument, mirrorScript, unmirrorScript } from "../../mirror/script";
 import type { SkopeoOptions } from "../../mirror/skopeo";
 import type { MirrorArgs, ResolvedArgs, ResolvedMirror } from "../args";
@@ -89,24 +99,42 @@ export function mirrorCommandName(name: string, item: MirrorItem): string {
 }
 
 /**
+ * The keys as the script's environment carries them; a key that is not a
+ * usable public key fails, naming it (keys known at construction were
+ * checked with the other arguments: this is for those given as Outputs).
+ */
+export function verifyKeysText(texts: readonly string[]): string {
+  const named = texts.map((text, i) => ({ name: `verifyKeys[${i}]`, text }));
+  const { problems } = parsePublicKeys(named);
+  if (!texts.length) problems.push("verifyKeys is empty: give at least one public key, or leave it out");
+  if (problems.length) throw new Error(problems.join("\n"));
+  return verifyKeysEnv(named);
+}
+
+/**
  * The arguments of an item's command. `create` brings the tag up to date (and
  * runs again only when its text changes: an unchanged list is a no-op);
  * `delete` removes the tag. The triggers name what the tag is, so that a
  * different reference for it replaces the command (delete before create).
+ * `env` holds the credentials (a secret) and the keys, when there are any.
  */
 export function mirrorCommandArgs(
   item: MirrorItem,
   root: string,
   skopeo: SkopeoOptions,
-  auth?: pulumi.Output<string>,
+  env: { auth?: pulumi.Output<string>; keys?: pulumi.Output<string> } = {},
 ): command.local.CommandArgs {
+  const step = provenanceArgv(item, root, skopeo, env.keys !== undefined);
   const args: command.local.CommandArgs = {
-    create: mirrorScript(item, root, skopeo),
+    create: mirrorScript(item, root, skopeo, step),
     delete: unmirrorScript(item, root),
     triggers: [item.canonical, path.join(root, item.tagPath)],
     interpreter: ["/bin/sh", "-c"],
   };
-  if (auth) args.environment = { [AUTH_ENV]: auth };
+  const environment: Record<string, pulumi.Output<string>> = {};
+  if (env.auth) environment[AUTH_ENV] = env.auth;
+  if (env.keys) environment[VERIFY_KEYS_ENV] = env.keys;
+  if (Object.keys(environment).length) args.environment = environment;
   return args;
 }
 
@@ -119,11 +147,12 @@ export function registerMirrorCommands(
 ): command.local.Command[] {
   const root = path.resolve(imagesDir);
   const auth = m.registryCredentials !== undefined ? authJson(m.registryCredentials) : undefined;
+  const keys = m.verifyKeys !== undefined ? pulumi.output(m.verifyKeys).apply(verifyKeysText) : undefined;
   return m.items.map(
     (item) =>
       new command.local.Command(
         mirrorCommandName(name, item),
-        mirrorCommandArgs(item, root, m.skopeo, auth),
+        mirrorCommandArgs(item, root, m.skopeo, { auth, keys }),
         {
           parent,
           // A replaced command must not delete the tag its successor just wrote.
@@ -148,10 +177,13 @@ export async function mirrorFinished(commands: command.local.Command[]): Promise
   return true;
 }
 
-/** On `up`, after the commands: removes the mirrored tags no longer listed (see the header). */
+/**
+ * On `up`, after the commands: removes the mirrored tags no longer listed
+ * (see the header), keeping what refers to the images still listed.
+ */
 export function pruneUnlisted(imagesDir: string, m: ResolvedMirror): string[] {
   if (pulumi.runtime.isDryRun() || !fs.existsSync(imagesDir)) return [];
-  return pruneTree(path.resolve(imagesDir), new Set(m.items.map((i) => i.tagPath)));
+  return pruneTree(path.resolve(imagesDir), new Set(m.items.map((i) => i.tagPath)), subjectOfTag);
 }
 
 /** An Output that is unknown while the commands are still to run (a preview), else `value`. */
