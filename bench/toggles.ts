@@ -24,6 +24,10 @@ export interface Toggle {
 
 export const TOGGLES: Toggle[] = [
   { id: "ui", title: "the catalog page at / (`--no-ui`)", off: { ui: false } },
+  // The control: nothing switched off, the same config in a second nginx. What
+  // two identical servers differ by in the same rounds is the noise floor the
+  // other rows are read against.
+  { id: "control", title: "nothing (control: the same config in a second server)", off: {} },
 ];
 
 /** The serving scenarios of the hot path: manifests and blobs. */
