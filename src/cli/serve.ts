@@ -1,6 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { scan, summarize, type Inventory } from "../inventory";
@@ -8,7 +7,8 @@ import { renderStandalone, type RenderedConfig } from "../nginx";
 import { problemText } from "../problemList";
 import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
 import { UsageError } from "./errors";
-import { parentDeathPrefix, watchParent } from "./lifetime";
+import { parentDeathPrefix, watchStarter } from "./lifetime";
+import { checkCanListen, waitOwnListener } from "./listening";
 import { findNjsModule } from "./njsModule";
 import { tlsFromFlags, type TlsFlags } from "./tls";
 
@@ -50,11 +50,12 @@ function isExecutable(p: string): boolean {
 
 /**
  * `serve`: render the standalone config into a private temp dir, run nginx in
- * the foreground, print the URL once it accepts connections. It stops nginx
+ * the foreground, print the URL once *its* nginx listens (listening.ts: a port
+ * someone else holds is refused before nginx starts). It stops nginx
  * (gracefully: in-flight downloads finish) and exits 0 on SIGINT or SIGTERM,
- * and when its parent goes away (see lifetime.ts); SIGHUP re-scans ROOT and
- * reloads nginx with the new config, keeping the running one when the tree
- * has problems. If nginx exits by itself, serve exits with its status.
+ * and when whoever started it goes away (see lifetime.ts); SIGHUP re-scans
+ * ROOT and reloads nginx with the new config, keeping the running one when the
+ * tree has problems. If nginx exits by itself, serve exits with its status.
  */
 export async function runServe(root: string, opts: ServeOptions): Promise<number> {
   const { host, port } = parseListen(opts.listen);
@@ -63,6 +64,7 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
   const inv = await loadInventory(root, scan);
   requireClean(inv);
   printWarnings(inv);
+  await checkCanListen(host, port, opts.listen);
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "static-container-registry-"));
   const configDir = path.join(work, "conf");
@@ -79,7 +81,7 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
         runtimeDir,
         configDir,
         namePrefix: normalizePrefix(opts.namePrefix),
-        accessLog,
+        accessLog: accessLog.path,
         user,
         njsModulePath,
         ui: opts.ui,
@@ -120,9 +122,9 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
     process.on("SIGHUP", onHup);
-    const unwatch = watchParent(() => stop("parent process gone"));
+    const unwatch = watchStarter(() => stop("the process that started serve is gone"));
 
-    const ready = await Promise.race([waitListening(host, port).then(() => true), exited.then(() => false)]);
+    const ready = await waitOwnListener(child.pid!, host, port, exited);
     if (ready) {
       const shown = host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host;
       process.stderr.write(
@@ -131,6 +133,7 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
       );
     }
     const code = await exited;
+    accessLog.close();
     unwatch();
     process.removeListener("SIGINT", onInt);
     process.removeListener("SIGTERM", onTerm);
@@ -257,28 +260,22 @@ function nameOf(file: string, id: number): string | undefined {
  * stdout is a socket (as under Node's child_process or some supervisors).
  * Then relay the log through a FIFO instead, so requests still reach stdout.
  */
-function accessLogFor(work: string): string | undefined {
-  if (!fs.fstatSync(1).isSocket()) return undefined; // the default, /dev/stdout, works
+function accessLogFor(work: string): { path?: string; close: () => void } {
+  if (!fs.fstatSync(1).isSocket()) return { close: () => undefined }; // the default, /dev/stdout, works
   const fifo = path.join(work, "access.log");
   execFileSync("mkfifo", ["-m", "0622", fifo]);
-  fs.createReadStream(fifo)
-    .on("error", () => undefined)
-    .pipe(process.stdout, { end: false });
-  return fifo;
-}
-
-async function waitListening(host: string, port: number): Promise<void> {
-  const target = host === "0.0.0.0" ? "127.0.0.1" : host === "[::]" ? "::1" : host.replace(/^\[|\]$/g, "");
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, target);
-      s.once("connect", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const relay = fs.createReadStream(fifo).on("error", () => undefined);
+  relay.pipe(process.stdout, { end: false });
+  return {
+    path: fifo,
+    // The reader's open() waits for a writer: when nginx exited before opening the log, be that
+    // writer for a moment, so that the open returns, the relay ends and nothing keeps serve alive.
+    close: () => {
+      try {
+        fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+      } catch {
+        /* no reader waits */
+      }
+    },
+  };
 }

@@ -312,9 +312,10 @@ export function podDisruptionBudgetSpec(name: string): k8s.types.input.policy.v1
 }
 
 /**
- * The Service: exactly this instance's pods, port `http`. With a DaemonSet,
- * in-cluster clients are sent to the pod on their own node
- * (`internalTrafficPolicy: Local`), like the node's runtime.
+ * The Service: exactly this instance's pods, port `http`, on any node. With a
+ * DaemonSet too (no `internalTrafficPolicy: Local`): kube-proxy sends its
+ * cluster IP to Ready pods only, which makes it the fallback of every node
+ * whose own registry is down (src/nodes/fallback.ts).
  */
 export function serviceSpec(
   name: string,
@@ -323,7 +324,6 @@ export function serviceSpec(
   return {
     type: a.serviceType,
     selector: selectorLabels(name),
-    ...(a.workload === Workload.DaemonSet ? { internalTrafficPolicy: "Local" } : {}),
     ports: [
       {
         name: "http",

@@ -12,7 +12,8 @@ export {
   unimportScript,
   wireScript,
   unwireScript,
-  storeDir,
+  incomingDir,
+  setDir,
   NODE_STATE_DIR,
 } from "./scripts";
 export { shWriteFiles, type NodeFile } from "./files";

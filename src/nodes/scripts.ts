@@ -7,76 +7,35 @@
  * Every value a script needs is in its text (quoted by src/shell.ts): sshd
  * drops environment requests other than LANG/LC_* on stock Debian and Ubuntu
  * nodes. Each script runs as root (`sudo -n` when the SSH user is not root)
- * under POSIX `sh`, whatever the user's login shell.
+ * under POSIX `sh`, whatever the user's login shell (nodeShell.ts).
  *
- * Delivery layout on a node, for `hostPath.path` P (see docs in README
- * "Bootstrap a cluster"):
- *
- *   P.store/objects/<sha256>   every file of the images dir, by content, once
- *   P.store/sets/<set id>/     one complete tree per delivered content set,
- *                              hardlinks into objects/ (no extra space)
- *   P.store/incoming/<set id>/ what CopyToRemote brought: `list` + objects/
- *   P -> P.store/sets/<set id> a relative symlink, switched last by rename
- *
- * A running pod's hostPath mount resolved P when it started, so it keeps
- * serving its set until it is replaced; the previous set is kept (and any
- * object it shares) until the next delivery. Only the objects a node lacks
- * are copied; an object no kept set links to (link count 1) is removed.
+ * The images delivery and its layout on the node are in store.ts.
  */
 import { SCRIPT_PRELUDE, shAtomicWriteTo, shQuote } from "../shell";
 import { BACKUP_SUFFIX, GENERATED_MARKER } from "./files";
-
-export { BACKUP_SUFFIX, GENERATED_MARKER };
+import { asRoot, failWith } from "./nodeShell";
 import { shMergeRegistries, shUnmergeRegistries } from "./rancher";
+import { markedCa } from "./keepWired";
+import { prepareStoreLines } from "./store";
+
+export { BACKUP_SUFFIX, GENERATED_MARKER, asRoot };
+export { deliverScript, undeliverScript, incomingDir, setDir, type DeliveryScriptOptions } from "./store";
 
 /** Node-side directory for the registry image archive and step markers. */
 export const NODE_STATE_DIR = "/var/lib/static-container-registry";
-
-/** The store beside the hostPath (see the header). */
-export function storeDir(hostPath: string): string {
-  return `${hostPath.replace(/\/+$/, "")}.store`;
-}
 
 /** Where the copy step puts the registry image archive on the node. */
 export function registryImagePath(archiveSha256: string): string {
   return `${NODE_STATE_DIR}/registry-image-${archiveSha256.slice(0, 16)}.tar`;
 }
 
-/**
- * Wraps a script so that it runs under `sh` as root: directly when the SSH
- * user is root, else through `sudo -n` (which fails at once, instead of
- * prompting, when the user may not).
- */
-export function asRoot(script: string): string {
-  const q = shQuote(script);
-  return `if [ "$(id -u)" -eq 0 ]; then sh -c ${q}; else sudo -n sh -c ${q}; fi\n`;
-}
-
-/** Shell lines that define `fail` with the node's name in every message. */
-function failWith(node: string): string {
-  return `NODE=${shQuote(node)}
-fail() { printf 'static-container-registry: node %s: %s\\n' "$NODE" "$*" >&2; exit 1; }
-say() { printf 'static-container-registry: node %s: %s\\n' "$NODE" "$*"; }
-`;
-}
-
 // ---------------------------------------------------------------------------
 // Delivery
 
-export interface DeliveryScriptOptions {
-  /** Node name (in messages). */
-  node: string;
-  /** `hostPath.path`: the stable path the pods mount. */
-  hostPath: string;
-  /** The content set's id (sha256 of its list). */
-  setId: string;
-}
-
 /**
- * Prepares the node's directories (the store; with `stateDir`, the dir the
- * registry image archive is copied to) and prints the objects it already holds,
- * one sha256 per line: the input of {@link stageMissing}. The set id is in
- * the text so that the step runs again for new content.
+ * Prepares the node's directories (the images store; with `stateDir`, the dir
+ * the registry image archive is copied to) and prints the objects it already
+ * holds, one sha256 per line: the input of `stageMissing`.
  */
 export function prepareScript(o: {
   node: string;
@@ -89,17 +48,7 @@ export function prepareScript(o: {
     const d = shQuote(NODE_STATE_DIR);
     lines.push(`if [ ! -d ${d} ]; then mkdir -p ${d}; : >${d}/.created-by-static-container-registry; fi`);
   }
-  if (o.hostPath !== undefined) {
-    const s = shQuote(storeDir(o.hostPath));
-    lines.push(
-      `# content set ${o.setId ?? "-"}`,
-      `S=${s}`,
-      `P=${shQuote(o.hostPath)}`,
-      `if [ -e "$P" ] && [ ! -L "$P" ]; then fail "$P exists and is not the symlink static-container-registry manages: move it away or choose another hostPath.path"; fi`,
-      `mkdir -p "$S/objects" "$S/incoming" "$S/sets"`,
-      `ls "$S/objects" | grep -E '^[0-9a-f]{64}$' || true`,
-    );
-  }
+  if (o.hostPath !== undefined) lines.push(prepareStoreLines(o.hostPath, o.setId));
   return asRoot(lines.join("\n") + "\n");
 }
 
@@ -113,91 +62,6 @@ fi
 `);
 }
 
-/**
- * Adopts the copied objects (each checked against its sha256), builds the
- * set's tree from its list, switches `hostPath` to it by one rename, and
- * prunes what no kept set needs.
- */
-export function deliverScript(o: DeliveryScriptOptions): string {
-  const base = o.hostPath.replace(/\/+$/, "");
-  const rel = `${base.slice(base.lastIndexOf("/") + 1)}.store/sets/${o.setId}`;
-  const body = `${SCRIPT_PRELUDE}${failWith(o.node)}umask 022
-P=${shQuote(base)}
-S=${shQuote(storeDir(base))}
-ID=${shQuote(o.setId)}
-in="$S/incoming/$ID"
-[ -f "$in/list" ] || fail "the list of content set $ID was not copied to $in"
-if [ -e "$P" ] && [ ! -L "$P" ]; then fail "$P exists and is not the symlink static-container-registry manages: move it away or choose another hostPath.path"; fi
-
-# 1. Adopt the copied objects, each only if its bytes hash to its name.
-if [ -d "$in/objects" ]; then
-  for f in "$in"/objects/*; do
-    [ -f "$f" ] || continue
-    h=\${f##*/}
-    got=$(sha256sum <"$f")
-    got=\${got%% *}
-    [ "$got" = "$h" ] || fail "the copy of $h is corrupt (its sha256 is $got)"
-    chmod 0644 "$f"
-    mv -f "$f" "$S/objects/$h"
-  done
-fi
-
-# 2. The set's tree: hardlinks to the objects, built aside, renamed when complete.
-if [ ! -d "$S/sets/$ID" ]; then
-  tmp="$S/sets/.$ID.partial"
-  rm -rf "$tmp"
-  mkdir -p "$tmp"
-  missing=0
-  # Every directory at once; then one link per file.
-  sed -n 's|^[0-9a-f]* [0-9]* \\(.*\\)/[^/]*$|\\1|p' "$in/list" | sort -u | (cd "$tmp" && xargs -r mkdir -p --)
-  while read -r h size path; do
-    o="$S/objects/$h"
-    if [ ! -f "$o" ]; then
-      printf 'static-container-registry: node %s: missing %s (%s bytes) for %s\\n' "$NODE" "$h" "$size" "$path" >&2
-      missing=$((missing + 1))
-      continue
-    fi
-    ln "$o" "$tmp/$path" 2>/dev/null || cp "$o" "$tmp/$path"
-  done <"$in/list"
-  [ "$missing" -eq 0 ] || fail "$missing file(s) of content set $ID are neither on the node nor in the copy"
-  mv "$tmp" "$S/sets/$ID"
-fi
-
-# 3. Switch: one rename of a symlink; pods that run keep the set they mounted.
-cur=$(readlink "$P" 2>/dev/null || true)
-cur=\${cur##*/}
-if [ "$cur" != "$ID" ]; then
-  ln -sfn ${shQuote(rel)} "$P.switch"
-  mv -Tf "$P.switch" "$P"
-  if [ -n "$cur" ]; then printf '%s\\n' "$cur" >"$S/previous"; fi
-fi
-
-# 4. Keep this set and the previous one (pods roll off it); drop the rest.
-prev=$(cat "$S/previous" 2>/dev/null || true)
-for d in "$S"/sets/* "$S"/sets/.*.partial; do
-  [ -d "$d" ] || continue
-  n=\${d##*/}
-  [ "$n" = "$ID" ] || [ "$n" = "$prev" ] || rm -rf "$d"
-done
-find "$S/objects" -type f -links 1 -exec rm -f {} +
-files=$(wc -l <"$in/list")
-rm -rf "$in"
-say "$P -> sets/$ID ($files files)"
-`;
-  return asRoot(body);
-}
-
-/** Removes what delivery made: the symlink (only if it is ours) and the store. */
-export function undeliverScript(o: { node: string; hostPath: string }): string {
-  const base = o.hostPath.replace(/\/+$/, "");
-  return asRoot(`${SCRIPT_PRELUDE}${failWith(o.node)}P=${shQuote(base)}
-S=${shQuote(storeDir(base))}
-if [ -L "$P" ]; then rm -f "$P"; fi
-rm -rf "$S"
-say "removed $P and its store"
-`);
-}
-
 // ---------------------------------------------------------------------------
 // The registry's own image
 
@@ -208,6 +72,13 @@ export interface ImportScriptOptions {
   /** The image name the archive holds, as containerd names it (`docker.io/library/nginx:1.27`). */
   image: string;
 }
+
+/** Shell lines that make `ctr` the node's: k3s's and RKE2's embedded containerd have their own. */
+const USE_NODE_CTR = `if command -v k3s >/dev/null 2>&1; then ctr() { k3s ctr "$@"; }
+elif command -v rke2 >/dev/null 2>&1 && [ -x /var/lib/rancher/rke2/bin/ctr ]; then
+  ctr() { /var/lib/rancher/rke2/bin/ctr --address /run/k3s/containerd/containerd.sock "$@"; }
+fi
+`;
 
 /** containerd (or k3s / RKE2's embedded one) learns the registry's image from the archive. */
 export function importScript(o: ImportScriptOptions): string {
@@ -223,11 +94,7 @@ for d in /var/lib/rancher/k3s/agent/images /var/lib/rancher/rke2/agent/images; d
     echo "$d/static-container-registry.tar" >"$MARK"
   fi
 done
-if command -v k3s >/dev/null 2>&1; then ctr() { k3s ctr "$@"; }
-elif command -v rke2 >/dev/null 2>&1 && [ -x /var/lib/rancher/rke2/bin/ctr ]; then
-  ctr() { /var/lib/rancher/rke2/bin/ctr --address /run/k3s/containerd/containerd.sock "$@"; }
-fi
-command -v ctr >/dev/null 2>&1 || fail "no ctr on the node: cannot import the registry image (install containerd's ctr)"
+${USE_NODE_CTR}command -v ctr >/dev/null 2>&1 || fail "no ctr on the node: cannot import the registry image (install containerd's ctr)"
 if ctr -n k8s.io images ls -q | grep -Fxq "$IMAGE"; then
   [ -f "$MARK" ] || echo preexisting >"$MARK"
 else
@@ -245,8 +112,21 @@ export function unimportScript(o: ImportScriptOptions): string {
 IMAGE=${shQuote(o.image)}
 MARK="$A.imported"
 how=$(cat "$MARK" 2>/dev/null || true)
-case "$how" in
-  imported) ctr -n k8s.io images rm "$IMAGE" >/dev/null 2>&1 || true ;;
+${USE_NODE_CTR}case "$how" in
+  imported)
+    # containerd's CRI plugin also names every image by its id (sha256:<config digest>); that
+    # name goes too, unless another name still refers to the same image.
+    target=$(ctr -n k8s.io images ls 2>/dev/null | awk -v img="$IMAGE" '$1 == img { print $3 }')
+    ctr -n k8s.io images rm "$IMAGE" >/dev/null 2>&1 || true
+    if [ -n "$target" ]; then
+      left=$(ctr -n k8s.io images ls 2>/dev/null | awk -v t="$target" '$3 == t { print $1 }')
+      case "$left" in
+        sha256:*) if ! printf '%s\n' "$left" | grep -qv '^sha256:'; then
+            for ref in $left; do ctr -n k8s.io images rm "$ref" >/dev/null 2>&1 || true; done
+          fi ;;
+      esac
+    fi
+    ;;
   /*) rm -f "$how" ;;
 esac
 rm -f "$A" "$MARK"
@@ -266,6 +146,40 @@ export interface WireScriptOptions {
    * nodes that run k3s or RKE2 (found by `/etc/rancher/k3s` or `/etc/rancher/rke2`).
    */
   registriesYaml?: string;
+  /** With TLS: the CA certificate the wiring points at (`ca`, `ca_file`), placed at `file`. */
+  ca?: { file: string; pem: string };
+}
+
+/**
+ * Shell text that places the CA certificate at `file` (behind the marker
+ * line, atomically); a file that was there before (and is not ours) is kept
+ * beside it and restored by {@link shRemoveCa}, a directory it needed is made
+ * and removed with it.
+ */
+function shPlaceCa(ca: { file: string; pem: string }): string {
+  const f = shQuote(ca.file);
+  return `d=$(dirname ${f})
+if [ ! -d "$d" ]; then mkdir -p "$d"; : >"$d/.created-by-static-container-registry"; fi
+if [ -f ${f} ] && ! grep -qF ${shQuote(GENERATED_MARKER)} ${f} && [ ! -f ${shQuote(ca.file + BACKUP_SUFFIX)} ]; then
+  cp -p ${f} ${shQuote(ca.file + BACKUP_SUFFIX)}
+fi
+${shAtomicWriteTo(f, markedCa(ca.pem))}
+say "placed the registry's CA certificate at" ${f}
+`;
+}
+
+/** The CA file as it was: restored from its backup, or removed (with the directory it needed). */
+function shRemoveCa(file: string): string {
+  const f = shQuote(file);
+  return `d=$(dirname ${f})
+if [ -f ${shQuote(file + BACKUP_SUFFIX)} ]; then mv -f ${shQuote(file + BACKUP_SUFFIX)} ${f}
+elif [ -f ${f} ] && grep -qF ${shQuote(GENERATED_MARKER)} ${f}; then rm -f ${f}
+fi
+if [ -f "$d/.created-by-static-container-registry" ]; then
+  rm -f "$d/.created-by-static-container-registry"
+  rmdir "$d" 2>/dev/null || true
+fi
+`;
 }
 
 /** Shell lines that set `$rancher` to the node's k3s/RKE2 config dirs (empty on plain containerd). */
@@ -317,13 +231,15 @@ export function wireScript(o: WireScriptOptions): string {
   checkHosts(o.hostsTomls);
   const hosts = Object.keys(o.hostsTomls).sort();
   const parts = [SCRIPT_PRELUDE, failWith(o.node), "umask 022\n", FIND_RANCHER];
+  // The CA before the wiring that points at it, once the node is known to be wireable.
+  const ca = o.ca ? shPlaceCa(o.ca) : "";
   parts.push(`if [ -n "$rancher" ]; then\n`);
   parts.push(
     o.registriesYaml !== undefined
-      ? shMergeRegistries(o.registriesYaml, hosts)
+      ? ca + shMergeRegistries(o.registriesYaml)
       : `fail "this node runs k3s/RKE2 ($rancher) but no registries.yaml was given"\n`,
   );
-  parts.push(`else\n`, FIND_CERTS_DIR);
+  parts.push(`else\n`, FIND_CERTS_DIR, ca);
   for (const host of hosts) {
     parts.push(
       `d="$certs"/${shQuote(host)}
@@ -360,5 +276,7 @@ say "unwired ${host}"
 `);
   }
   parts.push(`fi\n`);
+  // The CA last: nothing points at it any more.
+  if (o.ca) parts.push(shRemoveCa(o.ca.file));
   return asRoot(parts.join(""));
 }

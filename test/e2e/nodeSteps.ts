@@ -30,6 +30,15 @@ export function unsecret(v: any): any {
   return v && typeof v === "object" && "value" in v && Object.keys(v).length === 2 ? v.value : v;
 }
 
+/** `v` with every secret the mock received replaced by its plain value (to check an object's shape). */
+export function unsecretDeep(v: any): any {
+  if (isSecretValue(v)) return unsecretDeep(v.value);
+  if (Array.isArray(v)) return v.map(unsecretDeep);
+  if (v && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unsecretDeep(x)]));
+  return v;
+}
+
 /** Whether the mock received `v` as a secret. */
 export function isSecretValue(v: any): boolean {
   return !!v && typeof v === "object" && Object.values(v).includes("1b47061264138c4ac30d75fd1eb44270");
@@ -65,7 +74,8 @@ export class StepRunner {
   /** Runs the Command's `create` (or `delete`) exactly as registered. */
   command(r: Registered, which: "create" | "delete" = "create"): StepResult {
     const conn = unsecret(r.inputs.connection);
-    const text = r.inputs[which];
+    // A script that carries a secret (the CA, a credential) is one: the engine sends its plain text.
+    const text = unsecret(r.inputs[which]);
     if (typeof text !== "string") throw new Error(`${r.name} has no ${which} command`);
     const argv = this.sim.inLan([
       ...this.sim.sshArgv(conn, r.inputs.environment ?? {}, this.identity(conn)),
@@ -106,10 +116,13 @@ export class StepRunner {
     const results: StepResult[] = [];
     const ok = new Set<string>();
     let prepared = "";
+    const kindOf = (r: Registered) => STEP_KINDS.find((k) => r.name.endsWith(`-${k}`));
+    const present = new Set(steps.map(kindOf));
     for (const r of steps) {
-      const kind = STEP_KINDS.find((k) => r.name.endsWith(`-${k}`));
+      const kind = kindOf(r);
       if (!kind) throw new Error(`unknown remote step ${r.name}`);
-      if (!DEPENDS_ON[kind].every((d) => ok.has(d))) continue;
+      if (!DEPENDS_ON[kind].every((d) => ok.has(d) || !present.has(d as (typeof STEP_KINDS)[number])))
+        continue;
       let res: StepResult;
       if (r.type === "command:remote:Command") {
         res = this.command(r);
@@ -127,8 +140,21 @@ export class StepRunner {
   }
 }
 
-/** The remote steps per node and what each depends on (as src/kubernetes/steps/nodes.ts registers them). */
-const STEP_KINDS = ["prepare", "images", "deliver", "registry-image", "import", "wire"] as const;
+/**
+ * The remote steps per node and what each depends on, as src/kubernetes/steps
+ * registers them (nodes.ts, staticPod.ts, nodeWiring.ts); a dependency the
+ * node was not given (no registry image) does not hold a step back.
+ */
+const STEP_KINDS = [
+  "prepare",
+  "images",
+  "deliver",
+  "registry-image",
+  "import",
+  "wire",
+  "static-pod",
+  "keep-wired",
+] as const;
 const DEPENDS_ON: Record<(typeof STEP_KINDS)[number], string[]> = {
   prepare: [],
   images: ["prepare"],
@@ -136,4 +162,6 @@ const DEPENDS_ON: Record<(typeof STEP_KINDS)[number], string[]> = {
   "registry-image": ["prepare"],
   import: ["registry-image"],
   wire: [],
+  "static-pod": ["deliver", "import"],
+  "keep-wired": ["wire", "deliver", "import"],
 };

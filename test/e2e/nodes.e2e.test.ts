@@ -5,8 +5,10 @@
  * registered, over SSH (test/e2e/nodeSteps.ts); the registry then runs on
  * each node as the pod simulation runs a pod (host network of the node), and
  * each node's containerd pulls images of two upstream hosts under their
- * original names with no upstream reachable. Then a second delivery under
- * pull load, the failure cases, and the delete scripts.
+ * original names through CRI, as its kubelet would, with no upstream
+ * reachable; a node whose registry is down pulls through the Service's
+ * cluster IP (kube-proxy's rules, test/support/serviceProxy.ts). Then a
+ * second delivery under pull load, the failure cases, and the delete scripts.
  *
  * Nodes: node-1 and node-2 (complete), node-3 (containerd without the CRI
  * `config_path`), node-9 (registered, but no host answers at its address).
@@ -20,6 +22,7 @@ import { buildFixtures, scratch, stopAll, type Fixtures } from "./harness";
 import { installMocks, one, resourcesOf, settle, type Registered } from "../kubernetes/mocks";
 import { configMapsOf, containerEnv, containerRun, layoutVolumes } from "../kubernetes/podSim";
 import { nodeSimReady, startNodes, waitForNodeHttp, type NodeSim, type SimNode } from "../support/nodeSim";
+import { startServiceProxy } from "../support/serviceProxy";
 import { inCI, requireTool, run, runAny, startProcess, type Server } from "../support/tools";
 import { isSecretValue, plainOccurrences, remoteSteps, StepRunner, type StepResult } from "./nodeSteps";
 
@@ -67,7 +70,8 @@ const running: Server[] = [];
 
 function ready(t: TestContext): World | undefined {
   if (!nodeSimReady(t)) return undefined;
-  for (const tool of ["skopeo", "nginx", "curl", "setpriv"]) if (!requireTool(t, tool)) return undefined;
+  for (const tool of ["skopeo", "nginx", "curl", "setpriv", "iptables"])
+    if (!requireTool(t, tool)) return undefined;
   if (setupError) throw setupError;
   if (!world) throw new Error("setup did not run");
   return world;
@@ -257,8 +261,11 @@ describe("nodes over SSH (simulated)", () => {
       const r: StepResult[] = w.results.get(n.name)!;
       assert.equal(r.length, 6, `${n.name}: every step ran`);
       for (const x of r) assert.equal(x.status, 0, `${x.step}:\n${x.stderr}`);
-      assert.match(r[2].stdout, new RegExp(`node ${n.name}: ${HOST_PATH} -> sets/${w.v1.plan.setId}`));
-      assert.equal(fs.readlinkSync(n.path(HOST_PATH)), `scr-images.store/sets/${w.v1.plan.setId}`);
+      assert.match(
+        r[2].stdout,
+        new RegExp(`node ${n.name}: ${HOST_PATH}/sets/${w.v1.plan.setId} is current`),
+      );
+      assert.equal(fs.readlinkSync(n.path(`${HOST_PATH}/current`)), `sets/${w.v1.plan.setId}`);
       const images = n.ctr(["images", "ls", "-q"]).stdout.split("\n");
       assert.ok(images.includes(REGISTRY_IMAGE), `${n.name}: the registry image was imported`);
     }
@@ -295,14 +302,32 @@ describe("nodes over SSH (simulated)", () => {
       for (const [from, to] of Object.entries(V1)) {
         const img = w.fx.images.find((i) => path.relative(w.fx.root, i.path) === from)!;
         const ref = `${to.split("/").slice(0, -1).join("/")}:${path.basename(to)}`;
-        const r = n.ctr(["images", "pull", "--hosts-dir", "/etc/containerd/certs.d", ref], "pulls");
-        assert.equal(r.status, 0, `${n.name}: pull ${ref}\n${r.stderr}`);
-        const line = n
-          .ctr(["images", "ls"], "pulls")
-          .stdout.split("\n")
-          .find((l) => l.startsWith(`${ref} `));
-        assert.ok(line?.includes(img.digest), `${n.name}: ${ref} is ${img.digest}`);
+        await criPull(n, ref, img.digest);
       }
+    }
+  });
+
+  test("a node whose registry is down pulls through the Service, which routes to ready pods only (CRI)", async (t) => {
+    const w = ready(t);
+    if (!w) return;
+    const [n1, n2] = complete(w);
+    const svc = one(w.v1.res, "kubernetes:core/v1:Service", "nodes").state.spec.clusterIP;
+    const toml = fs.readFileSync(n1.path(`/etc/containerd/certs.d/${UP_A}/hosts.toml`), "utf8");
+    assert.deepEqual(
+      [...toml.matchAll(/^\[host\."([^"]+)"\]$/gm)].map((m) => m[1]),
+      [`http://127.0.0.1:${PORT}/v2/${UP_A}`, `http://${svc}:${PORT}/v2/${UP_A}`],
+    );
+    const proxy = startServiceProxy(complete(w), svc, PORT);
+    try {
+      // node-1's pod goes (the DaemonSet controller deletes it: its endpoint leaves first).
+      proxy.setReady([`${n2.host}:${PORT}`]);
+      await w.pods.get(n1.name)!.stop();
+      const img = w.fx.images.find((i) => i.reference === "library/alpine:3.19")!;
+      await criPull(n1, `${UP_A}/library/alpine:3.19`, img.digest);
+      await startPod(w, n1, w.v1, "v1-back");
+      proxy.setReady([`${n1.host}:${PORT}`, `${n2.host}:${PORT}`]);
+    } finally {
+      proxy.stop();
     }
   });
 
@@ -377,7 +402,7 @@ describe("nodes over SSH (simulated)", () => {
     }
     const newTag = `/v2/${UP_B}/shared/base/manifests/2`;
     for (const n of complete(w)) {
-      assert.equal(fs.readlinkSync(n.path(HOST_PATH)), `scr-images.store/sets/${v2.plan.setId}`);
+      assert.equal(fs.readlinkSync(n.path(`${HOST_PATH}/current`)), `sets/${v2.plan.setId}`);
       // Before the roll the pod serves the set it mounted, whole, and knows nothing of the new tag.
       const r = n.exec([
         "curl",
@@ -395,10 +420,8 @@ describe("nodes over SSH (simulated)", () => {
       await w.pods.get(n.name)!.stop();
       await startPod(w, n, v2, "v2");
       const ref = `${UP_B}/shared/base:2`;
-      const r = n.ctr(["images", "pull", "--hosts-dir", "/etc/containerd/certs.d", ref], "pulls");
-      assert.equal(r.status, 0, `${n.name}: pull ${ref}\n${r.stderr}`);
       const img = w.fx.images.find((i) => i.reference === "shared/base:2")!;
-      assert.ok(n.ctr(["images", "ls"], "pulls").stdout.includes(img.digest));
+      await criPull(n, ref, img.digest);
     }
   });
 
@@ -409,7 +432,7 @@ describe("nodes over SSH (simulated)", () => {
     const victim = w.v1.plan.entries.find(
       (e) => e.path.startsWith(`${UP_A}/library/alpine/`) && /\/[0-9a-f]{64}$/.test(e.path),
     )!;
-    fs.rmSync(n3.path(`${HOST_PATH}/${victim.path}`));
+    fs.rmSync(n3.path(`${HOST_PATH}/sets/${w.v1.plan.setId}/${victim.path}`));
     const r = runInit(w, n3, w.v1, "lost-blob");
     assert.equal(r.status, 1, r.stderr);
     assert.match(
@@ -446,6 +469,18 @@ describe("nodes over SSH (simulated)", () => {
     );
   });
 });
+
+/** A kubelet's pull of `ref` on `n` (CRI), which must record `digest`; the image is removed again. */
+async function criPull(n: SimNode, ref: string, digest: string) {
+  const cri = n.cri();
+  await cri.pull(ref);
+  const st = await cri.status(ref);
+  assert.ok(
+    st?.repoDigests.some((d) => d.endsWith(`@${digest}`)),
+    `${n.name}: ${ref} is ${digest}, not ${JSON.stringify(st?.repoDigests)}`,
+  );
+  await cri.remove(ref);
+}
 
 /** Request paths for every manifest (by tag and by digest) and blob of a delivered tree. */
 function pullUrls(plan: DeliveryPlan): string[] {

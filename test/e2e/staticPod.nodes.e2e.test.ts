@@ -2,13 +2,14 @@
  * The static pod on a simulated node (test/support/nodeSim.ts), end to end:
  * the component with workload `StaticPod` is constructed under mocks; its
  * remote steps for the node run over SSH exactly as registered (prepare,
- * images, deliver, wire, then the static pod's create); the manifest is read
+ * images, deliver, wire, the static pod, the wiring watcher); the manifest is read
  * back from the node's manifests dir and run as its kubelet would (podSim:
  * drift guard, then nginx with the manifest's command, user and read-only
  * hostPath mounts, in the node's mount and network namespaces); the node's
- * containerd pulls every image through the hosts.toml the wire step wrote,
- * and skopeo from the LAN. Then the static pod's delete leaves neither
- * manifest nor config on the node.
+ * containerd pulls every image through CRI, as its kubelet would, through the
+ * hosts.toml the wire step wrote, and skopeo from the LAN. Then the deletes of
+ * the wiring watcher and of the static pod leave neither manifest nor files
+ * on the node.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -67,22 +68,20 @@ describe("static pod on a simulated node", () => {
       res.filter((r) => r.type.startsWith("kubernetes:")),
       [],
     );
-    const all = remoteSteps(res, "boot", node.name);
-    const staticPodStep = all.find((r) => r.name === `boot-${node.name}-static-pod`);
-    assert.ok(staticPodStep, "a static pod step");
-    const steps = all.filter((r) => r !== staticPodStep);
+    const steps = remoteSteps(res, "boot", node.name);
     assert.deepEqual(
       steps.map((r) => r.name.slice(`boot-${node.name}-`.length)),
-      ["prepare", "images", "deliver", "wire"],
+      ["prepare", "images", "deliver", "wire", "static-pod", "keep-wired"],
     );
+    const staticPodStep = steps.find((r) => r.name.endsWith("-static-pod"))!;
+    const keepWiredStep = steps.find((r) => r.name.endsWith("-keep-wired"))!;
 
-    // The engine's order: the node steps, then the static pod (it depends on the delivery).
+    // The engine's order: the node steps, the static pod after the delivery, the watcher after the wiring.
     const runner = new StepRunner(sim, scratch("static-pod-keys"));
     const results = await runner.node(steps, planDelivery(fx.root), stagingRoot("boot"), node.name);
     for (const r of results) assert.equal(r.status, 0, `${r.step}:\n${r.stderr}`);
-    const placed = runner.command(staticPodStep);
-    assert.equal(placed.status, 0, placed.stderr);
-    assert.match(placed.stdout, /static pod \/etc\/kubernetes\/manifests\/boot\.yaml placed/);
+    assert.match(results[4].stdout, /static pod \/etc\/kubernetes\/manifests\/boot\.yaml placed/);
+    assert.match(results[5].stdout, /wiring watcher \/etc\/kubernetes\/manifests\/boot-wiring\.yaml placed/);
 
     // What the kubelet reads: the manifest in its manifests dir, its hostPaths on the node's disk.
     const pod: any = parse(fs.readFileSync(node.path(MANIFEST), "utf8"));
@@ -107,15 +106,19 @@ describe("static pod on a simulated node", () => {
     running.push(nginx);
     await waitForNodeHttp(node, PORT, "/v2/", nginx);
 
-    // The node's containerd, through the hosts.toml the wire step wrote, by the images' names.
+    // The node's containerd, as its kubelet asks (CRI), through the hosts.toml the wire step wrote,
+    // by the images' names.
     const images = fx.images.filter((i) => i.kind !== "oci-artifact");
-    for (const [i, img] of images.entries()) {
+    const cri = node.cri();
+    for (const img of images) {
       const ref = `${DEFAULT_UPSTREAM_HOST}/${img.reference}`;
-      const pull = node.ctr(["images", "pull", "--hosts-dir", "/etc/containerd/certs.d", ref], `static-${i}`);
-      assert.equal(pull.status, 0, `${ref}:\n${pull.stderr}`);
-      const ls = node.ctr(["images", "ls"], `static-${i}`).stdout;
-      const line = ls.split("\n").find((l) => l.startsWith(ref + " "));
-      assert.equal(line?.trim().split(/\s+/)[2], img.digest, ref);
+      await cri.pull(ref);
+      const st = await cri.status(ref);
+      assert.ok(
+        st?.repoDigests.some((d) => d.endsWith(`@${img.digest}`)),
+        `${ref} is ${img.digest}, not ${JSON.stringify(st?.repoDigests)}`,
+      );
+      await cri.remove(ref);
     }
     // And from the LAN: other machines reach it on the node's address.
     const inspect = sim.inLan([
@@ -132,6 +135,13 @@ describe("static pod on a simulated node", () => {
     assert.equal(raw, fs.readFileSync(images[0].manifestPath, "utf8"));
 
     await nginx.stop();
+    const unwatched = runner.command(keepWiredStep, "delete");
+    assert.equal(unwatched.status, 0, unwatched.stderr);
+    assert.ok(
+      !fs.existsSync(node.path("/etc/kubernetes/manifests/boot-wiring.yaml")),
+      "watcher manifest removed",
+    );
+    assert.ok(!fs.existsSync(node.path("/etc/static-container-registry/boot-wiring")), "its files removed");
     const removed = runner.command(staticPodStep, "delete");
     assert.equal(removed.status, 0, removed.stderr);
     assert.ok(!fs.existsSync(node.path(MANIFEST)), "manifest removed");

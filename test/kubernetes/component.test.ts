@@ -591,9 +591,13 @@ describe("NodePort and LoadBalancer", () => {
     });
     assert.equal(d.out.nodePort, 30500);
     assert.equal(d.out.nodeEndpoint, "127.0.0.1:30500");
-    assert.match(d.out.hostsToml, /^\[host\."http:\/\/127\.0\.0\.1:30500"\]$/m);
+    // The node port on the node's loopback, then the Service's cluster IP (Ready pods only).
+    assert.deepEqual(
+      [...d.out.hostsToml.matchAll(/^\[host\."([^"]+)"\]$/gm)].map((m: RegExpMatchArray) => m[1]),
+      ["http://127.0.0.1:30500", "http://10.43.0.10:5000"],
+    );
     assert.deepEqual(parse(d.out.registriesYaml), {
-      mirrors: { "registry.invalid": { endpoint: ["http://127.0.0.1:30500"] } },
+      mirrors: { "registry.invalid": { endpoint: ["http://127.0.0.1:30500", "http://10.43.0.10:5000"] } },
     });
   });
 
@@ -668,16 +672,17 @@ describe("hostNetwork", () => {
     ]);
   });
 
-  test("node wiring points at the node's loopback, with the name prefix", () => {
+  test("node wiring points at the node's loopback, then the Service, with the name prefix", () => {
     assert.equal(d.out.nodeEndpoint, "127.0.0.1:5001");
     assert.match(
       d.out.hostsToml,
       /^\[host\."http:\/\/127\.0\.0\.1:5001\/v2\/mirror"\]\n {2}capabilities = \["pull", "resolve"\]\n {2}override_path = true$/m,
     );
+    assert.match(d.out.hostsToml, /^\[host\."http:\/\/10\.43\.0\.10:5001\/v2\/mirror"\]$/m);
     assert.deepEqual(parse(d.out.registriesYaml), {
       mirrors: {
         "static-container-registry.invalid": {
-          endpoint: ["http://127.0.0.1:5001"],
+          endpoint: ["http://127.0.0.1:5001", "http://10.43.0.10:5001"],
           rewrite: { "^(.*)$": "mirror/$1" },
         },
       },

@@ -1,8 +1,9 @@
 /**
  * The component with `workload: "DaemonSet"` under Pulumi's mocks: a
  * DaemonSet instead of the Deployment (no PodDisruptionBudget), on the host
- * network (or with a hostPort), the Service with `internalTrafficPolicy:
- * Local`, the node endpoint and the hosts.toml on the node's loopback, the
+ * network (or with a hostPort), the Service routing to Ready pods on any node,
+ * the node endpoint and the hosts.toml on the node's loopback then the
+ * Service's cluster IP (the fallback while the node's own pod is down), the
  * namespace labelled for what the mode needs; every object against the
  * Kubernetes schema.
  */
@@ -10,6 +11,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import type * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import { installMocks, one, resourcesOf, settle, valueOf, type Registered } from "./mocks";
 import { baselineViolations } from "./podSecurity";
 import { schemaErrors, unknownFieldErrors } from "./schema";
@@ -67,7 +69,7 @@ async function deploy(name: string, extra: Record<string, unknown>) {
 const types = (res: Registered[]) => res.map((r) => r.type);
 
 describe("component with workload DaemonSet", () => {
-  test("a DaemonSet on the host network, no Deployment or PDB; Service Local; nodes pull from 127.0.0.1", async () => {
+  test("a DaemonSet on the host network, no Deployment or PDB; nodes pull from 127.0.0.1, then through the Service", async () => {
     const { out, res } = await deploy("ds", { createNamespace: true, namespace: "registry" });
     assert.ok(!types(res).includes(T.deployment));
     assert.ok(!types(res).includes(T.pdb));
@@ -106,10 +108,16 @@ describe("component with workload DaemonSet", () => {
     ]);
 
     const svc = one(res, T.service, "ds");
-    assert.equal(svc.inputs.spec.internalTrafficPolicy, "Local");
+    assert.equal(svc.inputs.spec.internalTrafficPolicy, undefined, "Ready pods on any node");
     assert.equal(out.nodeEndpoint, "127.0.0.1:5000");
-    assert.match(out.hostsToml, /^\[host\."http:\/\/127\.0\.0\.1:5000"\]$/m);
-    assert.match(out.registriesYaml, /http:\/\/127\.0\.0\.1:5000/);
+    assert.deepEqual(
+      [...out.hostsToml.matchAll(/^\[host\."([^"]+)"\]$/gm)].map((m: RegExpMatchArray) => m[1]),
+      ["http://127.0.0.1:5000", `http://${svc.state.spec.clusterIP}:5000`],
+    );
+    assert.deepEqual(parse(out.registriesYaml).mirrors["ds.registry.invalid"].endpoint, [
+      "http://127.0.0.1:5000",
+      `http://${svc.state.spec.clusterIP}:5000`,
+    ]);
 
     const ns = one(res, T.namespace, "ds-ns");
     assert.equal(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "privileged");
@@ -185,6 +193,7 @@ describe("component with workload DaemonSet", () => {
       endpoint: "127.0.0.1:5000",
       repositories: ["registry.k8s.io/app0", "quay.io/team/app1"],
       upstreamHost: "ds.registry.invalid",
+      fallbacks: [`${one(res, T.service, "dsmulti").state.spec.clusterIP}:5000`],
     });
     const listed = data["hosts.list"]
       .split("\n")

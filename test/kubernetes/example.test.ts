@@ -60,7 +60,9 @@ test("hostPath stack: resource tree and exports", () => {
   assert.equal(e.upstreamHost, "static-container-registry.invalid");
   assert.match(e.containerdHostsToml, /^\[host\."http:\/\/127\.0\.0\.1:30500"\]$/m);
   assert.deepEqual(parse(e.registriesYaml), {
-    mirrors: { "static-container-registry.invalid": { endpoint: ["http://127.0.0.1:30500"] } },
+    mirrors: {
+      "static-container-registry.invalid": { endpoint: ["http://127.0.0.1:30500", "http://10.43.0.10:5000"] },
+    },
   });
   assert.deepEqual(e.repositories, [
     { name: tree.tags[0].repo, tags: tree.tags.map((t) => ({ tag: t.tag, digest: t.digest })) },

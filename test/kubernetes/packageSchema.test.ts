@@ -139,6 +139,13 @@ test("plain exactly where a value decides what is rendered or which objects exis
   assert.ok(!claim.properties.claimName.plain);
   const hp = schema.types["static-container-registry:index:HostPathStorageArgs"];
   assert.ok(!hp.properties.path.plain && !hp.properties.nodeNames.plain);
+  // A Secret (or cert-manager Certificate) made in the same program names the TLS Secret; its CA may be a secret Output.
+  const tls = schema.types["static-container-registry:index:TlsArgs"];
+  assert.ok(!tls.properties.secretName.plain, "tls.secretName accepts an Output");
+  assert.ok(!tls.properties.caCertificate.plain, "tls.caCertificate accepts an Output");
+  // Where the other nodes reach a node may come from another resource (an instance's private IP).
+  const node = schema.types["static-container-registry:index:NodeTargetArgs"];
+  assert.ok(!node.properties.address.plain);
 });
 
 test("the created volume's spec is our own small shape: no field the component would refuse", () => {

@@ -2,14 +2,16 @@
  * The component with workload `StaticPod` under Pulumi's mocks: no
  * Kubernetes object at all, one static-pod Command per SSH node after the
  * images and the registry image (its create places exactly the files
- * `staticPod()` builds, its delete removes them), the node wiring on the
- * nodes' loopback, and the arguments that make no sense without a cluster
- * refused. The placed pod runs on a simulated node in
+ * `staticPod()` builds, mounting the delivered set, its delete removes them),
+ * the node wiring on the nodes' loopback then every node's address, the
+ * wiring watcher's static pod after the wiring, and the arguments that make
+ * no sense without a cluster refused. The placed pod runs on a simulated node in
  * test/e2e/staticPod.nodes.e2e.test.ts.
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
+import { planDelivery } from "../../src/nodes/delivery";
 import { installMocks, resourcesOf, settle, valueOf } from "./mocks";
 import { writeSyntheticTree } from "./synthetic";
 import { tmpDir } from "../support/tools";
@@ -74,6 +76,13 @@ describe("component with workload StaticPod", () => {
       kube.validateArgs("boot", { imagesDir, hostPath: { path: "/x", anyNode: true }, port: 5055 }),
     );
     const { staticPod } = await import("../../src/kubernetes/staticPod");
+    // The pods mount the set the delivery builds, not hostPath.path itself.
+    const setPath = `/var/lib/images/sets/${planDelivery(imagesDir).setId}`;
+    // Every node's registry after the node's own, in the order of nodes.
+    assert.deepEqual(
+      [...out.hostsToml.matchAll(/^\[host\."([^"]+)"\]$/gm)].map((m: RegExpMatchArray) => m[1]),
+      ["http://127.0.0.1:5055", "http://192.0.2.11:5055", "http://192.0.2.12:5055"],
+    );
     for (const node of nodes) {
       const step = res.find((r) => r.name === `boot-${node.name}-static-pod`);
       assert.ok(step, `static pod step for ${node.name}`);
@@ -86,7 +95,7 @@ describe("component with workload StaticPod", () => {
           resources: {},
         },
         plan,
-        imagesPath: "/var/lib/images",
+        imagesPath: setPath,
         manifestsDir: "/var/lib/rancher/k3s/agent/pod-manifests",
       });
       // Every file, manifest last, in the create script; the delete removes the manifest and the config dirs.
@@ -102,7 +111,7 @@ describe("component with workload StaticPod", () => {
       for (const line of [
         "hostNetwork: true",
         `path: ${sp.configDir}`,
-        "path: /var/lib/images",
+        `path: ${setPath}\n`,
         "priorityClassName: system-node-critical",
       ])
         assert.ok(create.includes(line), `the manifest in the script has ${line}`);
@@ -111,6 +120,23 @@ describe("component with workload StaticPod", () => {
       assert.ok(del.includes("rm -rf '/etc/static-container-registry/boot'"), del);
       const wire = res.find((r) => r.name === `boot-${node.name}-wire`);
       assert.ok(wire?.inputs.create.includes('[host."http://127.0.0.1:5055/v2/registry.k8s.io"]'));
+      assert.ok(wire?.inputs.create.includes('[host."http://192.0.2.12:5055/v2/registry.k8s.io"]'));
+
+      // The wiring watcher: its own static pod, probing every node's registry, not placed on k3s/RKE2.
+      const watcher = res.find((r) => r.name === `boot-${node.name}-keep-wired`);
+      assert.ok(watcher, `wiring watcher step for ${node.name}`);
+      const placed = asRootInner(watcher.inputs.create);
+      assert.ok(placed.includes("/var/lib/rancher/k3s/agent/pod-manifests/boot-wiring.yaml"));
+      assert.ok(
+        placed.includes(
+          "192.0.2.11:5055 http://192.0.2.11:5055/v2/\n192.0.2.12:5055 http://192.0.2.12:5055/v2/",
+        ),
+      );
+      assert.ok(placed.includes("- /host/etc/containerd/certs.d") && placed.includes('- "2"'), "every 2 s");
+      assert.match(placed, /^if \[ -d \/etc\/rancher\/k3s \] \|\| \[ -d \/etc\/rancher\/rke2 \]; then$/m);
+      const removed = asRootInner(watcher.inputs.delete);
+      assert.ok(removed.includes("rm -f '/var/lib/rancher/k3s/agent/pod-manifests/boot-wiring.yaml'"));
+      assert.ok(removed.includes("rm -rf '/etc/static-container-registry/boot-wiring'"));
     }
   });
 

@@ -44,8 +44,23 @@ function sourceDir(files: Record<string, string>): string {
   return dir;
 }
 
-/** What the wiring script may call (busybox gets exactly these). */
-const WIRING_TOOLS = ["sh", "cat", "cmp", "cp", "chmod", "mkdir", "mv", "grep", "sleep", "hostname"];
+/** What the wiring script may call (busybox gets exactly these; wget and timeout for its probes). */
+const WIRING_TOOLS = [
+  "sh",
+  "awk",
+  "cat",
+  "cmp",
+  "cp",
+  "chmod",
+  "mkdir",
+  "mv",
+  "rm",
+  "grep",
+  "sleep",
+  "hostname",
+  "timeout",
+  "wget",
+];
 
 for (const shell of scriptShells(WIRING_TOOLS)) {
   describe(`wiring script under ${shell.name}`, () => {

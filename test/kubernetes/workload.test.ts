@@ -1,7 +1,7 @@
 /**
  * The workload builders on their own: `workload` checked and resolved, the
  * DaemonSet (one pod per node on the host network, rolled one node at a time,
- * old pod first), the Service in front of it (`internalTrafficPolicy: Local`),
+ * old pod first), the Service in front of it (Ready pods on any node),
  * each as an object the Kubernetes schema accepts. The component's own use of
  * them is covered under mocks in component.test.ts.
  */
@@ -148,9 +148,9 @@ describe("workload", () => {
     assert.equal(pod.containers[0].ports[0].hostPort, 5000);
   });
 
-  test("Service: internalTrafficPolicy Local in front of a DaemonSet only", () => {
+  test("Service: Ready pods on any node, in front of a DaemonSet too (the nodes' fallback)", () => {
     const ds: any = serviceSpec("reg", { ...inputs({}, Workload.DaemonSet).args });
-    assert.equal(ds.internalTrafficPolicy, "Local");
+    assert.equal(ds.internalTrafficPolicy, undefined);
     assert.deepEqual(schemaErrors(object("Service", "v1", ds)), []);
     const dep: any = serviceSpec("reg", inputs().args);
     assert.equal(dep.internalTrafficPolicy, undefined);

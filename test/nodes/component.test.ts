@@ -70,12 +70,12 @@ describe("component with nodes (mocks)", () => {
         unsecret(byName("prepare").inputs.connection).host,
         node === "cp-1" ? "192.0.2.1" : "192.0.2.2",
       );
-      assert.equal(byName("images").inputs.remotePath, "/var/lib/images.store/incoming");
+      assert.equal(byName("images").inputs.remotePath, "/var/lib/images/incoming");
       assert.match(
         byName("registry-image").inputs.remotePath,
         /^\/var\/lib\/static-container-registry\/registry-image-[0-9a-f]{16}\.tar$/,
       );
-      assert.match(byName("deliver").inputs.delete, /rm -rf "\$S"/);
+      assert.match(byName("deliver").inputs.delete, /removed the images store at \$P/);
       assert.match(byName("import").inputs.create, /IMAGE='\\''docker\.io\/library\/nginx:1\.27'\\''/);
       const wire = byName("wire").inputs.create;
       assert.ok(wire.includes('[host."http://127.0.0.1:5000/v2/quay.io"]'), "quay.io is wired to its tree");

@@ -9,11 +9,14 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
+import { parse } from "yaml";
 import { parseHave, planDelivery, stageMissing } from "../../src/nodes/delivery";
+import { registriesYamlAll } from "../../src/nodes/wiring";
 import {
   deliverScript,
+  incomingDir,
   prepareScript,
-  storeDir,
+  setDir,
   undeliverScript,
   unwireScript,
   wireScript,
@@ -56,15 +59,18 @@ function deliver(imagesDir: string, hostPath: string, node = "node-a") {
   const prep = sh(prepareScript({ node, hostPath, setId: plan.setId }));
   assert.equal(prep.status, 0, prep.stderr);
   const staged = stageMissing(plan, parseHave(prep.stdout), scratch("stage"), node);
-  fs.cpSync(staged.dir, path.join(storeDir(hostPath), "incoming", path.basename(staged.dir)), {
+  fs.cpSync(staged.dir, path.join(incomingDir(hostPath), path.basename(staged.dir)), {
     recursive: true,
   });
   const r = sh(deliverScript({ node, hostPath, setId: plan.setId }));
-  return { plan, staged, r };
+  return { plan, staged, r, prep };
 }
 
+/** The entries of a directory, sorted. */
+const ls = (dir: string) => fs.readdirSync(dir).sort();
+
 describe("delivery scripts", () => {
-  it("deliver only what is missing, switch the symlink, keep the previous set, prune older ones", () => {
+  it("deliver only what is missing into P, point current at it, keep the previous set, prune older ones", () => {
     const base = scratch("deliver");
     const hostPath = path.join(base, "node", "images");
     const src1 = path.join(base, "src1");
@@ -75,11 +81,12 @@ describe("delivery scripts", () => {
     assert.equal(first.r.status, 0, first.r.stderr);
     assert.match(
       first.r.stdout,
-      /static-container-registry: node node-a: .*images -> sets\/[0-9a-f]{64} \(7 files\)/,
+      /static-container-registry: node node-a: .*images\/sets\/[0-9a-f]{64} is current \(7 files\)/,
     );
     assert.equal(first.staged.missing.length, 6, "every distinct content once (two identical version files)");
-    assert.equal(fs.readlinkSync(hostPath), `images.store/sets/${first.plan.setId}`);
-    assert.deepEqual(treeText(hostPath), v1);
+    assert.equal(fs.readlinkSync(path.join(hostPath, "current")), `sets/${first.plan.setId}`);
+    assert.deepEqual(treeText(setDir(hostPath, first.plan.setId)), v1);
+    assert.deepEqual(ls(path.dirname(hostPath)), ["images"], "nothing is written beside P");
 
     // Second content: one new blob, one dropped tag.
     const src2 = path.join(base, "src2");
@@ -95,21 +102,21 @@ describe("delivery scripts", () => {
       [hex("new"), hex(v2["library/a/2/manifest.json"])].sort(),
       "only the new blob and the new manifest are copied",
     );
-    assert.deepEqual(treeText(hostPath), v2);
-    const sets = path.join(storeDir(hostPath), "sets");
-    assert.deepEqual(fs.readdirSync(sets).sort(), [first.plan.setId, second.plan.setId].sort());
+    assert.deepEqual(treeText(path.join(hostPath, "current")), v2);
+    const sets = path.join(hostPath, "sets");
+    assert.deepEqual(ls(sets), [first.plan.setId, second.plan.setId].sort());
     // A pod that mounted the first set still sees it whole.
-    assert.deepEqual(treeText(path.join(sets, first.plan.setId)), v1);
+    assert.deepEqual(treeText(setDir(hostPath, first.plan.setId)), v1);
 
     const src3 = path.join(base, "src3");
     writeTree(src3, blobFiles("library/c/1", "only-c"));
     const third = deliver(src3, hostPath);
     assert.equal(third.r.status, 0, third.r.stderr);
-    assert.deepEqual(fs.readdirSync(sets).sort(), [second.plan.setId, third.plan.setId].sort());
-    const objects = fs.readdirSync(path.join(storeDir(hostPath), "objects"));
+    assert.deepEqual(ls(sets), [second.plan.setId, third.plan.setId].sort());
+    const objects = ls(path.join(hostPath, "objects"));
     assert.ok(!objects.includes(hex("layer-b")), "an object only the pruned set used is removed");
     assert.ok(objects.includes(hex("new")), "objects of the previous set stay");
-    assert.deepEqual(fs.readdirSync(path.join(storeDir(hostPath), "incoming")), []);
+    assert.deepEqual(ls(incomingDir(hostPath)), []);
 
     const again = deliver(src3, hostPath);
     assert.equal(again.staged.missing.length, 0, "nothing to copy for content the node holds");
@@ -117,10 +124,107 @@ describe("delivery scripts", () => {
 
     const gone = sh(undeliverScript({ node: "node-a", hostPath }));
     assert.equal(gone.status, 0, gone.stderr);
-    assert.deepEqual(fs.readdirSync(path.dirname(hostPath)), []);
+    assert.deepEqual(ls(path.dirname(hostPath)), [], "P was made by the delivery: it goes too");
   });
 
-  it("refuses a corrupt copy and a hostPath that is not its symlink, naming the node", () => {
+  it("P an existing empty directory (or a fresh filesystem's lost+found only): adopted, and left in place on delete", () => {
+    const base = scratch("deliver-adopt");
+    const src = path.join(base, "src");
+    const v = blobFiles("r/1", "x");
+    writeTree(src, v);
+    const hostPath = path.join(base, "disk");
+    fs.mkdirSync(path.join(hostPath, "lost+found"), { recursive: true });
+    const d = deliver(src, hostPath);
+    assert.equal(d.r.status, 0, d.r.stderr);
+    assert.deepEqual(treeText(setDir(hostPath, d.plan.setId)), v);
+    assert.deepEqual(ls(base), ["disk", "src"], "nothing is written beside P");
+    const gone = sh(undeliverScript({ node: "node-a", hostPath }));
+    assert.equal(gone.status, 0, gone.stderr);
+    assert.deepEqual(ls(hostPath), ["lost+found"], "P and what was in it stay");
+  });
+
+  it("a P holding files that are not the store's is refused, naming it and them, and left intact", () => {
+    const base = scratch("deliver-foreign");
+    const src = path.join(base, "src");
+    writeTree(src, blobFiles("r/1", "x"));
+    const hostPath = path.join(base, "data");
+    writeTree(hostPath, { "db/users.sqlite": "precious", "notes.txt": "mine" });
+    const before = treeText(hostPath);
+    const plan = planDelivery(src);
+    for (const script of [
+      prepareScript({ node: "node-f", hostPath, setId: plan.setId }),
+      deliverScript({ node: "node-f", hostPath, setId: plan.setId }),
+    ]) {
+      const r = sh(script);
+      assert.notEqual(r.status, 0);
+      assert.equal(
+        r.stderr,
+        `static-container-registry: node node-f: ${hostPath} holds files that are not static-container-registry's (db notes.txt): ` +
+          "hostPath.path must be an empty directory, a mount point of its own or a path that does not exist; nothing was changed\n",
+      );
+    }
+    assert.deepEqual(treeText(hostPath), before);
+    assert.deepEqual(ls(hostPath), ["db", "notes.txt"]);
+    const gone = sh(undeliverScript({ node: "node-f", hostPath }));
+    assert.equal(gone.status, 0, gone.stderr);
+    assert.deepEqual(treeText(hostPath), before, "the delete does not touch a P that is not a store");
+  });
+
+  it("P a mount point of its own (a dedicated disk): the store lives on it, nothing on the disk below", (t) => {
+    if (!requireRoot(t, "a mount point needs root (a private mount namespace)")) return;
+    const base = scratch("deliver-mount");
+    const src = path.join(base, "src");
+    const v = blobFiles("r/1", "x", "y");
+    writeTree(src, v);
+    const hostPath = path.join(base, "images");
+    fs.mkdirSync(hostPath);
+    const plan = planDelivery(src);
+    const staging = scratch("stage");
+    // prepare, copy, deliver, list, undeliver, list: all inside one namespace where P is a tmpfs.
+    const steps = [
+      prepareScript({ node: "node-m", hostPath, setId: plan.setId }),
+      `cp -r "$STAGED" ${JSON.stringify(incomingDir(hostPath))}/`,
+      deliverScript({ node: "node-m", hostPath, setId: plan.setId }),
+      `df -P ${JSON.stringify(setDir(hostPath, plan.setId))} | tail -n 1 | awk '{print "fs " $1}'; ls -A ${JSON.stringify(hostPath)} | tr '\\n' ' '; echo`,
+      undeliverScript({ node: "node-m", hostPath }),
+      `ls -A ${JSON.stringify(hostPath)} | wc -l | sed 's/^/left /'`,
+    ];
+    // A fresh disk holds no objects: everything is staged.
+    const staged = stageMissing(plan, new Set(), staging, "node-m");
+    const all = steps.join("\n");
+    const [cmd, ...args] = inPrivateMounts(`mount -t tmpfs disk "$1" && sh -c "$2"`, [hostPath, all]);
+    const r = runAny(cmd, args, { env: { ...process.env, STAGED: staged.dir } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^fs disk$/m, "the set is on the mounted filesystem");
+    assert.match(r.stdout, /^\.static-container-registry current incoming objects sets $/m);
+    assert.match(r.stdout, /^left 0$/m, "the delete empties the disk and leaves the mount point");
+    assert.deepEqual(ls(hostPath), [], "nothing reached the directory under the mount");
+    assert.deepEqual(ls(base), ["images", "src"]);
+  });
+
+  it("a store of the earlier layout (P a symlink into P.store) moves into P; the set a pod mounted stays whole", () => {
+    const base = scratch("deliver-migrate");
+    const src = path.join(base, "src");
+    const v = blobFiles("r/1", "x");
+    writeTree(src, v);
+    const plan = planDelivery(src);
+    const hostPath = path.join(base, "images");
+    const oldSet = path.join(`${hostPath}.store`, "sets", plan.setId);
+    writeTree(oldSet, v);
+    fs.mkdirSync(path.join(`${hostPath}.store`, "objects"));
+    fs.symlinkSync(`images.store/sets/${plan.setId}`, hostPath);
+    const mounted = fs.openSync(path.join(oldSet, "r/1/manifest.json"), "r");
+    const d = deliver(src, hostPath);
+    assert.equal(d.r.status, 0, d.r.stderr);
+    assert.match(d.prep.stdout, /moved the store from .*images\.store into .*images/);
+    assert.deepEqual(ls(base), ["images", "src"]);
+    assert.ok(fs.lstatSync(hostPath).isDirectory());
+    assert.deepEqual(treeText(setDir(hostPath, plan.setId)), v);
+    assert.equal(fs.readFileSync(mounted, "utf8"), v["r/1/manifest.json"]);
+    fs.closeSync(mounted);
+  });
+
+  it("refuses a corrupt copy and a P that is a file or a symlink of someone else's, naming the node", () => {
     const base = scratch("deliver-bad");
     const src = path.join(base, "src");
     writeTree(src, blobFiles("r/1", "x"));
@@ -128,22 +232,30 @@ describe("delivery scripts", () => {
     const plan = planDelivery(src);
     const prep = sh(prepareScript({ node: "node-b", hostPath, setId: plan.setId }));
     const staged = stageMissing(plan, parseHave(prep.stdout), scratch("stage"), "node-b");
-    const incoming = path.join(storeDir(hostPath), "incoming", plan.setId);
+    const incoming = path.join(incomingDir(hostPath), plan.setId);
     fs.cpSync(staged.dir, incoming, { recursive: true });
     fs.writeFileSync(path.join(incoming, "objects", hex("x")), "y");
     const r = sh(deliverScript({ node: "node-b", hostPath, setId: plan.setId }));
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, new RegExp(`node node-b: the copy of ${hex("x")} is corrupt`));
-    assert.equal(fs.existsSync(hostPath), false, "nothing switched");
+    assert.equal(fs.existsSync(path.join(hostPath, "current")), false, "nothing switched");
 
-    const other = path.join(base, "node2", "images");
-    fs.mkdirSync(other, { recursive: true });
-    const p = sh(prepareScript({ node: "node-c", hostPath: other, setId: plan.setId }));
+    const file = path.join(base, "node2", "images");
+    writeTree(path.dirname(file), { images: "a file" });
+    const p = sh(prepareScript({ node: "node-c", hostPath: file, setId: plan.setId }));
     assert.notEqual(p.status, 0);
+    assert.match(p.stderr, /node node-c: .*node2\/images exists and is not a directory/);
+
+    const link = path.join(base, "node3", "images");
+    fs.mkdirSync(path.dirname(link));
+    fs.symlinkSync("/srv/elsewhere", link);
+    const q = sh(prepareScript({ node: "node-d", hostPath: link, setId: plan.setId }));
+    assert.notEqual(q.status, 0);
     assert.match(
-      p.stderr,
-      /node node-c: .*images exists and is not the symlink static-container-registry manages/,
+      q.stderr,
+      /node node-d: .*node3\/images is a symlink \(to \/srv\/elsewhere\) that static-container-registry did not make/,
     );
+    assert.equal(fs.readlinkSync(link), "/srv/elsewhere");
   });
 });
 
@@ -256,6 +368,46 @@ describe("wiring scripts", () => {
     });
   }
 
+  it("with TLS: places the CA where hosts.toml points, keeps a file that was there, and the delete restores it", (t) => {
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n";
+    const ca = { file: "/etc/containerd/scr-ca/ca.crt", pem };
+    const fresh = inPrivateEtc(t, wireScript({ node: "n1", hostsTomls, ca }), CONFIG_V2, {});
+    if (!fresh) return;
+    assert.equal(fresh.r.status, 0, fresh.r.stderr);
+    const written = treeText(fresh.etc)["scr-ca/ca.crt"];
+    assert.match(written, /^# Generated by static-container-registry/);
+    assert.ok(written.endsWith(pem));
+    assert.match(
+      fresh.r.stdout,
+      /node n1: placed the registry's CA certificate at \/etc\/containerd\/scr-ca\/ca\.crt/,
+    );
+    const undone = inPrivateEtc(
+      t,
+      unwireScript({ node: "n1", hostsTomls, ca: { file: ca.file, pem: "" } }),
+      undefined,
+      {
+        ...treeText(fresh.etc),
+        "scr-ca/.created-by-static-container-registry": "",
+      },
+    )!;
+    assert.equal(undone.r.status, 0, undone.r.stderr);
+    assert.equal(
+      fs.existsSync(path.join(undone.etc, "scr-ca")),
+      false,
+      "the CA and the dir it needed are gone",
+    );
+
+    const theirs = "their CA\n";
+    const kept = inPrivateEtc(
+      t,
+      wireScript({ node: "n1", hostsTomls, ca }) + unwireScript({ node: "n1", hostsTomls, ca }),
+      CONFIG_V2,
+      { "scr-ca/ca.crt": theirs },
+    )!;
+    assert.equal(kept.r.status, 0, kept.r.stderr);
+    assert.deepEqual(treeText(path.join(kept.etc, "scr-ca")), { "ca.crt": theirs });
+  });
+
   it("refuses a host name that is not one", () => {
     assert.throws(
       () => wireScript({ node: "n", hostsTomls: { "a b": "" } }),
@@ -345,6 +497,44 @@ describe("k3s / RKE2 wiring", () => {
     );
     assert.equal(runs[1].status, 0, runs[1].output);
     assert.deepEqual(runs[1].tree, {});
+  });
+
+  it("with TLS: merges the configs (the CA of each endpoint) too, and the delete restores the file", (t) => {
+    const tls = registriesYamlAll({
+      endpoint: "127.0.0.1:5000",
+      fallbacks: ["10.43.0.10:5000"],
+      repositories: ["docker.io/library/alpine"],
+      tls: { caFile: "/etc/static-container-registry/ca.crt" },
+    });
+    const ca = {
+      file: "/etc/rancher/scr-ca.crt",
+      pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    };
+    const theirsWithOurs = `${theirs}  10.43.0.10:5000:\n    tls:\n      insecure_skip_verify: true\n`;
+    const runs = onK3sNode(
+      t,
+      [
+        wireScript({ node: "k3s-1", hostsTomls: { "docker.io": "x" }, registriesYaml: tls, ca }),
+        unwireScript({ node: "k3s-1", hostsTomls: { "docker.io": "x" }, registriesYaml: tls, ca }),
+      ],
+      { "k3s/registries.yaml": theirsWithOurs },
+    );
+    if (!runs) return;
+    assert.equal(runs[0].status, 0, runs[0].output);
+    const merged = parse(runs[0].tree["k3s/registries.yaml"]);
+    assert.deepEqual(merged.mirrors["docker.io"].endpoint, [
+      "https://127.0.0.1:5000",
+      "https://10.43.0.10:5000",
+    ]);
+    assert.deepEqual(merged.mirrors["registry.local"], { endpoint: ["https://registry.local:5000"] });
+    assert.deepEqual(merged.configs, {
+      "127.0.0.1:5000": { tls: { ca_file: "/etc/static-container-registry/ca.crt" } },
+      "10.43.0.10:5000": { tls: { ca_file: "/etc/static-container-registry/ca.crt" } },
+      "registry.local:5000": { tls: { insecure_skip_verify: true } },
+    });
+    assert.ok(runs[0].tree["scr-ca.crt"].endsWith(ca.pem), "the CA is placed on a k3s node too");
+    assert.equal(runs[1].status, 0, runs[1].output);
+    assert.deepEqual(runs[1].tree, { "k3s/registries.yaml": theirsWithOurs });
   });
 
   it("refuses a registries.yaml in flow style, naming the node, changing nothing", (t) => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parse } from "yaml";
+import { fallbackEndpoints, probedEndpoints, registryEndpoints } from "../../src/nodes/fallback";
 import {
   containerdHostsToml,
   containerdHostsTomls,
@@ -22,6 +23,7 @@ test("containerd hosts.toml for a fake upstream host", () => {
       "",
       '[host."http://127.0.0.1:30500"]',
       '  capabilities = ["pull", "resolve"]',
+      '  dial_timeout = "1s"',
       "",
     ].join("\n"),
   );
@@ -36,7 +38,7 @@ test("containerd hosts.toml for docker.io, with a name prefix", () => {
   assert.match(toml, /^server = "https:\/\/registry-1\.docker\.io"$/m);
   assert.match(
     toml,
-    /^\[host\."http:\/\/10\.43\.0\.10:5000\/v2\/mirror"\]\n {2}capabilities = \["pull", "resolve"\]\n {2}override_path = true\n$/m,
+    /^\[host\."http:\/\/10\.43\.0\.10:5000\/v2\/mirror"\]\n {2}capabilities = \["pull", "resolve"\]\n {2}override_path = true\n {2}dial_timeout = "1s"\n$/m,
   );
   assert.equal(upstreamServer("ghcr.io"), "https://ghcr.io");
 });
@@ -88,6 +90,7 @@ test("every upstream host in the tree gets its own hosts.toml pointing at /v2/<h
       '[host."http://127.0.0.1:30500/v2/registry.k8s.io"]',
       '  capabilities = ["pull", "resolve"]',
       "  override_path = true",
+      '  dial_timeout = "1s"',
       "",
     ].join("\n"),
   );
@@ -153,4 +156,84 @@ test("KEP-1755 localRegistryHosting.v1", () => {
       help: "https://example.invalid/help",
     },
   );
+});
+
+test("fallback endpoints per workload: the node's own registry first, then only copies a dead node cannot stall", () => {
+  const cases = [
+    {
+      name: "DaemonSet: own loopback, then the Service's cluster IP (Ready pods only); nodes are not listed",
+      input: {
+        mode: "DaemonSet" as const,
+        nodeEndpoint: "127.0.0.1:5000",
+        service: "10.43.0.10:5000",
+        peers: ["10.0.0.11:5000", "10.0.0.12:5000"],
+      },
+      endpoints: ["127.0.0.1:5000", "10.43.0.10:5000"],
+      probed: [],
+    },
+    {
+      name: "Deployment behind a node port: the cluster IP after it",
+      input: { mode: "Deployment" as const, nodeEndpoint: "127.0.0.1:30500", service: "10.43.0.10:5000" },
+      endpoints: ["127.0.0.1:30500", "10.43.0.10:5000"],
+      probed: [],
+    },
+    {
+      name: "Deployment by cluster IP: nothing to add",
+      input: { mode: "Deployment" as const, nodeEndpoint: "10.43.0.10:5000", service: "10.43.0.10:5000" },
+      endpoints: ["10.43.0.10:5000"],
+      probed: [],
+    },
+    {
+      name: "StaticPod: own loopback, then every node's address in order, each probed",
+      input: {
+        mode: "StaticPod" as const,
+        nodeEndpoint: "127.0.0.1:5000",
+        peers: ["10.0.0.11:5000", "10.0.0.12:5000", "10.0.0.11:5000"],
+      },
+      endpoints: ["127.0.0.1:5000", "10.0.0.11:5000", "10.0.0.12:5000"],
+      probed: ["10.0.0.11:5000", "10.0.0.12:5000"],
+    },
+  ];
+  for (const c of cases) {
+    assert.deepEqual(registryEndpoints(c.input), c.endpoints, c.name);
+    assert.deepEqual(fallbackEndpoints(c.input), c.endpoints.slice(1), c.name);
+    assert.deepEqual(probedEndpoints(c.input), c.probed, c.name);
+  }
+});
+
+test("the same ordered list in every hosts.toml (each prefix per endpoint) and in registries.yaml", () => {
+  const o = {
+    endpoint: "127.0.0.1:5000",
+    fallbacks: ["10.0.0.11:5000", "[fd00::12]:5000"],
+    repositories: ["docker.io/library/alpine"],
+    upstreamHost: "docker.io",
+    tls: { caFile: "/etc/static-container-registry/ca.crt" },
+  };
+  const toml = containerdHostsTomls(o)["docker.io"];
+  assert.deepEqual(
+    [...toml.matchAll(/^\[host\."([^"]+)"\]$/gm)].map((m) => m[1]),
+    [
+      "https://127.0.0.1:5000/v2/docker.io",
+      "https://127.0.0.1:5000",
+      "https://10.0.0.11:5000/v2/docker.io",
+      "https://10.0.0.11:5000",
+      "https://[fd00::12]:5000/v2/docker.io",
+      "https://[fd00::12]:5000",
+    ],
+  );
+  assert.equal((toml.match(/ca = "\/etc\/static-container-registry\/ca\.crt"/g) ?? []).length, 6);
+  assert.deepEqual(parse(registriesYamlAll(o)), {
+    mirrors: {
+      "docker.io": {
+        endpoint: ["https://127.0.0.1:5000", "https://10.0.0.11:5000", "https://[fd00::12]:5000"],
+        rewrite: { "^(.*)$": "docker.io/$1" },
+      },
+    },
+    configs: Object.fromEntries(
+      ["127.0.0.1:5000", "10.0.0.11:5000", "[fd00::12]:5000"].map((e) => [
+        e,
+        { tls: { ca_file: "/etc/static-container-registry/ca.crt" } },
+      ]),
+    ),
+  });
 });

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { nodeSimReady, startNodes, type NodeSim } from "./nodeSim";
-import { inCI, run, runAny } from "./tools";
+import { startServiceProxy } from "./serviceProxy";
+import { inCI, requireTool, run, runAny, startProcess } from "./tools";
 
 describe("node simulation", () => {
   let sim: NodeSim | undefined;
@@ -16,7 +17,7 @@ describe("node simulation", () => {
   before(async () => {
     if (process.getuid?.() !== 0 && !inCI) return;
     try {
-      sim = await startNodes([{}, { configPath: false }]);
+      sim = await startNodes([{ disks: ["/var/lib/scr-disk"] }, { configPath: false }]);
     } catch (e) {
       startError = e;
     }
@@ -79,19 +80,74 @@ describe("node simulation", () => {
     }
   });
 
-  test("each node runs containerd on the default socket; config_path as configured", (t) => {
+  test("each node runs containerd on the default socket, with its CRI image service; config_path as configured", async (t) => {
     const s = started(t);
     if (!s) return;
     for (const n of s.nodes) {
       const argv = s.inLan([...s.sshArgv(n), "ctr version >/dev/null && ctr -n k8s.io images ls -q | wc -l"]);
       assert.equal(run(argv[0], argv.slice(1)).stdout.trim(), "0");
       assert.ok(fs.statSync(n.path("/run/containerd/containerd.sock")).isSocket());
+      // The kubelet's way in: runtime.v1.ImageService on the same socket.
+      assert.equal(await n.cri().status("registry.invalid/nothing:1"), undefined);
     }
     assert.match(fs.readFileSync(s.nodes[0].path("/etc/containerd/config.toml"), "utf8"), /config_path = /);
     assert.doesNotMatch(
       fs.readFileSync(s.nodes[1].path("/etc/containerd/config.toml"), "utf8"),
       /config_path/,
     );
+  });
+
+  test("a node's disk is a mount point of its own; the other node has none", (t) => {
+    const s = started(t);
+    if (!s) return;
+    const [a, b] = s.nodes;
+    assert.equal(a.exec(["mountpoint", "-q", "/var/lib/scr-disk"]).status, 0);
+    assert.notEqual(
+      a.exec(["stat", "-c", "%d", "/var/lib/scr-disk"]).stdout,
+      a.exec(["stat", "-c", "%d", "/var/lib"]).stdout,
+      "another filesystem than the node's /var/lib",
+    );
+    assert.notEqual(b.exec(["mountpoint", "-q", "/var/lib/scr-disk"]).status, 0);
+  });
+
+  test("a service proxy sends the cluster IP to ready endpoints only, and refuses at once without any", async (t) => {
+    const s = started(t);
+    if (!s || !requireTool(t, "busybox") || !requireTool(t, "curl")) return;
+    const [a, b] = s.nodes;
+    a.exec(["sh", "-c", "mkdir -p /run/www && echo from-a > /run/www/index.html"]);
+    const httpd = startProcess("nsenter", [
+      "-t",
+      String(a.holderPid),
+      "-m",
+      "-n",
+      "--",
+      "busybox",
+      "httpd",
+      "-f",
+      "-p",
+      "8080",
+      "-h",
+      "/run/www",
+    ]);
+    const proxy = startServiceProxy(s.nodes, "10.96.0.10", 5000);
+    try {
+      const get = () => b.exec(["curl", "-s", "-m", "5", "http://10.96.0.10:5000/index.html"]);
+      proxy.setReady([`${a.host}:8080`]);
+      let r = get();
+      for (let i = 0; i < 20 && r.stdout.trim() !== "from-a"; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        r = get();
+      }
+      assert.equal(r.stdout.trim(), "from-a");
+      proxy.setReady([]);
+      const t0 = Date.now();
+      const refused = get();
+      assert.equal(refused.status, 7, "connection refused");
+      assert.ok(Date.now() - t0 < 2000, "at once");
+    } finally {
+      proxy.stop();
+      await httpd.stop();
+    }
   });
 
   test("teardown stops every process and deletes the namespaces", async (t) => {

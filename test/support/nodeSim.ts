@@ -25,9 +25,13 @@
  * and the stock host key paths, where the node holds its own ed25519 key;
  * root's `authorized_keys` holds the test's key. containerd runs with
  * `/etc/containerd/config.toml` at its defaults (root `/var/lib/containerd`,
- * state `/run/containerd`, socket `/run/containerd/containerd.sock`), the CRI
- * plugin disabled; the file still carries the CRI registry `config_path` (or
+ * state `/run/containerd`, socket `/run/containerd/containerd.sock`) and its
+ * CRI plugin on that socket, which pulls as it does for a kubelet (`cri`,
+ * test/support/cri.ts); the file carries the CRI registry `config_path` (or
  * not, for the node that must be refused), as a real node's would.
+ *
+ * A spec's `disks` are paths where the node gets a filesystem of its own (a
+ * directory of its state bind-mounted there), as a dedicated disk would be.
  *
  * Teardown stops every process by PID (sshd, containerd, the holder) and
  * deletes the namespaces; the node's files vanish with its mount namespace.
@@ -37,6 +41,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CONTAINERD_TEST_DISABLED_PLUGINS } from "./containerd";
+import { criImageClient, type CriImageClient } from "./cri";
 import type { TestContext } from "node:test";
 import { requireRoot, requireTool, run, runAny, startProcess, tmpDir, type Server } from "./tools";
 
@@ -67,6 +72,11 @@ export function nodeSimReady(t: TestContext): boolean {
 export interface NodeSpec {
   /** Whether containerd's config sets the CRI registry `config_path` (default true). */
   configPath?: boolean;
+  /**
+   * Paths on the node where a filesystem of its own is mounted (a directory
+   * of the node's state, bind-mounted there), as a dedicated disk would be.
+   */
+  disks?: string[];
 }
 
 export interface SimNode {
@@ -90,6 +100,8 @@ export interface SimNode {
   path: (p: string) => string;
   /** `ctr` on the node, against its containerd. */
   ctr: (args: string[], namespace?: string) => ReturnType<typeof runAny>;
+  /** The node's CRI image service (its containerd's socket), as its kubelet would call it. */
+  cri: () => CriImageClient;
 }
 
 /** Where an SSH client connects. */
@@ -118,15 +130,23 @@ export interface NodeSim {
 }
 
 const SUBNET = "10.77.0";
+const CRI_PLUGIN = "io.containerd.grpc.v1.cri";
+
+/** What the nodes' containerd runs without: the test set, except the CRI plugin (the kubelet's way in). */
+const NODE_DISABLED_PLUGINS = CONTAINERD_TEST_DISABLED_PLUGINS.filter((p) => p !== CRI_PLUGIN);
 
 function containerdConfig(configPath: boolean): string {
   const lines = [
     "version = 2",
-    `disabled_plugins = ${JSON.stringify(CONTAINERD_TEST_DISABLED_PLUGINS)}`,
+    `disabled_plugins = ${JSON.stringify(NODE_DISABLED_PLUGINS)}`,
     "[debug]",
     `  level = "warn"`,
     "[metrics]",
     `  address = ""`,
+    // The CRI plugin serves images only here: no pods, so no CNI and no streaming clients.
+    `[plugins."${CRI_PLUGIN}"]`,
+    `  stream_server_address = "127.0.0.1"`,
+    `  stream_server_port = "0"`,
   ];
   if (configPath) {
     lines.push(`[plugins."io.containerd.grpc.v1.cri".registry]`, `  config_path = "${NODE_CERTS_DIR}"`);
@@ -135,7 +155,13 @@ function containerdConfig(configPath: boolean): string {
 }
 
 /** The shell text that makes the holder's mount namespace a node (run inside it, as root). */
-function nodeSetup(state: string): string {
+function nodeSetup(state: string, disks: readonly string[]): string {
+  const mounts = disks
+    .map((d, i) => {
+      if (!/^\/[A-Za-z0-9._/-]+$/.test(d)) throw new Error(`node sim: disk path ${d} is not plain`);
+      return `mkdir -p "$S/disk-${i}" ${d}\nmount --bind "$S/disk-${i}" ${d}\n`;
+    })
+    .join("");
   return `set -eu
 S=${state}
 mkdir -p "$S"
@@ -153,7 +179,7 @@ done
 mkdir -p /run/sshd /run/containerd /var/lib/containerd
 chmod 0755 /run/sshd
 mount -t tmpfs -o mode=0711 tmpfs /var/lib/containerd
-echo ready
+${mounts}echo ready
 exec sleep infinity
 `;
 }
@@ -202,7 +228,9 @@ export async function startNodes(specs: NodeSpec[]): Promise<NodeSim> {
   const servers: Server[] = [];
   const namespaces: string[] = [];
   const nodes: SimNode[] = [];
+  const closers: (() => void)[] = [];
   const stop = async () => {
+    for (const c of closers) c();
     for (const s of servers.reverse()) await s.stop();
     for (const ns of namespaces.reverse()) runAny("ip", ["netns", "delete", ns]);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -254,7 +282,7 @@ export async function startNodes(specs: NodeSpec[]): Promise<NodeSim> {
         "private",
         "sh",
         "-c",
-        nodeSetup(path.join(dir, `${name}-state`)),
+        nodeSetup(path.join(dir, `${name}-state`), spec.disks ?? []),
       ]);
       servers.push(holder);
       await waitFor(`${name} mount namespace`, () => /ready/.test(holder.output()), 10000, holder.output);
@@ -287,6 +315,7 @@ export async function startNodes(specs: NodeSpec[]): Promise<NodeSim> {
       const containerd = startProcess(enter[0], [...enter.slice(1), "containerd"]);
       servers.push(containerd);
       const ctr = (args: string[], namespace = "k8s.io") => exec(["ctr", "-n", namespace, ...args]);
+      let cri: CriImageClient | undefined;
       const node: SimNode = {
         name,
         host,
@@ -300,7 +329,9 @@ export async function startNodes(specs: NodeSpec[]): Promise<NodeSim> {
         enter: (argv) => [...enter, ...argv],
         path: (p) => path.join(`/proc/${holderPid}/root`, p),
         ctr,
+        cri: () => (cri ??= criImageClient(path.join(`/proc/${holderPid}/root`, NODE_CONTAINERD_SOCKET))),
       };
+      closers.push(() => cri?.close());
       nodes.push(node);
       await waitFor(`${name} containerd`, () => ctr(["version"]).status === 0, 20000, containerd.output);
     }

@@ -1,7 +1,8 @@
 /**
  * A throwaway certificate authority for HTTPS tests, made with openssl: a CA,
- * and a server certificate it signed for 127.0.0.1 and localhost. EC P-256
- * keys (fast to make). Clients trust it through the CA file only.
+ * and a server certificate it signed for 127.0.0.1 and localhost (and any
+ * further IP addresses given). EC P-256 keys (fast to make). Clients trust it
+ * through the CA file only.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -16,7 +17,7 @@ export interface TestCa {
   serverKey: string;
 }
 
-export function makeTestCa(dir: string, name = "scr-test"): TestCa {
+export function makeTestCa(dir: string, name = "scr-test", ips: readonly string[] = []): TestCa {
   fs.mkdirSync(dir, { recursive: true });
   const f = (n: string) => path.join(dir, n);
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
@@ -50,7 +51,7 @@ export function makeTestCa(dir: string, name = "scr-test"): TestCa {
   fs.writeFileSync(
     f("server.ext"),
     [
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      `subjectAltName=${["IP:127.0.0.1", "DNS:localhost", ...ips.map((ip) => `IP:${ip}`)].join(",")}`,
       "basicConstraints=CA:FALSE",
       "keyUsage=critical,digitalSignature",
       "extendedKeyUsage=serverAuth",

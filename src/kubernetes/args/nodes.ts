@@ -11,7 +11,16 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import { archiveImageName } from "../../nodes/archive";
 import { fileSha256 } from "../../nodes/delivery";
-import type { ArgTable } from "./common";
+import { parseHostPort } from "../../hostPort";
+import { known, type ArgTable } from "./common";
+
+/** An IP address (IPv6 bare or bracketed) or a host name, without a port. */
+function isHost(text: string): boolean {
+  const hp = parseHostPort(
+    /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$/.test(text) && !text.startsWith("[") ? `[${text}]` : text,
+  );
+  return hp?.host !== undefined && hp.port === undefined;
+}
 
 export type RemoteConnection = command.types.input.remote.ConnectionArgs;
 
@@ -28,6 +37,14 @@ export interface NodeTargetArgs {
    * with password-less `sudo`.
    */
   connection: RemoteConnection;
+  /**
+   * Where the other nodes reach this node (an IP address or host name), for
+   * the fallback endpoints of static pods: a node whose own registry is down
+   * pulls from the others at `<address>:<port>`. Default `connection.host`
+   * (set it when SSH goes through another address than the nodes use among
+   * themselves).
+   */
+  address?: pulumi.Input<string>;
 }
 
 /** The registry's own image, for nodes that cannot pull it from anywhere. */
@@ -69,6 +86,8 @@ export interface NodeTarget {
   name: string;
   kubernetesNodeName: string;
   connection: pulumi.Input<RemoteConnection>;
+  /** Where the other nodes reach it (`address`, else the connection's host). */
+  address: pulumi.Input<string>;
 }
 
 export interface ResolvedRegistryImage {
@@ -117,9 +136,13 @@ export function checkNodes(nodes: NodeTargetArgs[] | undefined, problems: string
       problems.push(`${where} (${n.name}): connection.host is required`);
     if (typeof c.port === "number" && (!Number.isInteger(c.port) || c.port < 1 || c.port > 65535))
       problems.push(`${where} (${n.name}): connection.port ${c.port} is not a TCP port`);
+    const address = known(n.address);
+    if (n.address !== undefined && address !== undefined && !isHost(address))
+      problems.push(`${where} (${n.name}): address "${address}" is not an IP address or host name`);
     out.push({
       name: n.name,
       kubernetesNodeName: k8sName,
+      address: n.address ?? pulumi.output(c.host),
       connection: {
         ...c,
         ...(c.privateKey !== undefined ? { privateKey: pulumi.secret(c.privateKey) } : {}),
@@ -172,10 +195,14 @@ export function withSecretCredentials<T extends NodesArgs>(args: T, nodes: NodeT
   if (args.nodes === undefined) return args;
   return {
     ...args,
-    nodes: nodes.map((n) => ({
-      name: n.name,
-      kubernetesNodeName: n.kubernetesNodeName,
-      connection: n.connection,
-    })),
+    nodes: nodes.map((n) => {
+      const address = args.nodes?.find((given) => given.name === n.name)?.address;
+      return {
+        name: n.name,
+        kubernetesNodeName: n.kubernetesNodeName,
+        connection: n.connection,
+        ...(address !== undefined ? { address } : {}),
+      };
+    }),
   };
 }

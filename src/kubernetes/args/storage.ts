@@ -19,7 +19,12 @@ import {
 
 /** Serve the images from a directory on the node(s). */
 export interface HostPathStorageArgs {
-  /** Absolute path of the images directory on the nodes. */
+  /**
+   * Absolute path of the images directory on the nodes. With SSH `nodes` it
+   * is the delivery's store instead (it may be a dedicated disk's mount point,
+   * an existing empty directory or a new path; nothing is written beside it),
+   * and the pods mount the set they were made for, `<path>/sets/<set id>`.
+   */
   path: Input<string>;
   /**
    * Names of the nodes that hold a copy of the images (matched against the

@@ -57,8 +57,8 @@ export const Workload = {
   /**
    * One pod on every node that holds the images, on the node's network
    * (or a hostPort): each node's container runtime pulls from its own pod at
-   * `127.0.0.1:<port>`, and the Service routes in-cluster clients to the pod
-   * on their own node (`internalTrafficPolicy: Local`).
+   * `127.0.0.1:<port>` first, then through the Service's cluster IP, which
+   * routes to Ready pods on any node (while its own pod is replaced or down).
    */
   DaemonSet: "DaemonSet",
   /**
@@ -152,8 +152,8 @@ export interface PodArgs {
    * What runs the pods: `Deployment` (default; `replicas` pods) or `DaemonSet`
    * (one pod on each node that holds the images, on the host network unless
    * `hostNetwork` is false, when its port is a hostPort): every node pulls
-   * from its own pod at `127.0.0.1:<port>`, and the Service sends in-cluster
-   * clients to the pod on their node (`internalTrafficPolicy: Local`).
+   * from its own pod at `127.0.0.1:<port>` first, then from any Ready pod
+   * through the Service's cluster IP (while its own is replaced or down).
    */
   workload?: Workload;
   /**

@@ -15,6 +15,7 @@ import type { ResolvedArgs } from "../args";
 import type { RegistryOutputs } from "../outputs";
 import { annotationsOrNone, commonLabels } from "../labels";
 import type { RegistryPlan } from "../plan";
+import type { DeliveryPlan } from "../../nodes/delivery";
 
 export interface BuildContext {
   /** The component's resource name: prefix of every child's Pulumi name. */
@@ -45,6 +46,8 @@ export interface BuildContext {
   configMapNames?: pulumi.Output<string>[];
   /** The Service (set by the service step). */
   service?: k8s.core.v1.Service;
+  /** The images delivery to the SSH nodes, planned once (see `deliveryOf` in nodes.ts). */
+  delivery?: DeliveryPlan;
 
   /** The component's outputs, filled in by the steps; all must be set when the last step is done. */
   readonly outputs: Partial<RegistryOutputs>;

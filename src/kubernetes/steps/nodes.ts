@@ -30,7 +30,8 @@ import {
   importScript,
   prepareScript,
   registryImagePath,
-  storeDir,
+  incomingDir,
+  setDir,
   undeliverScript,
   unimportScript,
   unprepareScript,
@@ -42,17 +43,37 @@ export function stagingRoot(componentName: string): string {
   return path.join(os.tmpdir(), "static-container-registry-stage", componentName);
 }
 
+/**
+ * The delivery of the images dir to the SSH nodes (hostPath storage with
+ * `nodes`), planned once per build; undefined when nothing is delivered.
+ */
+export function deliveryOf(ctx: BuildContext): DeliveryPlan | undefined {
+  const a = ctx.args;
+  if (a.nodes.length === 0 || a.storage !== "hostPath") return undefined;
+  // In a preview whose mirror commands have not run, the dir may not exist yet: plan an empty delivery.
+  ctx.delivery ??= fs.existsSync(a.imagesDir) ? planDelivery(a.imagesDir) : emptyDelivery(a.imagesDir);
+  return ctx.delivery;
+}
+
+/**
+ * Where the pods find the images on a node: with a delivery, the set it
+ * delivers (`<hostPath.path>/sets/<set id>`: a pod keeps the set it was made
+ * for until it is replaced); else `hostPath.path` itself, filled by the user.
+ */
+export function imagesPathOnNode(ctx: BuildContext): pulumi.Input<string> {
+  const hostPath = ctx.args.hostPath;
+  if (hostPath === undefined) throw new Error("internal: the images path on a node needs hostPath storage");
+  const delivery = deliveryOf(ctx);
+  return delivery === undefined
+    ? hostPath.path
+    : pulumi.output(hostPath.path).apply((p) => setDir(p, delivery.setId));
+}
+
 export function nodesStep(ctx: BuildContext): void {
   const a = ctx.args;
   if (a.nodes.length === 0) return;
   const hostPath = a.storage === "hostPath" ? a.hostPath?.path : undefined;
-  // In a preview whose mirror commands have not run, the dir may not exist yet: plan an empty delivery.
-  const delivery: DeliveryPlan | undefined =
-    hostPath === undefined
-      ? undefined
-      : fs.existsSync(a.imagesDir)
-        ? planDelivery(a.imagesDir)
-        : emptyDelivery(a.imagesDir);
+  const delivery = deliveryOf(ctx);
   const image = a.registryImage;
 
   for (const node of a.nodes) {
@@ -88,7 +109,7 @@ export function nodesStep(ctx: BuildContext): void {
                 stageMissing(delivery, parseHave(stdout ?? ""), stagingRoot(ctx.name), node.name).dir,
               ),
           ),
-          remotePath: pulumi.output(hostPath).apply((hp) => `${storeDir(hp)}/incoming`),
+          remotePath: pulumi.output(hostPath).apply(incomingDir),
           triggers: [delivery.setId],
         },
         { ...opts, dependsOn: [prepare] },

@@ -1,7 +1,8 @@
 /**
  * With workload `StaticPod`: the registry as a kubelet static pod on each SSH
  * node, placed by a Command per node (../staticPod.ts builds the files and
- * the scripts) once the images and the registry image are on the nodes. No
+ * the scripts) once the images and the registry image are on the nodes; it
+ * mounts the images set it was made for. No
  * Kubernetes object: there is no cluster yet. The node endpoint is the
  * node's own loopback; the in-cluster endpoint is the same (there is no
  * Service).
@@ -11,12 +12,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { formatHostPort } from "../../hostPort";
 import { placeStaticPodScript, removeStaticPodScript, staticPod } from "../staticPod";
 import { need, type BuildContext } from "./context";
+import { imagesPathOnNode } from "./nodes";
 
 export function staticPodStep(ctx: BuildContext): void {
   const { name, args: a, plan } = ctx;
-  const hostPath = need(a.hostPath, "hostPath storage", "static pod");
+  need(a.hostPath, "hostPath storage", "static pod");
   const pod = pulumi
-    .all([hostPath.path, a.image, a.namespace, a.resources])
+    .all([imagesPathOnNode(ctx), a.image, a.namespace, a.resources])
     .apply(([imagesPath, image, namespace, resources]) =>
       staticPod({
         name,

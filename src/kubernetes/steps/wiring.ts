@@ -29,6 +29,7 @@ export function wiringStep(ctx: BuildContext): void {
       namePrefix: w.namePrefix,
       tls: w.tls,
       endpoint: w.endpoint,
+      fallbacks: w.fallbacks,
     }),
   );
   ctx.outputs.hostsTomls = wiring.apply(containerdHostsTomls);
