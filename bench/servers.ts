@@ -101,7 +101,7 @@ export interface OursOptions {
   edit?: (files: Record<string, string>, main: string) => Record<string, string>;
   inventory?: Inventory;
   port?: number;
-  /** Render options besides the ones the harness sets (e.g. a feature switched off). */
+  /** Render options beyond the bench's own (listen, dirs, one worker): the pull log, metrics, a feature switched off. */
   render?: Partial<StandaloneOptions>;
   /** The name results are kept under (default "ours"). */
   name?: Running["name"];
@@ -135,6 +135,7 @@ export async function startOurs(
     runtimeDir,
     configDir,
     workerProcesses: 1,
+    ...opts.render,
   });
   const files = opts.edit ? opts.edit({ ...rendered.files }, rendered.main) : rendered.files;
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(configDir, name), text);

@@ -24,7 +24,15 @@ const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const SRC = path.join(REPO_ROOT, "src");
 
 /** The folders of plain TypeScript that both shells (the CLI and the component) stand on. */
-const CORE_FOLDERS = ["src/inventory", "src/nginx", "src/mirror", "src/nodes", "src/provenance", "src/ui"];
+const CORE_FOLDERS = [
+  "src/inventory",
+  "src/nginx",
+  "src/mirror",
+  "src/nodes",
+  "src/provenance",
+  "src/demo",
+  "src/ui",
+];
 
 /** The only room that may import `@pulumi/*`. */
 const PULUMI_SHELL = "src/kubernetes";

@@ -2,8 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { scan } from "../inventory";
 import { renderInclude, renderSharedInclude, renderStandalone, type RenderOptions } from "../nginx";
+import type { AccessLogFormat } from "../nginx/accessLog";
 import { NJS_MODULE } from "../nginx/njs";
 import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
+import { shCommand } from "../shell";
 import { UsageError } from "./errors";
 import { tlsFromFlags, type TlsFlags } from "./tls";
 
@@ -26,6 +28,8 @@ export interface GenerateOptions extends TlsFlags {
   runtimeDir: string;
   configDir?: string;
   output?: string;
+  accessLog?: AccessLogFormat;
+  metricsListen?: string;
 }
 
 /**
@@ -39,6 +43,8 @@ export async function runGenerate(root: string | undefined, opts: GenerateOption
     throw new UsageError(
       "--tls-cert and --tls-key need --standalone (the include goes into a server of yours)",
     );
+  if (opts.metricsListen !== undefined && !opts.standalone)
+    throw new UsageError("--metrics-listen needs --standalone (the include goes into a server of yours)");
   const tls = tlsFromFlags(opts);
   if (opts.ui === false && !opts.standalone)
     throw new UsageError(
@@ -80,6 +86,8 @@ export async function runGenerate(root: string | undefined, opts: GenerateOption
       configDir,
       tls,
       ui: opts.ui,
+      accessLogFormat: opts.accessLog,
+      metricsListen: opts.metricsListen,
     });
     const names = Object.keys(rendered.files);
     if (!opts.output) {
@@ -93,7 +101,7 @@ export async function runGenerate(root: string | undefined, opts: GenerateOption
     }
     writeFilesAtomically(opts.output, rendered.files);
     process.stderr.write(
-      `wrote ${names.length} file(s) to ${opts.output}; run: nginx -c ${path.join(configDir, rendered.main)} -p ${runtimeDir} -e stderr\n`,
+      `wrote ${names.length} file(s) to ${opts.output}; run: ${shCommand(["mkdir", "-p", runtimeDir])} && ${shCommand(["nginx", "-c", path.join(configDir, rendered.main), "-p", runtimeDir, "-e", "stderr"])}\n`,
     );
     return 0;
   }

@@ -6,8 +6,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { runCheck } from "./check";
+import { runDemo } from "./demo";
 import { UsageError } from "./errors";
 import { RenderError } from "../nginx";
+import { ACCESS_LOG_FORMATS, DEFAULT_ACCESS_LOG_FORMAT } from "../nginx/accessLog";
 import { runGenerateInto, type IntoOptions } from "./compose";
 import { runGenerate } from "./generate";
 import { runServe } from "./serve";
@@ -82,6 +84,8 @@ function program(): Command {
       "with --standalone: serve HTTPS (and HTTP/2) with this PEM certificate chain",
     )
     .option("--tls-key <file>", "with --standalone: the certificate's PEM private key")
+    .addOption(accessLogOption("with --standalone: "))
+    .option("--metrics-listen <host:port>", "with --standalone: serve Prometheus metrics at /metrics here")
     .option(
       "--no-ui",
       "with --standalone or --shared: no catalog page at / (by default / is a page listing the images, read from the API)",
@@ -121,9 +125,29 @@ function program(): Command {
       "serve HTTPS (and HTTP/2) with this PEM certificate chain; plain HTTP is refused",
     )
     .option("--tls-key <file>", "the certificate's PEM private key")
+    .addOption(accessLogOption(""))
+    .option("--metrics-listen <host:port>", "also serve Prometheus metrics at /metrics on this address")
     .option("--no-ui", "no catalog page at / (by default / is a page listing the images, read from the API)")
     .action(async (root: string, opts) => {
       process.exitCode = await runServe(root, opts);
+    });
+
+  cmd
+    .command("demo")
+    .description(
+      "Write a small images dir (no network needed: a multi-arch index in an OCI layout, a runnable image, " +
+        "a skopeo dir: tree), serve it like `serve`, and print how to pull from it (Ctrl-C stops it).",
+    )
+    .option("--listen <host:port>", "address to listen on", "127.0.0.1:5000")
+    .option(
+      "--dir <dir>",
+      "write the images into DIR (new or empty) and keep them (default: a temp dir, removed)",
+    )
+    .option("--nginx <path>", "nginx binary (default: nginx on PATH or /usr/sbin/nginx)")
+    .addOption(accessLogOption(""))
+    .option("--metrics-listen <host:port>", "also serve Prometheus metrics at /metrics on this address")
+    .action(async (opts) => {
+      process.exitCode = await runDemo(opts);
     });
 
   cmd
@@ -204,6 +228,7 @@ async function runInto(root: string | undefined, opts: Record<string, unknown>):
       ["output", "--output"],
       ["tlsCert", "--tls-cert"],
       ["tlsKey", "--tls-key"],
+      ["metricsListen", "--metrics-listen"],
     ] as const
   ).filter(([k]) => opts[k] !== undefined);
   if (other.length) {
@@ -213,6 +238,16 @@ async function runInto(root: string | undefined, opts: Record<string, unknown>):
     );
   }
   return runGenerateInto(root, opts as unknown as IntoOptions);
+}
+
+/** `--access-log json|combined|off`, one definition for serve and generate. */
+function accessLogOption(prefix: string): Option {
+  return new Option(
+    "--access-log <format>",
+    `${prefix}the request log on stdout: one JSON object per request, nginx's combined line, or none`,
+  )
+    .choices(ACCESS_LOG_FORMATS)
+    .default(DEFAULT_ACCESS_LOG_FORMAT);
 }
 
 function collectOption(value: string, previous: string[]): string[] {

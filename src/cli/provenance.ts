@@ -9,10 +9,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseReference, ReferenceError } from "../mirror/reference";
+import { RegistryClient } from "../mirror/registryClient";
 import type { SkopeoOptions } from "../mirror/skopeo";
 import { carryProvenance, Refusal } from "../provenance/carry";
 import { VERIFY_KEYS_ENV } from "../provenance/command";
 import { parsePublicKeys, type VerifyKey } from "../provenance/keys";
+import { ReferrersApi } from "../provenance/referrersApi";
 import { carryLines } from "../provenance/report";
 import { UsageError } from "./errors";
 
@@ -63,7 +65,10 @@ export async function runProvenance(opts: ProvenanceOptions): Promise<number> {
   const keys = opts.requireSignature ? keysFromEnv() : undefined;
   const kept = path.resolve(opts.imageDir) === path.resolve(opts.dest);
   try {
+    // The referrers API is asked where skopeo goes: the same registries.conf, auth files and certificates.
+    const client = RegistryClient.load({ registriesConf: opts.registriesConf, retries: skopeo.retries });
     const r = await carryProvenance({
+      referrersApi: new ReferrersApi(client, opts.source),
       source: opts.source,
       identity: { host: ref.host, path: ref.path },
       digest: opts.digest,

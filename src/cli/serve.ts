@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { scan, summarize, type Inventory } from "../inventory";
 import { renderStandalone, type RenderedConfig } from "../nginx";
+import type { AccessLogFormat } from "../nginx/accessLog";
 import { problemText } from "../problemList";
 import { loadInventory, normalizePrefix, parseListen, printWarnings, requireClean } from "./common";
 import { UsageError } from "./errors";
@@ -17,6 +18,12 @@ export interface ServeOptions extends TlsFlags {
   namePrefix?: string;
   nginx?: string;
   user?: string;
+  /** The request log's lines on stdout (accessLog.ts). */
+  accessLog?: AccessLogFormat;
+  /** Where to serve Prometheus metrics (metrics.ts), if anywhere. */
+  metricsListen?: string;
+  /** Called once nginx accepts connections, after the ready message (the demo prints its pull commands). */
+  onReady?: () => void;
   /** The catalog page at / (commander's --no-ui sets false). */
   ui?: boolean;
 }
@@ -85,6 +92,7 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
         user,
         njsModulePath,
         ui: opts.ui,
+        ...observability(opts),
       });
     // The module of this nginx (nginx -V), wherever its packages put it.
     const njsModulePath = findNjsModule(nginx).path;
@@ -131,6 +139,7 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
         `serving ${inv.repositories.length} repositories from ${inv.root}\n` +
           `registry ready at ${tls ? "https" : "http"}://${shown}:${port}/v2/ (Ctrl-C to stop; SIGHUP re-scans and reloads)\n`,
       );
+      opts.onReady?.();
     }
     const code = await exited;
     accessLog.close();
@@ -143,6 +152,11 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The pull log's format and the metrics address, as renderStandalone takes them. */
+function observability(opts: ServeOptions) {
+  return { accessLogFormat: opts.accessLog, metricsListen: opts.metricsListen };
 }
 
 /**
@@ -224,11 +238,11 @@ function writeConfig(dir: string, files: Record<string, string>) {
 
 /**
  * Started as root, nginx runs its workers as `nobody`, who often cannot read
- * the images (a home directory, a 0700 temp dir): every pull would be a 403.
+ * the images (a home directory, a 0700 temp dir): every pull would be a 404.
  * So, as root, the workers run as the owner of the images root instead.
  */
 function workerUser(root: string, explicit: string | undefined): string | undefined {
-  if (explicit) return explicit;
+  if (explicit) return withPrimaryGroup(explicit);
   if (process.getuid?.() !== 0) return undefined; // nginx cannot switch users anyway
   const st = fs.statSync(root);
   const user = nameOf("/etc/passwd", st.uid);
@@ -240,6 +254,27 @@ function workerUser(root: string, explicit: string | undefined): string | undefi
     return undefined;
   }
   return `${user} ${group}`;
+}
+
+/**
+ * `--user USER` without a group: nginx would take a group named like the
+ * user, which often does not exist (Debian's nobody is in nogroup); the
+ * user's primary group from /etc/passwd instead.
+ */
+function withPrimaryGroup(user: string): string {
+  if (user.includes(" ")) return user;
+  try {
+    for (const line of fs.readFileSync("/etc/passwd", "utf8").split("\n")) {
+      const f = line.split(":");
+      if (f[0] === user && f.length > 3) {
+        const group = nameOf("/etc/group", Number(f[3]));
+        if (group) return `${user} ${group}`;
+      }
+    }
+  } catch {
+    /* no /etc/passwd: as given */
+  }
+  return user;
 }
 
 /** The name of a numeric id in /etc/passwd or /etc/group (name:x:id:...). */

@@ -18,6 +18,7 @@ export function networkPolicySpec(
   name: string,
   np: ResolvedNetworkPolicy,
   port: number,
+  metricsPort?: number,
 ): k8s.types.input.networking.v1.NetworkPolicySpec {
   const from: k8s.types.input.networking.v1.NetworkPolicyPeer[] = [
     ...np.namespaces.map((ns) => ({
@@ -29,7 +30,18 @@ export function networkPolicySpec(
     podSelector: { matchLabels: selectorLabels(name) },
     policyTypes: ["Ingress", "Egress"],
     // No peers at all means nobody: an empty `from` would mean everybody.
-    ingress: from.length ? [{ from, ports: [{ protocol: "TCP", port }] }] : [],
+    // The metrics port, if any, to the same peers (list the scrapers' namespace in `namespaces`).
+    ingress: from.length
+      ? [
+          {
+            from,
+            ports: [port, ...(metricsPort !== undefined ? [metricsPort] : [])].map((p) => ({
+              protocol: "TCP",
+              port: p,
+            })),
+          },
+        ]
+      : [],
     egress: [],
   };
 }

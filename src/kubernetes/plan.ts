@@ -53,7 +53,8 @@ export interface RegistryPlan {
 /** Renders the files for an already scanned, problem-free Inventory. Pure and deterministic. */
 export function planFromInventory(
   inv: Inventory,
-  a: Pick<ResolvedArgs, "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls" | "ui">,
+  a: Pick<ResolvedArgs, "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls" | "ui"> &
+    Partial<Pick<ResolvedArgs, "accessLog" | "metricsPort">>,
 ): Omit<RegistryPlan, "inventory"> {
   const maxFileBytes = a.maxConfigMapBytes - KEY_ALLOWANCE;
   const nginx = renderStandalone(inv, {
@@ -66,6 +67,8 @@ export function planFromInventory(
     workerProcesses: a.workerProcesses,
     ui: a.ui,
     ...(a.tls ? { tls: podTlsFiles() } : {}),
+    accessLogFormat: a.accessLog,
+    ...(a.metricsPort !== undefined ? { metricsListen: String(a.metricsPort) } : {}),
   });
   const guard = renderDriftGuard(inv, {
     imagesRoot: POD_PATHS.images,
@@ -96,7 +99,8 @@ export async function planRegistry(
   a: Pick<
     ResolvedArgs,
     "imagesDir" | "verify" | "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls" | "ui"
-  >,
+  > &
+    Partial<Pick<ResolvedArgs, "accessLog" | "metricsPort">>,
 ): Promise<RegistryPlan> {
   const inventory = await scan(a.imagesDir, { verify: a.verify });
   const problems = [...inventory.problems];

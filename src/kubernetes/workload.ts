@@ -13,6 +13,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { Workload, type ResolvedArgs } from "./args";
 import { commonLabels, selectorLabels } from "./labels";
+import { METRICS_PORT_NAME, prometheusAnnotations } from "./metrics";
 import { IMAGES_VOLUME, pinnedScheduling } from "./storage";
 import { tlsMount, tlsVolume } from "./tls";
 
@@ -137,7 +138,7 @@ export function podVolumes(
 /** What the containers need to know: the image and user from the args, the config's file names. */
 export type ContainerInputs = {
   args: Pick<ResolvedArgs, "image" | "imagePullPolicy" | "runAsUser" | "runAsGroup" | "port" | "resources"> &
-    Partial<Pick<ResolvedArgs, "hostNetwork" | "workload" | "tls">>;
+    Partial<Pick<ResolvedArgs, "hostNetwork" | "workload" | "tls" | "metricsPort">>;
 } & Pick<PodInputs, "nginxMain" | "driftGuardMain">;
 
 /**
@@ -181,6 +182,9 @@ export function registryContainers(p: ContainerInputs): {
         protocol: "TCP",
         ...(onNodePort ? { hostPort: a.port } : {}),
       },
+      ...(a.metricsPort !== undefined
+        ? [{ name: METRICS_PORT_NAME, containerPort: a.metricsPort, protocol: "TCP" }]
+        : []),
     ],
     readinessProbe: probe("readiness", a.tls !== undefined),
     livenessProbe: probe("liveness", a.tls !== undefined),
@@ -241,7 +245,11 @@ export function podTemplate(p: PodInputs): PodTemplateSpec {
   return {
     metadata: {
       labels: commonLabels(p.name, "registry", a.labels),
-      annotations: { ...a.annotations, [CONTENT_HASH_ANNOTATION]: p.contentHash },
+      annotations: {
+        ...a.annotations,
+        ...prometheusAnnotations(a.metricsPort),
+        [CONTENT_HASH_ANNOTATION]: p.contentHash,
+      },
     },
     spec: {
       automountServiceAccountToken: false,
@@ -319,7 +327,8 @@ export function podDisruptionBudgetSpec(name: string): k8s.types.input.policy.v1
  */
 export function serviceSpec(
   name: string,
-  a: Pick<ResolvedArgs, "serviceType" | "port" | "nodePort" | "workload">,
+  a: Pick<ResolvedArgs, "serviceType" | "port" | "nodePort" | "workload"> &
+    Partial<Pick<ResolvedArgs, "metricsPort">>,
 ): k8s.types.input.core.v1.ServiceSpec {
   return {
     type: a.serviceType,
@@ -332,6 +341,9 @@ export function serviceSpec(
         protocol: "TCP",
         ...(a.nodePort !== undefined ? { nodePort: a.nodePort } : {}),
       },
+      ...(a.metricsPort !== undefined
+        ? [{ name: METRICS_PORT_NAME, port: a.metricsPort, targetPort: METRICS_PORT_NAME, protocol: "TCP" }]
+        : []),
     ],
   };
 }

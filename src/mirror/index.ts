@@ -1,6 +1,7 @@
 /**
  * Filling an images dir from image references (skopeo): reference parsing,
- * the layout rule, and what to run for each reference.
+ * the layout rule, and what to run for each reference; and the registry
+ * client for what skopeo cannot ask, reaching a registry as skopeo does.
  */
 export {
   canonicalReference,
@@ -25,3 +26,12 @@ export { AUTH_ENV, authJsonDocument, mirrorScript, tagDir, unmirrorScript } from
 export { dedupeTree, type DedupeResult } from "./dedupe";
 export { mirroredTagPaths, pruneTree } from "./prune";
 export { runScript, type Outcome, type Running } from "./exec";
+export { RegistryClient, UpstreamError, type ClientOptions } from "./registryClient";
+export {
+  BlockedError,
+  RegistriesConfError,
+  loadRegistriesConf,
+  pullSources,
+  type PullSource,
+  type RegistriesConf,
+} from "./registriesConf";

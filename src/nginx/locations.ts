@@ -35,10 +35,16 @@ export function serverConstants(o: ServerConstantsOptions): string {
 # Meant for a server {} of its own: the write refusal and error pages below
 # apply to the whole server.
 
+# The pull log reads $scr_wm, which only a refused write sets (below): an
+# unset one is not worth a warning per request.
+uninitialized_variable_warn off;
+
 # Read-only: every method but GET and HEAD, on any URL, is 405 UNSUPPORTED.
 # ($request_method is not cached, and error_page turns the method into GET,
 # so the error page itself passes this check.)
 if ($request_method !~ ^(?:GET|HEAD)$) {
+    # For the pull log: the error page is served as a GET (accessLog.ts).
+    set $scr_wm $request_method;
     return 405;
 }
 
@@ -70,7 +76,7 @@ location = /v2/ {
 }
 
 # Blobs by digest (also a manifest of the repository, served as a blob).
-location ~ "^/v2/${name}/blobs/sha256:(?<scr_hex>[a-f0-9]{64})$" {
+location ~ "^/v2/${name}/blobs/(?<scr_dg>sha256:(?<scr_hex>[a-f0-9]{64}))$" {
     set $scr_err BLOB_UNKNOWN;
     set $scr_k $scr_rid@$scr_hex;
     if ($scr_obj = "") {
@@ -127,7 +133,7 @@ location = /v2/_catalog {
     js_content ${JS_IMPORT}.catalog;
 }
 
-location ~ "^/v2/${name}/referrers/sha256:(?<scr_hex>[a-f0-9]{64})$" {
+location ~ "^/v2/${name}/referrers/(?<scr_dg>sha256:(?<scr_hex>[a-f0-9]{64}))$" {
     set $scr_err NAME_UNKNOWN;
     set $scr_k $scr_rid:;
     if ($scr_obj = "") {
@@ -198,6 +204,8 @@ function manifestLocation(ref: string, key: string): string {
     if ($scr_obj !~ "^M(?<scr_mc>[^|]*+)\\|(?<scr_md>(?:[0-9a-f]{64})?)\\|(?<scr_mf>.++)$") {
         return 404;
     }
+    # The digest served, for the pull log (the headers below read it too).
+    set $scr_dg $scr_mdigest;
     if ($http_if_none_match = '"$scr_mdigest"') {
         return 304;
     }

@@ -8,6 +8,7 @@
  * are evaluated lazily, when a variable is first read, and cached for the
  * request.
  */
+import { accessLogFormatText } from "./accessLog";
 import { quoted, regexLiteral, token } from "./escape";
 import { fileFieldMap } from "./files";
 import { MEDIA_TYPE_CODES } from "./data";
@@ -250,7 +251,8 @@ map $status $scr_allow {
     405 "GET, HEAD";
     default "";
 }
-`;
+
+${accessLogFormatText()}`;
 }
 
 /**

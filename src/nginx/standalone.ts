@@ -17,6 +17,7 @@
  * with ngx_http_js_module (`load_module` of njsModulePath).
  */
 import type { Inventory } from "../inventory/model";
+import { accessLogDirective, DEFAULT_ACCESS_LOG_FORMAT, type AccessLogFormat } from "./accessLog";
 import { RenderError, token } from "./escape";
 import { dataEntries } from "./data";
 import {
@@ -28,6 +29,7 @@ import {
 } from "./include";
 import { serverConstants } from "./locations";
 import { httpConstants, type HttpBodies } from "./maps";
+import { METRICS_JS_FILE, METRICS_NJS_MODULE, metricsServerText } from "./metrics";
 import { JS_FILE, NJS_MODULE } from "./njs";
 import {
   checkAbsoluteDir,
@@ -64,6 +66,13 @@ export interface StandaloneOptions extends RenderOptions, PageRenderOptions {
    * a socket, which is what Node's child_process gives a child (ENXIO).
    */
   accessLog?: string | false;
+  /** The access log's lines: "json" (default; accessLog.ts), "combined" (nginx's), or "off". */
+  accessLogFormat?: AccessLogFormat;
+  /**
+   * Where a second server answers Prometheus text at /metrics (metrics.ts),
+   * as `listen` takes it; no metrics server by default.
+   */
+  metricsListen?: string;
   /** HTTPS (with HTTP/2) on the listen port instead of plain HTTP; see tls.ts. */
   tls?: TlsOptions;
   /**
@@ -127,13 +136,18 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
   // Relative: njs resolves it against nginx's config dir (that of nginx.conf),
   // and refuses some characters (such as "'") in an absolute path.
   const jsModule = JS_FILE;
-  const accessLog =
-    opts.accessLog === false
-      ? "off"
-      : // Buffered: one write(2) per 64 KiB of log lines instead of one per request
-        // (bench/RESULTS.md: small blob GET 90.6k → 105.3k req/s); at most 1 s late.
-        `${token(checkAbsoluteDir("accessLog", opts.accessLog ?? "/dev/stdout"))} combined buffer=64k flush=1s`;
+  // Buffered (bench/RESULTS.md: small blob GET 90.6k → 105.3k req/s with it).
+  const accessLog = accessLogDirective(
+    opts.accessLog === false ? "" : checkAbsoluteDir("accessLog", opts.accessLog ?? "/dev/stdout"),
+    opts.accessLog === false ? "off" : (opts.accessLogFormat ?? DEFAULT_ACCESS_LOG_FORMAT),
+  );
   const tls = opts.tls && checkTls(opts.tls);
+  const metrics = opts.metricsListen === undefined ? "" : metricsServerText(opts.metricsListen);
+  if (metrics && portOf(opts.metricsListen!) === portOf(listen)) {
+    throw new RenderError(`metricsListen ${opts.metricsListen} must use another port than listen ${listen}`);
+  }
+  // The njs modules beside nginx.conf.
+  const modules = { [JS_FILE]: NJS_MODULE, ...(metrics ? { [METRICS_JS_FILE]: METRICS_NJS_MODULE } : {}) };
   // The constants serve data from elsewhere: the page cannot know their name prefixes.
   const page =
     opts.ui === false ? undefined : catalogPage(configDir, o.part === "all" ? o.namePrefix : undefined);
@@ -142,7 +156,17 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
     bodies: Omit<HttpBodies, "jsModule">,
   ) =>
     mainConfig(
-      { listen, runtimeDir, workers, user: opts.user, accessLog, tls, njsModulePath, page: page?.server },
+      {
+        listen,
+        runtimeDir,
+        workers,
+        user: opts.user,
+        accessLog,
+        metrics,
+        tls,
+        njsModulePath,
+        page: page?.server,
+      },
       httpConstants(hash, { ...bodies, jsModule }),
     );
 
@@ -155,7 +179,7 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
       },
       { lookup: `include ${token(o.dataInclude)};`, lists: `include ${token(o.listsInclude)};` },
     );
-    return checked({ [MAIN_FILE]: text, [JS_FILE]: NJS_MODULE, ...page?.files }, maxFileBytes);
+    return checked({ [MAIN_FILE]: text, ...modules, ...page?.files }, maxFileBytes);
   }
 
   const data = dataEntries(inv, o, { repositoryIds: true });
@@ -183,11 +207,11 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
       lists: listLines.join(""),
     });
     if (Buffer.byteLength(inline) <= maxFileBytes)
-      return checked({ [MAIN_FILE]: inline, [JS_FILE]: NJS_MODULE, ...page?.files }, maxFileBytes);
+      return checked({ [MAIN_FILE]: inline, ...modules, ...page?.files }, maxFileBytes);
   }
 
   // Split: the lookup entries, the repository names and the lists, each in files of their own.
-  const files: Record<string, string> = { [JS_FILE]: NJS_MODULE, ...page?.files };
+  const files: Record<string, string> = { ...modules, ...page?.files };
   const spill = (body: string[], kind: Parameters<typeof spillFileName>[0], header: string) =>
     packLines(body, maxFileBytes - Buffer.byteLength(header))
       .map((c, i) => {
@@ -231,6 +255,11 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
   return checked(files, maxFileBytes);
 }
 
+/** The port of a checked listen address. */
+function portOf(listen: string): number {
+  return Number(/(\d+)$/.exec(listen)![1]);
+}
+
 /** Greedy packing of whole lines, in order, into chunks of at most `limit` bytes. */
 export function packLines(lines: readonly string[], limit: number): string[] {
   const chunks: string[] = [];
@@ -266,8 +295,10 @@ interface MainOptions {
   runtimeDir: string;
   workers: number | "auto";
   user?: string;
-  /** "off", or a quoted path and its format and buffering. */
+  /** The access_log directive. */
   accessLog: string;
+  /** The metrics server's http-context text, or "". */
+  metrics: string;
   tls?: TlsOptions;
   /** "" (built in) or the path for load_module. */
   njsModulePath: string;
@@ -278,7 +309,7 @@ interface MainOptions {
 function mainConfig(o: MainOptions, httpText: string): string {
   const rt = (f: string) => token(`${o.runtimeDir}/${f}`);
   return `# static-container-registry: standalone nginx config. Generated; do not edit.
-# Run: nginx -c <this file> -p ${o.runtimeDir} -e stderr
+# Run: mkdir -p ${o.runtimeDir} && nginx -c <this file> -p ${o.runtimeDir} -e stderr
 # Writes only under ${o.runtimeDir}; reads only this directory and the images.
 ${o.njsModulePath ? `load_module ${token(o.njsModulePath)};\n` : ""}daemon off;
 worker_processes ${o.workers};
@@ -303,7 +334,6 @@ http {
     types {}
     default_type application/octet-stream;
 
-    access_log ${o.accessLog};
     server_tokens off;
 
     # Serving files fast: zero-copy, full packets, long-lived connections, and
@@ -319,11 +349,14 @@ http {
     open_file_cache_errors off;
 
 ${indent(httpText, 4)}
+    # After the http text, which defines the log formats.
+    ${o.accessLog}
+
     server {
         listen ${o.listen}${o.tls ? ` ${TLS_LISTEN_PARAMETERS}` : ""};
         server_name _;
 ${o.tls ? `\n${indent(tlsServerText(o.tls), 8)}` : ""}
 ${indent(serverConstants({ catchAll: true }), 8)}${o.page ? indent(o.page, 8) : ""}    }
-}
+${o.metrics ? `\n${indent(o.metrics, 4)}` : ""}}
 `;
 }

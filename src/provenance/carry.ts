@@ -6,15 +6,30 @@
  * 1. Discovery: every tag that could refer to the image's digests (plan.ts)
  *    is fetched with `skopeo inspect --raw`, in parallel; a missing one is
  *    simply absent. Skopeo honours the same registries.conf, auth and
- *    certificates as the image copy did. The children of a referrers index
- *    are searched the same way, a few levels deep (a signature of an SBOM).
+ *    certificates as the image copy did. The OCI referrers of each digest
+ *    are asked of the upstream's referrers API first (referrersApi.ts, which
+ *    reaches the same registry with the same credentials); only where it has
+ *    none is the referrers tag schema's `sha256-<hex>` tag fetched instead.
+ *    The referrers found are searched the same way, a few levels deep (a
+ *    signature of an SBOM).
  * 2. Each tag found is compared with the tag directory already in the tree by
  *    digest (an unchanged one is left alone, so a re-run only fetches what is
  *    new), else copied with `skopeo copy --preserve-digests` by digest into a
- *    dot-directory beside its tag (never scanned). A referrers index is kept
- *    as its exact upstream bytes with each referrer beside it as
- *    `<hex>.manifest.json`, as `skopeo copy --all` lays out an index (skopeo
- *    1.9 itself refuses to copy one whose descriptors carry `artifactType`).
+ *    dot-directory beside its tag (never scanned).
+ *
+ *    Layout rule for referrers, however found: the referrers of a digest live
+ *    in the tag directory `sha256-<hex>` of the image's repository, as the
+ *    referrers tag schema has it — an index listing them as `manifest.json`,
+ *    each referrer beside it as `<hex>.manifest.json` with its blobs, as
+ *    `skopeo copy --all` lays out an index (skopeo 1.9 itself refuses to copy
+ *    one whose descriptors carry `artifactType`). So the scan serves each
+ *    referrer by its digest, and the registry's referrers API lists it under
+ *    its `subject`. The index is upstream's exact bytes when it came from the
+ *    tag; for referrers found through the API it is built from the API's
+ *    descriptors (referrersIndexBytes: the same list, in digest order), the
+ *    form a registry without the API would have held. A referrer already in
+ *    the tree with its blobs is linked into the new directory, not fetched
+ *    again.
  * 3. With keys, the image's own signature (`sha256-<hex>.sig` of the image
  *    digest; for an index, of the index digest) must verify (verify.ts), else
  *    the image is refused: nothing is moved into place and the staging
@@ -31,6 +46,7 @@ import { skopeoCopyArgv, skopeoInspectArgv, type SkopeoOptions } from "../mirror
 import { type VerifyKey } from "./keys";
 import { type Identity } from "./payload";
 import { planProvenance, type ProvenanceItem } from "./plan";
+import { referrersIndexBytes, type ReferrersLookup } from "./referrersApi";
 import { type ProvenanceKind } from "./tags";
 import { verifySignatures, type Verdict } from "./verify";
 
@@ -50,6 +66,8 @@ export interface CarryOptions {
   keys?: readonly VerifyKey[];
   /** Levels of referrers of referrers searched (default 3). */
   depth?: number;
+  /** The upstream's referrers API (referrersApi.ts); without it, the tag schema alone. */
+  referrersApi?: { list(digest: string): Promise<ReferrersLookup> };
 }
 
 export interface Carried {
@@ -60,6 +78,10 @@ export interface Carried {
   status: "copied" | "kept";
   /** For a referrers index: how many referrers it lists. */
   referrers: number;
+  /** For a referrers index: how many of them were fetched this time (the others were in the tree). */
+  fetched: number;
+  /** For a referrers index: found through the referrers API, not a tag. */
+  viaApi?: boolean;
 }
 
 export interface CarryResult {
@@ -144,9 +166,13 @@ interface Found {
   item: ProvenanceItem;
   bytes: Buffer;
   digest: string;
+  /** A referrers index built from the referrers API's answer. */
+  viaApi?: boolean;
   /** Where its files are once fetched: its tag directory (kept) or its staging directory. */
   dir?: string;
   staged?: string;
+  /** Referrers fetched (not linked from the tree). */
+  fetched?: number;
 }
 
 /** Carries the provenance of one image (see the header); throws Refusal or an Error naming what failed. */
@@ -163,10 +189,10 @@ export async function carryProvenance(o: CarryOptions): Promise<CarryResult> {
   for (let level = 0; subjects.length && level <= (o.depth ?? 3); level++) {
     const items = planProvenance(subjects, undefined, ownTag, done);
     items.forEach((i) => done.add(i.tag));
-    const fetched = await pool(items, PROBES_AT_ONCE, (item) => inspect(o, item.tag));
+    const fetched = await pool(items, PROBES_AT_ONCE, (item) => discover(o, item, result.warnings));
     subjects = [];
     items.forEach((item, i) => {
-      const bytes = fetched[i];
+      const { bytes, viaApi } = fetched[i];
       if (!bytes) return;
       if (item.conflict) {
         result.warnings.push(`${o.source}:${item.tag} not carried: ${item.conflict}`);
@@ -180,7 +206,7 @@ export async function carryProvenance(o: CarryOptions): Promise<CarryResult> {
         }
         subjects.push(...children);
       }
-      found.push({ item, bytes, digest: digestOf(bytes) });
+      found.push({ item, bytes, digest: digestOf(bytes), viaApi });
     });
   }
 
@@ -195,7 +221,7 @@ export async function carryProvenance(o: CarryOptions): Promise<CarryResult> {
       }
       f.staged = path.join(repoDir, `.${f.item.tag}.partial`);
       f.dir = f.staged;
-      await stage(o, f);
+      await stage(o, f, dir);
     }
 
     // 3. The gate.
@@ -227,12 +253,34 @@ export async function carryProvenance(o: CarryOptions): Promise<CarryResult> {
         digest: f.digest,
         status: f.staged ? "copied" : "kept",
         referrers: f.item.kind === "referrers" ? childDigests(f.bytes).length : 0,
+        fetched: f.fetched ?? 0,
+        ...(f.viaApi ? { viaApi: true } : {}),
       });
     }
     return result;
   } finally {
     for (const f of found) if (f.staged) fs.rmSync(f.staged, { recursive: true, force: true });
   }
+}
+
+/**
+ * What `item` finds upstream: for the referrers of a digest, the referrers
+ * API's answer as an index (undefined when it lists none) or, where there is
+ * no API, the tag; for the other kinds, the tag.
+ */
+async function discover(
+  o: CarryOptions,
+  item: ProvenanceItem,
+  warnings: string[],
+): Promise<{ bytes?: Buffer; viaApi?: boolean }> {
+  if (item.kind === "referrers" && o.referrersApi) {
+    const r = await o.referrersApi.list(item.subject);
+    if (r.api) {
+      warnings.push(...r.warnings.map((w) => `${o.source}: ${w}`));
+      return r.descriptors.length ? { bytes: referrersIndexBytes(r.descriptors), viaApi: true } : {};
+    }
+  }
+  return { bytes: await inspect(o, item.tag) };
 }
 
 /** The exact bytes of `tag` upstream, or undefined when it is not there. */
@@ -253,8 +301,49 @@ async function copyByDigest(o: CarryOptions, digest: string, dir: string): Promi
   return bytes;
 }
 
-/** Fetches a found tag into its staging directory. */
-async function stage(o: CarryOptions, f: Found): Promise<void> {
+/**
+ * Links referrer `digest` and the blobs its manifest names from `from` (the
+ * tag directory of an earlier run) into `dir`, when all are there with their
+ * sizes; false (nothing linked) otherwise. Files in the tree are never
+ * rewritten in place, so a link shares nothing that can change.
+ */
+function reuse(from: string, digest: string, dir: string): boolean {
+  const name = `${digest.slice(7)}.manifest.json`;
+  const bytes = readIfFile(path.join(from, name));
+  if (!bytes || digestOf(bytes) !== digest) return false;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return false;
+  }
+  if (!isObject(doc) || !isObject(doc.config) || !Array.isArray(doc.layers)) return false;
+  const blobs = [doc.config, ...doc.layers];
+  const files: string[] = [];
+  for (const b of blobs) {
+    if (!isObject(b) || typeof b.digest !== "string" || !/^sha256:[a-f0-9]{64}$/.test(b.digest)) return false;
+    const hex = b.digest.slice(7);
+    try {
+      if (fs.statSync(path.join(from, hex)).size !== b.size) return false;
+    } catch {
+      return false;
+    }
+    files.push(hex);
+  }
+  for (const f of [name, ...files]) {
+    const to = path.join(dir, f);
+    if (fs.existsSync(to)) continue;
+    try {
+      fs.linkSync(path.join(from, f), to);
+    } catch {
+      fs.copyFileSync(path.join(from, f), to);
+    }
+  }
+  return true;
+}
+
+/** Fetches a found tag into its staging directory; `current` is its tag directory (may hold referrers to reuse). */
+async function stage(o: CarryOptions, f: Found, current: string): Promise<void> {
   const dir = f.staged!;
   fs.rmSync(dir, { recursive: true, force: true });
   if (f.item.kind !== "referrers") {
@@ -264,7 +353,10 @@ async function stage(o: CarryOptions, f: Found): Promise<void> {
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, "manifest.json"), f.bytes);
   fs.writeFileSync(path.join(dir, "version"), DIR_VERSION);
+  f.fetched = 0;
   for (const child of childDigests(f.bytes)) {
+    if (reuse(current, child, dir)) continue;
+    f.fetched++;
     const tmp = path.join(dir, ".child");
     fs.rmSync(tmp, { recursive: true, force: true });
     await copyByDigest(o, child, tmp);

@@ -2,8 +2,8 @@
  * What refers to an image — cosign's signatures, attestations and SBOMs, OCI
  * referrers — carried across the gap with it, and keyed verification of its
  * signature: the names (tags.ts), the copy plan (plan.ts), keys, payload and
- * signature checks, the mirror's step (carry.ts) and the far-side check of a
- * tree (tree.ts).
+ * signature checks, discovery through the referrers API (referrersApi.ts),
+ * the mirror's step (carry.ts) and the far-side check of a tree (tree.ts).
  */
 export {
   PROVENANCE_KINDS,
@@ -25,3 +25,10 @@ export {
 export { verifySignatures, type Reason, type SignatureSource, type Verdict } from "./verify";
 export { repositoryIdentity, verifyTree, type TreeVerification } from "./tree";
 export { VERIFY_KEYS_ENV, provenanceArgv, verifyKeysEnv } from "./command";
+export {
+  ReferrersApi,
+  parseReferrersPage,
+  referrersIndexBytes,
+  type ReferrerDescriptor,
+  type ReferrersLookup,
+} from "./referrersApi";

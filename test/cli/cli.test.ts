@@ -127,8 +127,8 @@ describe("static-container-registry CLI", () => {
     const root = goodTree();
     const work = tmpDir("cli");
     const conf = path.join(work, "conf");
-    const runtime = path.join(work, "run");
-    fs.mkdirSync(runtime);
+    // Not created beforehand: the printed hint creates it.
+    const runtime = path.join(work, "run", "registry");
     const r = cli(
       "generate",
       root,
@@ -143,17 +143,16 @@ describe("static-container-registry CLI", () => {
     assert.equal(r.status, 0, r.stderr);
     const nginxConf = fs.readFileSync(path.join(conf, "nginx.conf"), "utf8");
     assert.match(nginxConf, /listen\s+127\.0\.0\.1:5999/);
+    // The hint, as printed, with nginx -t instead of a server in the foreground.
+    const hint = /; run: (mkdir -p \S+ && nginx -c \S+ -p \S+ -e stderr)$/m.exec(r.stderr)?.[1];
+    assert.ok(hint, r.stderr);
     // nginx opens /dev/stdout by name for its access log: give it a file, as a
     // terminal or a container runtime would (a Node pipe is a socket: ENXIO).
     const stdout = fs.openSync(path.join(work, "stdout"), "w");
-    const check = spawnSync(
-      nginx,
-      ["-t", "-c", path.join(conf, "nginx.conf"), "-p", runtime, "-e", "stderr"],
-      {
-        stdio: ["ignore", stdout, "pipe"],
-        encoding: "utf8",
-      },
-    );
+    const check = spawnSync("sh", ["-c", hint.replace("&& nginx -c", `&& ${nginx} -t -c`)], {
+      stdio: ["ignore", stdout, "pipe"],
+      encoding: "utf8",
+    });
     fs.closeSync(stdout);
     assert.equal(check.status, 0, check.stderr);
     assert.match(check.stderr, /test is successful/);
@@ -186,6 +185,47 @@ describe("static-container-registry CLI", () => {
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, message);
     }
+  });
+
+  test("generate --standalone: --access-log and --metrics-listen", () => {
+    const root = goodTree();
+    const conf = (...flags: string[]) => {
+      const dir = path.join(tmpDir("cli"), "conf");
+      const r = cli("generate", root, "--standalone", ...flags, "-o", dir);
+      assert.equal(r.status, 0, r.stderr);
+      return fs.readFileSync(path.join(dir, "nginx.conf"), "utf8");
+    };
+    assert.match(conf(), /^ {4}access_log \/dev\/stdout static_container_registry buffer=64k flush=1s;$/m);
+    assert.match(
+      conf("--access-log", "combined"),
+      /^ {4}access_log \/dev\/stdout combined buffer=64k flush=1s;$/m,
+    );
+    assert.match(conf("--access-log", "off"), /^ {4}access_log off;$/m);
+    const bad = cli("generate", root, "--standalone", "--access-log", "common");
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /Allowed choices are json, combined, off/);
+    const out = path.join(tmpDir("cli"), "conf");
+    const m = cli("generate", root, "--standalone", "--metrics-listen", "127.0.0.1:9113", "-o", out);
+    assert.equal(m.status, 0, m.stderr);
+    assert.deepEqual(fs.readdirSync(out).sort(), [
+      "nginx.conf",
+      "static-container-registry-metrics.js",
+      "static-container-registry-ui.html",
+      "static-container-registry.js",
+    ]);
+    const noStandalone = cli("generate", root, "--metrics-listen", "127.0.0.1:9113");
+    assert.equal(noStandalone.status, 2);
+    assert.match(noStandalone.stderr, /--metrics-listen needs --standalone/);
+  });
+
+  test("bin/ without dist/ says to build, not a stack trace", () => {
+    const copy = tmpDir("cli-nobuild");
+    fs.mkdirSync(path.join(copy, "bin"));
+    fs.copyFileSync(BIN, path.join(copy, "bin", "static-container-registry.js"));
+    const r = runAny(process.execPath, [path.join(copy, "bin", "static-container-registry.js"), "--version"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /the CLI is not built yet\. Run `npm run build`/);
+    assert.doesNotMatch(r.stderr, /MODULE_NOT_FOUND|at Module/);
   });
 
   test("serve --nginx with a path that is no program says so", () => {
@@ -240,6 +280,55 @@ describe("static-container-registry CLI", () => {
       assert.equal(await exited, 0);
       // nginx is gone too: the port no longer answers
       await assert.rejects(fetch(`http://127.0.0.1:${port}/v2/`));
+    });
+
+    test("as root, --user nobody runs the workers as nobody in nobody's own group", async (t) => {
+      if (!requireTool(t, "nginx") || !requireRoot(t, "nginx switches its workers' user only as root"))
+        return;
+      const passwd = fs
+        .readFileSync("/etc/passwd", "utf8")
+        .split("\n")
+        .map((l) => l.split(":"));
+      const nobody = passwd.find((f) => f[0] === "nobody");
+      assert.ok(nobody, "this machine has a nobody user");
+      const root = goodTree();
+      for (let p = root; p !== "/"; p = path.dirname(p)) fs.chmodSync(p, fs.statSync(p).mode | 0o055);
+      const port = await freePort();
+      const s = startProcess(process.execPath, [
+        BIN,
+        "serve",
+        root,
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--user",
+        "nobody",
+      ]);
+      server = s;
+      for (const deadline = Date.now() + 15000; !/registry ready at/.test(s.output());) {
+        assert.ok(s.proc.exitCode === null && Date.now() < deadline, s.output());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal((await fetch(`http://127.0.0.1:${port}/v2/library/app/manifests/1.0`)).status, 200);
+      const master = fs
+        .readFileSync(`/proc/${s.pid}/task/${s.pid}/children`, "utf8")
+        .trim()
+        .split(/\s+/)
+        .map(Number);
+      const workers = master.flatMap((m) =>
+        fs
+          .readFileSync(`/proc/${m}/task/${m}/children`, "utf8")
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number),
+      );
+      assert.ok(workers.length > 0, "nginx has workers");
+      for (const w of workers) {
+        const status = fs.readFileSync(`/proc/${w}/status`, "utf8");
+        assert.match(status, new RegExp(`^Uid:\\s+${nobody[2]}\\s`, "m"));
+        assert.match(status, new RegExp(`^Gid:\\s+${nobody[3]}\\s`, "m"), "the user's primary group");
+      }
+      await s.stop();
     });
   });
 });

@@ -21,9 +21,10 @@ import { blob, configBlob, imageManifest, writeTagDir } from "../inventory/tree"
 import { errorCodes, rawRequest } from "../support/http";
 import { childPids, isAlive, procStat } from "../support/procs";
 import { assertSameImage, pullToDir } from "../support/skopeo";
+import { readmeBlocks, substitute } from "../support/readme";
 import { freePort, runAny, waitForPort, which } from "../support/tools";
 import { fileStates } from "../support/trees";
-import { CLI, REPO_ROOT, buildFixtures, once, runClient, scratch, stopAll, tools } from "./harness";
+import { CLI, buildFixtures, once, runClient, scratch, stopAll, tools } from "./harness";
 
 /** nginx daemons the README's start line left running: stopped by the PIDs in their pid files. */
 const daemons: number[] = [];
@@ -46,23 +47,6 @@ async function stopPid(pid: number): Promise<void> {
   process.kill(pid, "SIGQUIT");
   for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
   if (alive(pid)) process.kill(pid, "SIGKILL");
-}
-
-/** The README's code blocks whose info string is `<lang> <marker>`, in order. */
-function readmeBlocks(marker: string): { lang: string; text: string }[] {
-  const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
-  const re = new RegExp(`^\`\`\`(\\w+) ${marker}\\n([\\s\\S]*?)^\`\`\`$`, "gm");
-  return [...readme.matchAll(re)].map((m) => ({ lang: m[1], text: m[2] }));
-}
-
-/** `text` with each [from, to] replaced everywhere; each `from` must be there (else the README moved on). */
-function substitute(text: string, pairs: [string, string][]): string {
-  let out = text;
-  for (const [from, to] of pairs) {
-    assert.ok(out.includes(from), `the README example no longer holds ${JSON.stringify(from)}`);
-    out = out.split(from).join(to);
-  }
-  return out;
 }
 
 /** Runs shell text with sh -e, its output to a file (a daemon it starts must not hold a pipe of ours). */

@@ -131,9 +131,9 @@ describe("podman run of the registry (a host without kubelet)", () => {
       assertSameImage(dest, img);
     }
 
-    // Logs go to the engine: the pulls above are in nginx's access log (which conmon
-    // writes to the container's log file on its own time: wait for the lines).
-    const pulled = /"GET \/v2\/[^ ]+\/manifests\/[^ ]+ HTTP\/1\.1" 200/;
+    // Logs go to the engine: the pulls above are in nginx's pull log, one JSON object per
+    // request (which conmon writes to the container's log file on its own time: wait for the lines).
+    const pulled = /^\{.*"method":"GET",.*"status":200,.*"request":"\/v2\/[^"]+\/manifests\/[^"]+"\}$/m;
     let logs = "";
     for (const deadline = Date.now() + 15000; ; await new Promise((r) => setTimeout(r, 200))) {
       const r = runAny("podman", [...engine, "logs", id], { env });

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { sha256 } from "../../src/inventory";
-import { hexOf as hex } from "../fixtures/oci";
+import { hexOf as hex } from "../../src/demo/oci";
 import { assertSameImage, pullToDir } from "../support/skopeo";
 import { hostPlatform, runClient, runClientAny, scratch, servedFixtures, stopAll, tools } from "./harness";
 

@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, test, type TestContext } from "node:test";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import { BlobStore, MediaType, writeDirTag } from "../fixtures/oci";
+import { BlobStore, MediaType, writeDirTag } from "../../src/demo/oci";
 import { writeSyntheticTree } from "../kubernetes/synthetic";
 import { requireTool } from "../support/tools";
 import { formatSize, totalSize, type ManifestDoc } from "../../src/ui/logic";

@@ -158,6 +158,8 @@ test("every problem is reported at once", () => {
       labels: { "app.kubernetes.io/name": "bad value!" },
       workerProcesses: 0,
       namePrefix: "Mirror",
+      accessLog: "common",
+      metricsPort: 70000,
     },
     "Bad_Name",
   );
@@ -176,6 +178,11 @@ test("every problem is reported at once", () => {
     "maxConfigMapBytes must be between 65536 and 1048576 (Kubernetes' limit), not 2097152",
     "workerProcesses must be a whole number >= 1, not 0",
     'namePrefix "Mirror" must be empty or a repository name followed by "/" (e.g. "mirror/")',
+    'accessLog must be "json", "combined", "off", not "common"',
+    "metricsPort must be a port (1-65535), not 70000",
+  ]);
+  assert.deepEqual(problemsOf({ ...base, metricsPort: 5000 }), [
+    "metricsPort 5000 must differ from port 5000",
   ]);
 });
 

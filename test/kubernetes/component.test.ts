@@ -274,6 +274,9 @@ describe("hostPath mode", () => {
     assert.match(conf, /^\s+listen 5000;$/m);
     assert.ok(conf.includes(`${IMAGES}/`), "files are served from the images mount");
     assert.ok(!/\/etc\/nginx|\/var\/(log|lib|cache)\//.test(conf), "nothing outside the pod's mounts");
+    // The pull log: JSON lines on stdout (kubectl logs); no metrics server unless asked.
+    assert.match(conf, /^ {4}access_log \/dev\/stdout static_container_registry buffer=64k flush=1s;$/m);
+    assert.equal(conf.match(/^\s+listen /gm)?.length, 1);
     assert.match(d.plan.files[d.plan.driftGuardMain], /^root=\$\{1:-'\/srv\/static-container-registry'\}$/m);
   });
 
@@ -395,6 +398,8 @@ describe("existing claim, created namespace, user settings", () => {
       runAsGroup: 2000,
       upstreamHost: "docker.io",
       serviceAnnotations: { "example.com/lb": "internal" },
+      accessLog: "combined",
+      metricsPort: 9113,
     });
   });
 
@@ -441,8 +446,20 @@ describe("existing claim, created namespace, user settings", () => {
     });
     assert.deepEqual(dep.inputs.spec.template.metadata.annotations, {
       "example.com/owner": "platform",
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "9113",
+      "prometheus.io/path": "/metrics",
       "static-container-registry/content-hash": d.plan.contentHash,
     });
+    assert.deepEqual(pod.containers[0].ports, [
+      { name: "http", containerPort: 5000, protocol: "TCP" },
+      { name: "metrics", containerPort: 9113, protocol: "TCP" },
+    ]);
+    // The pull log and the metrics server, as asked.
+    const conf = d.plan.files["nginx.conf"];
+    assert.match(conf, /^ {4}access_log \/dev\/stdout combined buffer=64k flush=1s;$/m);
+    assert.match(conf, /^ {8}listen 9113;$/m);
+    assert.ok("static-container-registry-metrics.js" in d.plan.files);
     for (const c of [...pod.initContainers, ...pod.containers]) {
       assert.equal(c.image, "registry.local/nginx-unprivileged:1.27@sha256:" + "a".repeat(64));
       assert.equal(c.imagePullPolicy, "Never");
@@ -473,8 +490,15 @@ describe("existing claim, created namespace, user settings", () => {
     const svc = one(d.res, T.service, "claim");
     assert.deepEqual(svc.inputs.metadata.annotations, {
       "example.com/owner": "platform",
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "9113",
+      "prometheus.io/path": "/metrics",
       "example.com/lb": "internal",
     });
+    assert.deepEqual(svc.inputs.spec.ports, [
+      { name: "http", port: 5000, targetPort: "http", protocol: "TCP" },
+      { name: "metrics", port: 9113, targetPort: "metrics", protocol: "TCP" },
+    ]);
     assert.equal(d.out.namespace, "images");
     assert.equal(d.out.endpoint, `${d.out.serviceName}.images.svc.cluster.local:5000`);
     assert.match(d.out.hostsToml, /^server = "https:\/\/registry-1\.docker\.io"$/m);

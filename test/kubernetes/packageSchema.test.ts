@@ -68,6 +68,8 @@ const PLAIN = [
   "registryImage",
   "skipAwait", // set on every object at construction
   "customTimeouts", // a resource option
+  "accessLog", // rendered into the nginx config
+  "metricsPort", // rendered into the nginx config
 ];
 
 test("PulumiPlugin.yaml: a nodejs component package", () => {

@@ -17,6 +17,7 @@ import { after, describe, test, type TestContext } from "node:test";
 import { sha256 } from "../../src/inventory";
 import type { FixtureImage } from "../fixtures/build";
 import {
+  REPO_ROOT,
   buildFixtures,
   hostPlatform,
   once,
@@ -42,7 +43,7 @@ import { writeSyntheticTree } from "./synthetic";
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** What every test here needs: the pod simulation, nginx and skopeo (and `more`). */
-const ready = (t: TestContext, ...more: string[]) => podSimReady(t, "nginx", "skopeo", ...more);
+const ready = (t: TestContext, ...more: string[]) => podSimReady(t, "nginx", "skopeo", "jq", ...more);
 
 const UPSTREAM = "pod-e2e.registry.invalid";
 const hex = (d: string) => d.replace(/^sha256:/, "");
@@ -350,7 +351,8 @@ describe("pod simulation", () => {
     if (!ready(t)) return;
     const root = path.join(scratch("pod-big-images"), "images");
     const tree = writeSyntheticTree(root, { repos: 20, tagsPerRepo: 20 });
-    const p = await deployPod("podbig", root, { maxConfigMapBytes: 64 * 1024 });
+    const metricsPort = await freePort();
+    const p = await deployPod("podbig", root, { maxConfigMapBytes: 64 * 1024, metricsPort });
     assert.ok(p.configMaps.size >= 5, `${p.configMaps.size} ConfigMaps`);
     assert.equal(p.pod.volumes[0].projected.sources.length, p.configMaps.size);
 
@@ -376,6 +378,27 @@ describe("pod simulation", () => {
       ]).stdout,
     );
     assert.equal(tags.Tags.length, 20);
+
+    // The metrics port the pod declares answers Prometheus text.
+    const declared = p.pod.containers[0].ports.find((x: any) => x.name === "metrics").containerPort;
+    assert.equal(declared, metricsPort);
+    const metrics = await request(declared, "GET", "/metrics");
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body.toString(), /^nginx_up 1$/m);
+    assert.match(metrics.body.toString(), /^nginx_http_requests_total \d+$/m);
+
+    // The pull log on the container's stdout (what kubectl logs shows), read by the README's
+    // kubectl line: the manifests pulled, by whom (flushed at least every second).
+    await new Promise((r) => setTimeout(r, 1500));
+    const kubectlJq = [
+      ...fs
+        .readFileSync(path.join(REPO_ROOT, "README.md"), "utf8")
+        .matchAll(/^kubectl logs .*\| jq -rR '([^']+)'/gm),
+    ];
+    assert.equal(kubectlJq.length, 1, "the README's kubectl logs line");
+    const pulled = run("jq", ["-rR", kubectlJq[0][1]], { input: server.output() }).stdout;
+    for (const t0 of [tree.tags[0], tree.tags[199], tree.tags[399]])
+      assert.ok(pulled.includes(`127.0.0.1 ${t0.repo}@${t0.digest}`), `${t0.repo}:${t0.tag} in\n${pulled}`);
     await server.stop();
   });
 

@@ -205,6 +205,18 @@ describe("networkPolicy", () => {
     assert.deepEqual(np.spec.ingress[0].from, [{ ipBlock: { cidr: "192.168.10.0/24" } }]);
   });
 
+  test("with metricsPort: the same peers reach the metrics port too", async () => {
+    const d = await deploy("np-metrics", {
+      metricsPort: 9113,
+      networkPolicy: { namespaces: ["monitoring"] },
+    });
+    const np = one(d.res, T.networkPolicy, "np-metrics").inputs;
+    assert.deepEqual(np.spec.ingress[0].ports, [
+      { protocol: "TCP", port: 5000 },
+      { protocol: "TCP", port: 9113 },
+    ]);
+  });
+
   test("DaemonSet on node ports: the nodes are let in to the pod port", async () => {
     const d = await deploy("np-ds", {
       existingClaim: undefined,

@@ -19,7 +19,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { parseReference } from "../../src/mirror/reference";
 import { planItem } from "../../src/mirror/plan";
-import { mirrorScript, tagDir, unmirrorScript } from "../../src/mirror/script";
+import { AUTH_ENV, mirrorScript, tagDir, unmirrorScript } from "../../src/mirror/script";
 import { skopeoCopyArgv } from "../../src/mirror/skopeo";
 import { partialDir } from "../../src/mirror/plan";
 import { mirrorCommandName } from "../../src/kubernetes/steps/mirror";
@@ -273,6 +273,44 @@ test("verifyKeys: every command requires a signature, the keys (plain or Output)
       { name: "verifyKeys[0]", text: keys[0] },
       { name: "verifyKeys[1]", text: keys[1] },
     ]);
+  }
+});
+
+test("registriesConf and the credentials reach the provenance step, whose referrers lookup reads them as skopeo does", async () => {
+  const work = tmpDir(`mirror-component-${process.pid}`);
+  dirs.push(work);
+  const root = path.join(work, "images");
+  const conf = path.join(work, "registries.conf");
+  fs.writeFileSync(
+    conf,
+    '[[registry]]\nprefix = "upstream-a.invalid"\nlocation = "127.0.0.1:5000"\ninsecure = true\n',
+  );
+  await construct("conf", root, { registriesConf: conf });
+  const commands = seen.filter((r) => r.type === "command:local:Command" && r.name.startsWith("conf-"));
+  assert.equal(commands.length, REFS.length + 1);
+  const skopeo = { retries: 3, registriesConf: conf };
+  for (const c of commands) {
+    const item = [...REFS, FROM_FILE]
+      .map((r) => planItem(parseReference(r)))
+      .find((i) => i.canonical === c.inputs.triggers[0])!;
+    const step = provenanceArgv(item, root, skopeo, false);
+    assert.deepEqual(step.slice(step.indexOf("--registries-conf"), step.indexOf("--registries-conf") + 2), [
+      "--registries-conf",
+      conf,
+    ]);
+    const create: string = c.inputs.create;
+    assert.equal(create, mirrorScript(item, root, skopeo, step), `${item.canonical}: create`);
+    // The auth file skopeo reads is exported before the step runs, so the step's referrers client reads it too.
+    const exported = create.indexOf("export REGISTRY_AUTH_FILE");
+    assert.ok(exported > 0 && exported < create.indexOf(`${shCommand(step)} --digest`), item.canonical);
+    const auth = JSON.parse(c.inputs.environment.value[AUTH_ENV]) as {
+      auths: Record<string, { auth: string }>;
+    };
+    assert.equal(
+      Buffer.from(auth.auths["upstream-a.invalid"].auth, "base64").toString(),
+      "robot:s3cret-pw",
+      "the credentials travel to the script (as a secret)",
+    );
   }
 });
 

@@ -310,13 +310,29 @@ describe("render", () => {
       "same data, same order",
     );
 
-    // Requests are logged to stdout, buffered (one write per 64 KiB, at most 1 s late).
-    assert.match(conf, /^ {4}access_log \/dev\/stdout combined buffer=64k flush=1s;$/m);
+    // Requests are logged to stdout as JSON, buffered (one write per 64 KiB, at most 1 s late),
+    // after the http text that defines the format.
+    assert.match(conf, /^ {4}access_log \/dev\/stdout static_container_registry buffer=64k flush=1s;$/m);
+    assert.ok(conf.indexOf("log_format static_container_registry") < conf.indexOf("access_log /dev/stdout"));
     const opts = { ...STD, workerProcesses: 4, user: "registry registry", accessLog: false as const };
     const custom = renderStandalone(inv, opts).files["nginx.conf"];
     assert.match(custom, /^worker_processes 4;$/m);
     assert.match(custom, /^user registry registry;$/m);
     assert.match(custom, /^ {4}access_log off;$/m);
+    const combined = renderStandalone(inv, { ...STD, accessLogFormat: "combined" }).files["nginx.conf"];
+    assert.match(combined, /^ {4}access_log \/dev\/stdout combined buffer=64k flush=1s;$/m);
+    assert.match(
+      renderStandalone(inv, { ...STD, accessLogFormat: "off" }).files["nginx.conf"],
+      /^ {4}access_log off;$/m,
+    );
+    // Metrics: a server of their own and their module beside nginx.conf; none by default.
+    assert.equal(
+      Object.keys(renderStandalone(inv, STD).files).filter((f) => f.endsWith("-metrics.js")).length,
+      0,
+    );
+    const withMetrics = renderStandalone(inv, { ...STD, metricsListen: "127.0.0.1:9113" });
+    assert.match(withMetrics.files["nginx.conf"], /^ {8}listen 127\.0\.0\.1:9113;$/m);
+    assert.match(withMetrics.files["static-container-registry-metrics.js"], /stub_status/);
 
     for (const bad of [
       { listen: "localhost" },
@@ -329,6 +345,9 @@ describe("render", () => {
       { workerProcesses: 0 },
       { user: "root; daemon on" },
       { part: "data" as const },
+      { accessLogFormat: "common" as "json" },
+      { metricsListen: "9113; evil" },
+      { metricsListen: "127.0.0.1:5000" },
     ]) {
       assert.throws(() => renderStandalone(inv, { ...STD, ...bad }), RenderError, JSON.stringify(bad));
     }

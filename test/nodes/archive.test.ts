@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { archiveImageName, readTarFiles } from "../../src/nodes/archive";
-import { makeTar, type LayerEntry } from "../fixtures/tar";
+import { makeTar, type LayerEntry } from "../../src/demo/tar";
 import { requireTool, run, tmpDir } from "../support/tools";
 
 const work = tmpDir("archive");

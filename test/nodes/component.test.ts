@@ -12,7 +12,7 @@ import { after, describe, it } from "node:test";
 import { installMocks, one, resourcesOf, settle } from "../kubernetes/mocks";
 import { writeSyntheticTree } from "../kubernetes/synthetic";
 import { isSecretValue, plainOccurrences, remoteSteps, unsecret } from "../e2e/nodeSteps";
-import { makeTar } from "../fixtures/tar";
+import { makeTar } from "../../src/demo/tar";
 import { tmpDir } from "../support/tools";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

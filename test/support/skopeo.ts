@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { sha256 } from "../../src/inventory";
 import { blobFile, type FixtureImage } from "../fixtures/build";
-import { hexOf } from "../fixtures/oci";
+import { hexOf } from "../../src/demo/oci";
 import { runClient } from "./tools";
 
 /** `skopeo copy --all --preserve-digests` of a fixture, from the tree itself, to `registry` (host:port) as `ref`. */

@@ -67,6 +67,8 @@ function aptPackage(tool: string): string {
       ctr: "containerd",
       containerd: "containerd",
       "docker-registry": "docker-registry",
+      script: "bsdutils",
+      jq: "jq",
     }[tool] ?? tool
   );
 }

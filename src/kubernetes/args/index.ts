@@ -28,6 +28,12 @@ import {
 } from "./networkPolicy";
 import { checkNodeArgs, NODES_ARGS, type NodesArgs, type ResolvedNodeArgs } from "./nodes";
 import {
+  checkObservability,
+  OBSERVABILITY_ARGS,
+  type ObservabilityArgs,
+  type ResolvedObservability,
+} from "./observability";
+import {
   checkRendering,
   NAME_PREFIX_ARGS,
   RENDERING_ARGS,
@@ -61,6 +67,7 @@ export * from "./mirror";
 export * from "./namespace";
 export * from "./networkPolicy";
 export * from "./nodes";
+export * from "./observability";
 export * from "./rendering";
 export * from "./service";
 export * from "./storage";
@@ -90,7 +97,8 @@ export interface StaticContainerRegistryArgs
     StaticPodArgs,
     RenderingArgs,
     NodesArgs,
-    ResourceOptionsArgs {}
+    ResourceOptionsArgs,
+    ObservabilityArgs {}
 
 /**
  * Every argument, and whether it may be an Output (see `ArgTable`). Its order
@@ -112,6 +120,7 @@ const ARGS: ArgTable<StaticContainerRegistryArgs> = {
   ...NETWORK_POLICY_ARGS,
   ...STATIC_POD_ARGS,
   ...NODES_ARGS,
+  ...OBSERVABILITY_ARGS,
 };
 
 /** Args after validation, with every default filled in (internal). */
@@ -124,7 +133,8 @@ export interface ResolvedArgs
     ResolvedService,
     ResolvedWiring,
     ResolvedNodeArgs,
-    ResolvedResourceOptions {
+    ResolvedResourceOptions,
+    ResolvedObservability {
   imagesDir: string;
   /** The images to mirror first, if a list was given. */
   mirror?: ResolvedMirror;
@@ -171,6 +181,7 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
   const scan = checkScan(args, problems);
   const wiring = checkWiring(args, problems);
   const resourceOptions = checkResourceOptions(args, problems);
+  const observability = checkObservability(args, service.port, problems);
 
   if (problems.length > 0) throw new InvalidArgsError(name, problems);
 
@@ -188,6 +199,7 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
     ...(networkPolicy ? { networkPolicy } : {}),
     ...nodeArgs,
     ...resourceOptions,
+    ...observability,
   };
 }
 

@@ -17,7 +17,7 @@ export function networkPolicyStep(ctx: BuildContext): void {
         labels: ctx.labels("registry"),
         annotations: ctx.annotations,
       },
-      spec: networkPolicySpec(ctx.instance, a.networkPolicy, a.port),
+      spec: networkPolicySpec(ctx.instance, a.networkPolicy, a.port, a.metricsPort),
     },
     ctx.child,
   );

@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { annotationsOrNone } from "../labels";
+import { prometheusAnnotations } from "../metrics";
 import { serviceSpec } from "../workload";
 import { need, whenReturned, type BuildContext } from "./context";
 
@@ -20,10 +21,14 @@ export function serviceStep(ctx: BuildContext): void {
         labels: ctx.labels("registry"),
         annotations:
           a.serviceAnnotations === undefined
-            ? ctx.annotations
+            ? a.metricsPort === undefined
+              ? ctx.annotations
+              : annotationsOrNone(ctx.annotations ?? {}, prometheusAnnotations(a.metricsPort))
             : pulumi
                 .output(a.serviceAnnotations)
-                .apply((own) => annotationsOrNone(ctx.annotations ?? {}, own)),
+                .apply((own) =>
+                  annotationsOrNone(ctx.annotations ?? {}, prometheusAnnotations(a.metricsPort), own),
+                ),
       },
       spec: serviceSpec(ctx.instance, a),
     },
