@@ -8,6 +8,7 @@ import { NOISY_CORES, stat, type LoadResult, type Stat } from "./lib/load";
 import type { TimedCommand } from "./pull";
 import { isFailure, type ScaleFailure, type ScaleResult } from "./scaling";
 import type { ScenarioResult, ServerName } from "./serving";
+import { TOGGLE_TOLERANCE, pairedRatio, type ToggleResult } from "./toggles";
 
 export interface Meta {
   date: string;
@@ -49,6 +50,7 @@ export interface Results {
     ctr: { ref: string; results: TimedCommand[] }[];
   };
   features?: { at: string; scenarios: ScenarioResult[] };
+  toggles?: { at: string; items: ToggleResult[] };
   scaling?: { at: string; sizes: (ScaleResult | ScaleFailure)[]; lists?: ListsResult };
   experiments?: { at: string; variants: Experiment[] };
   notes?: string[];
@@ -216,6 +218,19 @@ export function targets(res: Results): TargetRow[] {
       }
     }
   }
+  for (const t of (res.toggles?.items ?? []).filter((x) => x.id !== "control")) {
+    const all = toggleRows(t);
+    if (all.length === 0) continue;
+    const cost = (r: (typeof all)[number]) => Math.max(r.p50, r.cpu);
+    const worst = all.reduce((w, r) => (cost(r) > cost(w) ? r : w));
+    rows.push({
+      target: `${t.title}: manifests and blobs with it on within ${n0((TOGGLE_TOLERANCE - 1) * 100)} % of off (p50 and server CPU/req)`,
+      measured: `slowest: ${worst.title}, p50 ${f2(worst.p50)} ×, CPU ${f2(worst.cpu)} × (on ÷ off)`,
+      ratio: `${f2(worst.p50)} ×`,
+      cpuRatio: `${f2(1 / worst.cpu)} ×`,
+      ok: all.every((r) => r.p50 <= TOGGLE_TOLERANCE && r.cpu <= TOGGLE_TOLERANCE),
+    });
+  }
   const lists = res.scaling?.lists;
   if (lists) {
     rows.push({
@@ -293,6 +308,46 @@ function servingTables(scenarios: ScenarioResult[], servers: ServerName[]): stri
     );
   }
   return parts.join("\n\n");
+}
+
+/** Per scenario of a toggle: the feature's cost, on ÷ off round by round (median), in p50 latency and server CPU per request. */
+function toggleRows(t: ToggleResult): { title: string; p50: number; cpu: number }[] {
+  return t.scenarios.map((s) => ({
+    title: s.scenario.title,
+    p50: pairedRatio(s, (r) => r.p50us),
+    cpu: pairedRatio(s, (r) => r.serverCpuUsPerReq),
+  }));
+}
+
+function toggleTable(t: ToggleResult): string {
+  const rows = t.scenarios.map((s, i) => {
+    const on = s.results.ours;
+    const off = s.results.off;
+    const r = toggleRows(t)[i];
+    const rate = (x: LoadResult | undefined) =>
+      !x ? "–" : s.scenario.metric === "rps" ? n0(x.rps.median) : mibs(x.bytesPerSec.median);
+    return [
+      `${s.scenario.title}<br>\`${s.scenario.targets.ours?.method ?? ""} ${(s.scenario.targets.ours?.path ?? "").replace(/sha256:([a-f0-9]{8})[a-f0-9]{56}/g, "sha256:$1…")}\``,
+      `${on ? spread(on.p50us, us) : "–"} / ${off ? spread(off.p50us, us) : "–"}`,
+      f2(r.p50),
+      `${f1(on?.serverCpuUsPerReq.median ?? NaN)} / ${f1(off?.serverCpuUsPerReq.median ?? NaN)}`,
+      f2(r.cpu),
+      `${rate(on)} / ${rate(off)}`,
+      check(r.p50 <= TOGGLE_TOLERANCE && r.cpu <= TOGGLE_TOLERANCE),
+    ];
+  });
+  return table(
+    [
+      "request",
+      "p50 on / off",
+      "on ÷ off (rounds' median)",
+      "server CPU µs/req on / off",
+      "on ÷ off (rounds' median)",
+      "rate on / off",
+      "",
+    ],
+    rows,
+  );
 }
 
 function pullTable(list: TimedCommand[]): string {
@@ -477,6 +532,12 @@ export function renderResults(res: Results, images?: FixtureImage[]): string {
           .join(", ")}.`,
     );
     out.push(servingTables(res.serving.scenarios, ["ours", "bare", "reference"]));
+  }
+  if (res.toggles) {
+    out.push(
+      `## A feature on vs off (same run)\n\nMeasured ${res.toggles.at}. Ours as rendered (every feature at its default) against the same config rendered with one feature off, on the manifest and blob requests above, the two servers taking turns within each round (in alternating order), compared round by round: on ÷ off is the median of the rounds' ratios, which drift between rounds does not move. Target: on ÷ off ≤ ${f2(TOGGLE_TOLERANCE)} in p50 latency and in server CPU per request (hey, for HEAD, reports latency in steps of 100 µs). The control switches nothing off — the same config in a second server — so its ratios are what two identical servers differ by in the same rounds: the noise the other rows are read against.`,
+    );
+    for (const t of res.toggles.items) out.push(`### ${t.title}\n\n` + toggleTable(t));
   }
   if (res.pulls) {
     out.push(

@@ -1,8 +1,8 @@
 /**
  * `npm run bench` → `node dist/bench/run.js [SECTION...] [--runs N] [--duration S] ...`
  *
- * Sections (default: fixtures serving pulls features scaling): fixtures,
- * serving, pulls, features, scaling, experiments. Writes raw JSON to bench/out/ and
+ * Sections (default: fixtures serving toggles pulls features scaling): fixtures,
+ * serving, toggles, pulls, features, scaling, experiments. Writes raw JSON to bench/out/ and
  * bench/RESULTS.md (sections not run this time are kept from the last run).
  */
 import { spawnSync } from "node:child_process";
@@ -20,10 +20,11 @@ import { runScaling } from "./scaling";
 import { runLists } from "./lists";
 import { startBare, startOurs, startReference, type ImageRef, type Running } from "./servers";
 import { runServing, servingScenarios } from "./serving";
+import { runToggles } from "./toggles";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const OUT = path.join(REPO, "bench", "out");
-const SECTIONS = ["fixtures", "serving", "pulls", "features", "scaling", "experiments"] as const;
+const SECTIONS = ["fixtures", "serving", "toggles", "pulls", "features", "scaling", "experiments"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -48,7 +49,7 @@ const USAGE = `usage: node dist/bench/run.js [${SECTIONS.join("|")}...] [options
                   repeating runs disturbed by other processes (default 120)
   --keep          keep the scratch dir (servers' logs, configs, trees)
   --report-only   measure nothing: rewrite RESULTS.md from bench/out/latest.json and bench/notes.md
-Default sections: fixtures serving pulls features scaling.`;
+Default sections: fixtures serving toggles pulls features scaling.`;
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -87,7 +88,8 @@ function parseArgs(argv: string[]): Options {
     } else if ((SECTIONS as readonly string[]).includes(a)) o.sections.push(a as Section);
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
-  if (o.sections.length === 0) o.sections = ["fixtures", "serving", "pulls", "features", "scaling"];
+  if (o.sections.length === 0)
+    o.sections = ["fixtures", "serving", "toggles", "pulls", "features", "scaling"];
   return o;
 }
 
@@ -173,7 +175,7 @@ async function main() {
       res.fixtures = { at: at(), buildMs: await timeFixtureBuilds(work, opts.runs) };
       log(`  ${res.fixtures.buildMs.map((ms) => `${Math.round(ms)} ms`).join(", ")}`);
     }
-    if (want("serving") || want("pulls") || want("features") || want("experiments")) {
+    if (want("serving") || want("toggles") || want("pulls") || want("features") || want("experiments")) {
       log("fixtures: building the e2e fixture tree + a 64 MiB blob image");
       const root = path.join(work, "images");
       const fx = await buildServingFixtures(root);
@@ -221,6 +223,10 @@ async function main() {
             Object.entries(ours.rendered.files).map(([k, v]) => [k, Buffer.byteLength(v)]),
           ),
         };
+      }
+      if (want("toggles")) {
+        log("toggles: a feature on vs off, same run");
+        res.toggles = { at: at(), items: await runToggles(root, work, inv, fx, ours, loadOpts, log) };
       }
       if (want("features")) {
         log("features:");

@@ -14,7 +14,8 @@ import { childPids } from "../test/support/procs";
 import { renderStandalone, type Rendered, type StandaloneOptions } from "./render";
 
 export interface Running {
-  name: "ours" | "bare" | "reference";
+  /** "off": ours with one feature switched off (toggles.ts). */
+  name: "ours" | "bare" | "reference" | "off";
   port: number;
   proc: Proc;
   /** Processes whose CPU is the server's: nginx workers, or the registry. */
@@ -100,8 +101,10 @@ export interface OursOptions {
   edit?: (files: Record<string, string>, main: string) => Record<string, string>;
   inventory?: Inventory;
   port?: number;
-  /** Render options beyond the bench's own (listen, dirs, one worker): the pull log, metrics. */
-  render?: Pick<StandaloneOptions, "accessLog" | "accessLogFormat" | "metricsListen">;
+  /** Render options beyond the bench's own (listen, dirs, one worker): the pull log, metrics, a feature switched off. */
+  render?: Partial<StandaloneOptions>;
+  /** The name results are kept under (default "ours"). */
+  name?: Running["name"];
 }
 
 export interface OursRunning extends Running {
@@ -127,6 +130,7 @@ export async function startOurs(
     throw new Error(`${root} has problems: ${JSON.stringify(inv.problems.slice(0, 5))}`);
   const port = opts.port ?? (await freePort());
   const rendered = renderStandalone(inv, {
+    ...opts.render,
     listen: `127.0.0.1:${port}`,
     runtimeDir,
     configDir,
@@ -143,7 +147,14 @@ export async function startOurs(
       throw new Error("rendered config does not honour workerProcesses: 1");
     extra.push("worker_processes 1;");
   }
-  const r = await startNginx("ours", path.join(configDir, rendered.main), runtimeDir, port, "/v2/", extra);
+  const r = await startNginx(
+    opts.name ?? "ours",
+    path.join(configDir, rendered.main),
+    runtimeDir,
+    port,
+    "/v2/",
+    extra,
+  );
   return { ...r, rendered: { files, main: rendered.main }, configDir, runtimeDir };
 }
 

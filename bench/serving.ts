@@ -118,13 +118,16 @@ export function servingScenarios(fx: ServingFixtures, inv: Inventory): Scenario[
 
 /**
  * Runs every scenario on every server given: warm-up, then `runs` runs, the
- * servers taking turns within each round.
+ * servers taking turns within each round (with `alternate`, in the reverse
+ * order every other round, so that neither always goes first). The i-th run
+ * of each server's result is from round i.
  */
 export async function runServing(
   scenarios: Scenario[],
   servers: Running[],
   opts: Omit<LoadOptions, "connections" | "serverPids">,
   log: (msg: string) => void,
+  alternate = false,
 ): Promise<ScenarioResult[]> {
   const out: ScenarioResult[] = [];
   for (const sc of scenarios) {
@@ -137,7 +140,7 @@ export async function runServing(
       );
     for (const s of present) await one(s, opts.warmupS, 0); // warm-up
     for (let i = 0; i < opts.runs; i++) {
-      for (const s of present) {
+      for (const s of alternate && i % 2 === 1 ? [...present].reverse() : present) {
         const r = await one(s, opts.durationS, 0);
         perServer.set(s.name, [...(perServer.get(s.name) ?? []), r]);
       }

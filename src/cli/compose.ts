@@ -47,6 +47,8 @@ export interface IntoOptions {
   /** DIR as nginx sees it (default: DIR). */
   configDir?: string;
   mapHashSizes?: boolean;
+  /** The catalog page at / (a shared part; commander's --no-ui sets false). */
+  ui?: boolean;
 }
 
 /** How often the catalog is recomputed while other runs keep changing DIR, before giving up. */
@@ -67,10 +69,10 @@ export async function runGenerateInto(root: string | undefined, opts: IntoOption
       );
     }
     const seenAs = checkComposeDir(path.resolve(opts.configDir ?? dir));
-    const files = renderComposeShared({ dir: seenAs, mapHashSizes: opts.mapHashSizes });
+    const files = renderComposeShared({ dir: seenAs, mapHashSizes: opts.mapHashSizes, ui: opts.ui });
     writeFiles(dir, files);
     const records = writeCatalog(dir);
-    sharedReport(dir, seenAs, records, opts.mapHashSizes !== false);
+    sharedReport(dir, seenAs, records, opts.mapHashSizes !== false, opts.ui !== false);
     return 0;
   }
   if (root === undefined) {
@@ -82,6 +84,8 @@ export async function runGenerateInto(root: string | undefined, opts: IntoOption
     throw new UsageError("--config-dir goes with --shared (a root's parts name no paths of DIR)");
   if (opts.mapHashSizes === false)
     throw new UsageError("--no-map-hash-sizes goes with --shared (it sets them)");
+  if (opts.ui === false)
+    throw new UsageError("--no-ui goes with --shared (the page is one of the shared parts)");
   const inv = await loadInventory(root, scan);
   requireClean(inv);
   printWarnings(inv);
@@ -133,7 +137,13 @@ function flagOf(k: "namePrefix" | "serverRoot" | "rootName"): string {
 }
 
 /** What nginx.conf needs, with the njs module's absolute path on this machine. */
-function sharedReport(dir: string, seenAs: string, records: RootRecord[], mapHashSizes: boolean): void {
+function sharedReport(
+  dir: string,
+  seenAs: string,
+  records: RootRecord[],
+  mapHashSizes: boolean,
+  ui: boolean,
+): void {
   let nginx: string | undefined;
   try {
     nginx = findNginx();
@@ -142,7 +152,7 @@ function sharedReport(dir: string, seenAs: string, records: RootRecord[], mapHas
   }
   const njs = findNjsModule(nginx);
   process.stderr.write(
-    `wrote the shared parts to ${dir} (${COMPOSE_HTTP}, ${COMPOSE_SERVER}, the njs module, ` +
+    `wrote the shared parts to ${dir} (${COMPOSE_HTTP}, ${COMPOSE_SERVER}, the njs module, ${ui ? "the catalog page at /, " : ""}` +
       `${COMPOSE_CATALOG}: ${records.length} root(s) so far). nginx.conf needs:\n` +
       `  load_module ${njs.path};${njs.found ? "" : "  # not found here: install libnginx-mod-http-js (Debian) or nginx-module-njs (nginx.org)"}\n` +
       `  http {\n` +

@@ -22,6 +22,8 @@ export interface GenerateOptions extends TlsFlags {
   jsModule?: string;
   mapHashSizes?: boolean;
   standalone?: boolean;
+  /** The catalog page at / (commander's --no-ui sets false). */
+  ui?: boolean;
   listen: string;
   runtimeDir: string;
   configDir?: string;
@@ -44,6 +46,10 @@ export async function runGenerate(root: string | undefined, opts: GenerateOption
   if (opts.metricsListen !== undefined && !opts.standalone)
     throw new UsageError("--metrics-listen needs --standalone (the include goes into a server of yours)");
   const tls = tlsFromFlags(opts);
+  if (opts.ui === false && !opts.standalone)
+    throw new UsageError(
+      "--no-ui goes with --standalone or --into DIR --shared: the include has no page (it knows no directory to serve it from)",
+    );
   if (opts.lists && !opts.omitConstants) throw new UsageError("--lists goes with --omit-constants");
   // The parts that are the same for every images root read none (ROOT, if given, is not scanned).
   if (!opts.standalone && (opts.js || opts.onlyConstants)) {
@@ -79,6 +85,7 @@ export async function runGenerate(root: string | undefined, opts: GenerateOption
       runtimeDir,
       configDir,
       tls,
+      ui: opts.ui,
       accessLogFormat: opts.accessLog,
       metricsListen: opts.metricsListen,
     });

@@ -86,6 +86,10 @@ function program(): Command {
     .option("--tls-key <file>", "with --standalone: the certificate's PEM private key")
     .addOption(accessLogOption("with --standalone: "))
     .option("--metrics-listen <host:port>", "with --standalone: serve Prometheus metrics at /metrics here")
+    .option(
+      "--no-ui",
+      "with --standalone or --shared: no catalog page at / (by default / is a page listing the images, read from the API)",
+    )
     .option("-o, --output <path>", "write to this file (a directory with --standalone) instead of stdout")
     .action(async (root: string | undefined, opts) => {
       process.exitCode =
@@ -123,6 +127,7 @@ function program(): Command {
     .option("--tls-key <file>", "the certificate's PEM private key")
     .addOption(accessLogOption(""))
     .option("--metrics-listen <host:port>", "also serve Prometheus metrics at /metrics on this address")
+    .option("--no-ui", "no catalog page at / (by default / is a page listing the images, read from the API)")
     .action(async (root: string, opts) => {
       process.exitCode = await runServe(root, opts);
     });

@@ -24,6 +24,8 @@ export interface ServeOptions extends TlsFlags {
   metricsListen?: string;
   /** Called once nginx accepts connections, after the ready message (the demo prints its pull commands). */
   onReady?: () => void;
+  /** The catalog page at / (commander's --no-ui sets false). */
+  ui?: boolean;
 }
 
 /** nginx on PATH, then the sbin dirs Debian puts it in. */
@@ -89,6 +91,7 @@ export async function runServe(root: string, opts: ServeOptions): Promise<number
         accessLog: accessLog.path,
         user,
         njsModulePath,
+        ui: opts.ui,
         ...observability(opts),
       });
     // The module of this nginx (nginx -V), wherever its packages put it.

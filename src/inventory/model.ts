@@ -12,6 +12,9 @@ export const MediaType = {
   dockerManifestList: "application/vnd.docker.distribution.manifest.list.v2+json",
   ociManifest: "application/vnd.oci.image.manifest.v1+json",
   ociIndex: "application/vnd.oci.image.index.v1+json",
+  /** The config blobs of runnable images (any other config media type makes an artifact). */
+  ociConfig: "application/vnd.oci.image.config.v1+json",
+  dockerConfig: "application/vnd.docker.container.image.v1+json",
 } as const;
 
 /** Media types a manifest may be served with, and whether each is an index. */

@@ -53,7 +53,7 @@ export interface RegistryPlan {
 /** Renders the files for an already scanned, problem-free Inventory. Pure and deterministic. */
 export function planFromInventory(
   inv: Inventory,
-  a: Pick<ResolvedArgs, "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls"> &
+  a: Pick<ResolvedArgs, "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls" | "ui"> &
     Partial<Pick<ResolvedArgs, "accessLog" | "metricsPort">>,
 ): Omit<RegistryPlan, "inventory"> {
   const maxFileBytes = a.maxConfigMapBytes - KEY_ALLOWANCE;
@@ -65,6 +65,7 @@ export function planFromInventory(
     namePrefix: a.namePrefix === "" ? undefined : a.namePrefix,
     maxFileBytes,
     workerProcesses: a.workerProcesses,
+    ui: a.ui,
     ...(a.tls ? { tls: podTlsFiles() } : {}),
     accessLogFormat: a.accessLog,
     ...(a.metricsPort !== undefined ? { metricsListen: String(a.metricsPort) } : {}),
@@ -97,7 +98,7 @@ export async function planRegistry(
   resourceName: string,
   a: Pick<
     ResolvedArgs,
-    "imagesDir" | "verify" | "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls"
+    "imagesDir" | "verify" | "port" | "namePrefix" | "maxConfigMapBytes" | "workerProcesses" | "tls" | "ui"
   > &
     Partial<Pick<ResolvedArgs, "accessLog" | "metricsPort">>,
 ): Promise<RegistryPlan> {

@@ -6,6 +6,7 @@
  *   DIR/http.conf                     shared: in http {}, before any map of yours
  *   DIR/server.conf                   shared: in a server {} of its own
  *   DIR/static-container-registry.js  shared: the njs module http.conf imports
+ *   DIR/static-container-registry-ui.html  shared: the catalog page server.conf serves at /
  *   DIR/catalog.lists                 the catalog: every root's repositories
  *   DIR/roots/<root>.map              a root's lookup entries (include.ts, part "data")
  *   DIR/roots/<root>.lists            its tags and referrers (list map entries)
@@ -27,7 +28,13 @@ import { renderInclude, sharedHttp } from "./include";
 import { catalogLines } from "./listData";
 import { serverConstants } from "./locations";
 import { JS_FILE, NJS_MODULE } from "./njs";
-import { checkAbsoluteDir, resolveRenderOptions, resolveSharedOptions } from "./options";
+import {
+  checkAbsoluteDir,
+  resolveRenderOptions,
+  resolveSharedOptions,
+  type PageRenderOptions,
+} from "./options";
+import { catalogPage } from "./page";
 
 /** The shared files, relative to DIR. */
 export const COMPOSE_HTTP = "http.conf";
@@ -104,7 +111,7 @@ export function checkComposeDir(dir: string): string {
   return d;
 }
 
-export interface ComposeSharedOptions {
+export interface ComposeSharedOptions extends PageRenderOptions {
   /** DIR as nginx sees it (absolute): every include and the njs module's path are written with it. */
   dir: string;
   /** Whether http.conf sets map_hash_max_size / map_hash_bucket_size (default true; see maps.ts). */
@@ -121,11 +128,14 @@ export function renderComposeShared(opts: ComposeSharedOptions): Record<string, 
 # before any map: include ${dir}/${COMPOSE_HTTP}; in a server {} of its own:
 # include ${dir}/${COMPOSE_SERVER}; each root: generate ROOT --into ${dir}.
 `;
+  // Each root has its own name prefix: the page finds original names without knowing them.
+  const page = opts.ui === false ? undefined : catalogPage(dir, undefined);
   return {
     [COMPOSE_HTTP]:
       header + sharedHttp(o, [`${roots}/*.map`], [`${roots}/*.lists`, `${dir}/${COMPOSE_CATALOG}`]),
-    [COMPOSE_SERVER]: serverConstants({ catchAll: false }),
+    [COMPOSE_SERVER]: serverConstants({ catchAll: false }) + (page?.server ?? ""),
     [COMPOSE_JS]: NJS_MODULE,
+    ...page?.files,
   };
 }
 

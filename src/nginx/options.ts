@@ -60,6 +60,17 @@ export interface RenderOptions {
   mapHashSizes?: boolean;
 }
 
+/**
+ * The catalog page at `/` (src/ui, page.ts), for the forms that own a server
+ * {} and a config dir: the standalone config and the composition's shared
+ * parts. The include (part "all" / "constants") has no page: it knows no
+ * directory nginx would read the page's file from.
+ */
+export interface PageRenderOptions {
+  /** Serve the catalog page at `/` (default true); false leaves `/` to the rest of the server. */
+  ui?: boolean;
+}
+
 /** The options of the parts that need no inventory (part "constants", the shared parts). */
 export type SharedRenderOptions = Pick<
   RenderOptions,

@@ -31,11 +31,18 @@ import { serverConstants } from "./locations";
 import { httpConstants, type HttpBodies } from "./maps";
 import { METRICS_JS_FILE, METRICS_NJS_MODULE, metricsServerText } from "./metrics";
 import { JS_FILE, NJS_MODULE } from "./njs";
-import { checkAbsoluteDir, checkListen, resolveRenderOptions, type RenderOptions } from "./options";
+import {
+  checkAbsoluteDir,
+  checkListen,
+  resolveRenderOptions,
+  type PageRenderOptions,
+  type RenderOptions,
+} from "./options";
+import { catalogPage } from "./page";
 import { indent } from "../shell";
 import { checkTls, TLS_LISTEN_PARAMETERS, tlsServerText, type TlsOptions } from "./tls";
 
-export interface StandaloneOptions extends RenderOptions {
+export interface StandaloneOptions extends RenderOptions, PageRenderOptions {
   /** "127.0.0.1:5000", "5000", "[::1]:5000", "0.0.0.0:8080". */
   listen: string;
   /** The only writable directory: pid file, lock file, all *_temp_path dirs. */
@@ -141,12 +148,25 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
   }
   // The njs modules beside nginx.conf.
   const modules = { [JS_FILE]: NJS_MODULE, ...(metrics ? { [METRICS_JS_FILE]: METRICS_NJS_MODULE } : {}) };
+  // The constants serve data from elsewhere: the page cannot know their name prefixes.
+  const page =
+    opts.ui === false ? undefined : catalogPage(configDir, o.part === "all" ? o.namePrefix : undefined);
   const main = (
     hash: { mapHashMaxSize: number; mapHashBucketSize: number },
     bodies: Omit<HttpBodies, "jsModule">,
   ) =>
     mainConfig(
-      { listen, runtimeDir, workers, user: opts.user, accessLog, metrics, tls, njsModulePath },
+      {
+        listen,
+        runtimeDir,
+        workers,
+        user: opts.user,
+        accessLog,
+        metrics,
+        tls,
+        njsModulePath,
+        page: page?.server,
+      },
       httpConstants(hash, { ...bodies, jsModule }),
     );
 
@@ -159,7 +179,7 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
       },
       { lookup: `include ${token(o.dataInclude)};`, lists: `include ${token(o.listsInclude)};` },
     );
-    return checked({ [MAIN_FILE]: text, ...modules }, maxFileBytes);
+    return checked({ [MAIN_FILE]: text, ...modules, ...page?.files }, maxFileBytes);
   }
 
   const data = dataEntries(inv, o, { repositoryIds: true });
@@ -187,11 +207,11 @@ export function renderStandalone(inv: Inventory, opts: StandaloneOptions): Rende
       lists: listLines.join(""),
     });
     if (Buffer.byteLength(inline) <= maxFileBytes)
-      return { files: { [MAIN_FILE]: inline, ...modules }, main: MAIN_FILE };
+      return checked({ [MAIN_FILE]: inline, ...modules, ...page?.files }, maxFileBytes);
   }
 
   // Split: the lookup entries, the repository names and the lists, each in files of their own.
-  const files: Record<string, string> = { ...modules };
+  const files: Record<string, string> = { ...modules, ...page?.files };
   const spill = (body: string[], kind: Parameters<typeof spillFileName>[0], header: string) =>
     packLines(body, maxFileBytes - Buffer.byteLength(header))
       .map((c, i) => {
@@ -282,6 +302,8 @@ interface MainOptions {
   tls?: TlsOptions;
   /** "" (built in) or the path for load_module. */
   njsModulePath: string;
+  /** The catalog page's location (page.ts), if it is served. */
+  page?: string;
 }
 
 function mainConfig(o: MainOptions, httpText: string): string {
@@ -334,7 +356,7 @@ ${indent(httpText, 4)}
         listen ${o.listen}${o.tls ? ` ${TLS_LISTEN_PARAMETERS}` : ""};
         server_name _;
 ${o.tls ? `\n${indent(tlsServerText(o.tls), 8)}` : ""}
-${indent(serverConstants({ catchAll: true }), 8)}    }
+${indent(serverConstants({ catchAll: true }), 8)}${o.page ? indent(o.page, 8) : ""}    }
 ${o.metrics ? `\n${indent(o.metrics, 4)}` : ""}}
 `;
 }

@@ -158,6 +158,35 @@ describe("static-container-registry CLI", () => {
     assert.match(check.stderr, /test is successful/);
   });
 
+  test("--no-ui: no catalog page from generate --standalone or --shared; refused where there is none to leave out", () => {
+    const root = goodTree();
+    const work = tmpDir("cli-ui");
+    const standalone = (dir: string, ...extra: string[]) =>
+      cli("generate", root, "--standalone", "--runtime-dir", path.join(work, "run"), "-o", dir, ...extra);
+    assert.equal(standalone(path.join(work, "on")).status, 0);
+    assert.ok(fs.existsSync(path.join(work, "on", "static-container-registry-ui.html")));
+    assert.match(fs.readFileSync(path.join(work, "on", "nginx.conf"), "utf8"), /^ +location = \/ \{$/m);
+    assert.equal(standalone(path.join(work, "off"), "--no-ui").status, 0);
+    assert.ok(!fs.existsSync(path.join(work, "off", "static-container-registry-ui.html")));
+    assert.doesNotMatch(fs.readFileSync(path.join(work, "off", "nginx.conf"), "utf8"), /location = \/ /);
+
+    const shared = cli("generate", "--shared", "--into", path.join(work, "parts"), "--no-ui");
+    assert.equal(shared.status, 0, shared.stderr);
+    assert.ok(!fs.existsSync(path.join(work, "parts", "static-container-registry-ui.html")));
+    assert.doesNotMatch(fs.readFileSync(path.join(work, "parts", "server.conf"), "utf8"), /location = \/ /);
+    for (const [args, message] of [
+      [[root, "--no-ui"], /--no-ui goes with --standalone or --into DIR --shared: the include has no page/],
+      [
+        [root, "--into", path.join(work, "parts"), "--name-prefix", "a", "--no-ui"],
+        /--no-ui goes with --shared/,
+      ],
+    ] as const) {
+      const r = cli("generate", ...args);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, message);
+    }
+  });
+
   test("generate --standalone: --access-log and --metrics-listen", () => {
     const root = goodTree();
     const conf = (...flags: string[]) => {
@@ -181,6 +210,7 @@ describe("static-container-registry CLI", () => {
     assert.deepEqual(fs.readdirSync(out).sort(), [
       "nginx.conf",
       "static-container-registry-metrics.js",
+      "static-container-registry-ui.html",
       "static-container-registry.js",
     ]);
     const noStandalone = cli("generate", root, "--metrics-listen", "127.0.0.1:9113");

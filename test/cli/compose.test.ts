@@ -44,6 +44,7 @@ describe("generate --into", () => {
       "catalog.lists",
       "http.conf",
       "server.conf",
+      "static-container-registry-ui.html",
       "static-container-registry.js",
     ]);
     assert.deepEqual(catalog(dir), []);

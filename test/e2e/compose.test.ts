@@ -220,6 +220,12 @@ describe("several images roots in one server (README: two-roots)", () => {
       assert.equal(r.status, 404, `${target}: ${r.body}`);
       assert.deepEqual(errorCodes(r.body), [code], target);
     }
+    // The catalog page at /, from DIR (a shared part); several roots: no single name prefix to tell it.
+    const page = await rawRequest(port, "GET", "/");
+    assert.equal(page.status, 200);
+    assert.match(page.headers["content-type"] ?? "", /^text\/html/);
+    assert.match(page.headers["content-security-policy"] ?? "", /^default-src 'none'; /);
+    assert.doesNotMatch(page.body.toString(), /<meta name="static-container-registry-name-prefix"/);
     serving = true;
     const miss = runAny("skopeo", [
       "inspect",

@@ -228,7 +228,6 @@ describe("negative", () => {
       "/v2/busybox/blobs/",
       "/v2/busybox/manifests/",
       "/busybox/",
-      "/",
       "/v2/_catalog/../busybox/1.36/manifest.json",
       "/v2/busybox%2f1.36%2fmanifest.json",
       "/v2/busybox/tags/list/../../1.36/manifest.json",
@@ -275,5 +274,13 @@ describe("negative", () => {
       }
     }
     assert.deepEqual(failures, [], `crafted URLs answered badly:\n${failures.join("\n")}`);
+    // "/" is the catalog page (and "/." and "//" are "/"): HTML, none of those files.
+    for (const target of ["/", "/.", "//", "/v2/.."]) {
+      const res = await rawRequest(reg.port, "GET", target);
+      assert.equal(res.status, 200, target);
+      assert.match(res.headers["content-type"] ?? "", /^text\/html/, target);
+      for (const s of secrets)
+        assert.ok(!res.body.includes(s.bytes), `${target} returned the bytes of ${s.f}`);
+    }
   });
 });

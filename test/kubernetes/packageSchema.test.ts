@@ -62,6 +62,7 @@ const PLAIN = [
   "networkPolicy", // decides whether a NetworkPolicy exists
   "maxConfigMapBytes", // decides the split into ConfigMaps
   "workerProcesses", // rendered into the nginx config
+  "ui", // rendered into the nginx config
   "staticPodManifestsDir", // written into the node commands
   "nodes", // decides which nodes get commands
   "registryImage",

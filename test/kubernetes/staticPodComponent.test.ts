@@ -73,7 +73,13 @@ describe("component with workload StaticPod", () => {
 
     const plan = await kube.planRegistry(
       "boot",
-      kube.validateArgs("boot", { imagesDir, hostPath: { path: "/x", anyNode: true }, port: 5055 }),
+      // ui: false is a static pod's default (its files travel in the node step's script).
+      kube.validateArgs("boot", {
+        imagesDir,
+        hostPath: { path: "/x", anyNode: true },
+        port: 5055,
+        ui: false,
+      }),
     );
     const { staticPod } = await import("../../src/kubernetes/staticPod");
     // The pods mount the set the delivery builds, not hostPath.path itself.

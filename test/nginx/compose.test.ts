@@ -231,17 +231,28 @@ describe("composition (compose.ts)", () => {
 
   test("the shared parts: absolute includes of the roots and the catalog; map hash sizes only when asked", () => {
     const files = renderComposeShared({ dir: "/etc/registry/parts" });
-    assert.deepEqual(Object.keys(files).sort(), ["http.conf", "server.conf", "static-container-registry.js"]);
+    assert.deepEqual(Object.keys(files).sort(), [
+      "http.conf",
+      "server.conf",
+      "static-container-registry-ui.html",
+      "static-container-registry.js",
+    ]);
     const http = files["http.conf"];
     assert.match(http, /^ {4}include \/etc\/registry\/parts\/roots\/\*\.map;$/m);
     assert.match(http, /^ {4}include \/etc\/registry\/parts\/roots\/\*\.lists;$/m);
     assert.match(http, /^ {4}include \/etc\/registry\/parts\/catalog\.lists;$/m);
     assert.match(http, /^js_import scr from \/etc\/registry\/parts\/static-container-registry\.js;$/m);
     assert.match(http, /^map_hash_bucket_size \d+;$/m);
-    assert.equal(
-      files["server.conf"],
-      renderInclude(syntheticInventory({ repos: 1, tagsPerRepo: 1 })).server,
+    // The include's locations, and the catalog page at / (served from DIR); none with ui: false.
+    const include = renderInclude(syntheticInventory({ repos: 1, tagsPerRepo: 1 })).server;
+    assert.ok(files["server.conf"].startsWith(include));
+    assert.match(
+      files["server.conf"].slice(include.length),
+      /^location = \/ \{\n {4}root \/etc\/registry\/parts;$/m,
     );
+    const noUi = renderComposeShared({ dir: "/etc/registry/parts", ui: false });
+    assert.equal(noUi["server.conf"], include);
+    assert.deepEqual(Object.keys(noUi).sort(), ["http.conf", "server.conf", "static-container-registry.js"]);
     const own = renderComposeShared({ dir: "/etc/registry/parts", mapHashSizes: false })["http.conf"];
     assert.doesNotMatch(own, /^map_hash/m, "no directive");
     assert.match(own, new RegExp(`map_hash_bucket_size\\n# ${minBucketSize(LONGEST_KEY_BYTES)} or more`));

@@ -236,7 +236,11 @@ describe("render", () => {
   test("standalone: validated options, read-only layout, the data split into files of at most maxFileBytes", () => {
     const inv = syntheticInventory({ repos: 20, tagsPerRepo: 40 });
     const one = renderStandalone(inv, { ...STD, maxFileBytes: 4 * 1024 * 1024 });
-    assert.deepEqual(Object.keys(one.files).sort(), ["nginx.conf", "static-container-registry.js"]);
+    assert.deepEqual(Object.keys(one.files).sort(), [
+      "nginx.conf",
+      "static-container-registry-ui.html",
+      "static-container-registry.js",
+    ]);
     assert.equal(one.main, "nginx.conf");
     const conf = one.files["nginx.conf"];
     for (const re of [
@@ -282,6 +286,7 @@ describe("render", () => {
       ...listFiles,
       ...repoFiles,
       ...sharedFiles,
+      "static-container-registry-ui.html",
       "static-container-registry.js",
     ]);
     assert.deepEqual(sharedFiles, ["registry-shared-0001.conf"]);
@@ -321,7 +326,10 @@ describe("render", () => {
       /^ {4}access_log off;$/m,
     );
     // Metrics: a server of their own and their module beside nginx.conf; none by default.
-    assert.equal(Object.keys(renderStandalone(inv, STD).files).length, 2);
+    assert.equal(
+      Object.keys(renderStandalone(inv, STD).files).filter((f) => f.endsWith("-metrics.js")).length,
+      0,
+    );
     const withMetrics = renderStandalone(inv, { ...STD, metricsListen: "127.0.0.1:9113" });
     assert.match(withMetrics.files["nginx.conf"], /^ {8}listen 127\.0\.0\.1:9113;$/m);
     assert.match(withMetrics.files["static-container-registry-metrics.js"], /stub_status/);

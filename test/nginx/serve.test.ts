@@ -19,6 +19,7 @@ import { after, before, describe, test, type TestContext } from "node:test";
 import { sha256 } from "../../src/inventory";
 import { MediaType, type Inventory } from "../../src/inventory/model";
 import { renderInclude, renderStandalone } from "../../src/nginx";
+import { PAGE_FILE } from "../../src/nginx/page";
 import { DEFAULT_NJS_MODULE_PATH } from "../../src/nginx/standalone";
 import { listPage, nextLink } from "../../src/nginx/lists";
 import { childPids, uidsOf } from "../support/procs";
@@ -143,6 +144,57 @@ describe("nginx serving the rendered config", () => {
     await checkEverything(t, fx, std);
   });
 
+  test("without the catalog page (ui: false): / is a JSON 404, and the API answers byte for byte as with it", async (t) => {
+    const nginx = requireTool(t, "nginx");
+    if (!nginx) return;
+    // The same tree served twice, with the page and without.
+    const serve = async (ui: boolean) => {
+      const dir = tmpDir(`nginx-ui-${ui}`);
+      const port = await freePort();
+      const configDir = path.join(dir, "conf");
+      const runtimeDir = path.join(dir, "run");
+      const rendered = renderStandalone(fx.inv, { listen: `127.0.0.1:${port}`, runtimeDir, configDir, ui });
+      assert.equal(rendered.files[PAGE_FILE] === undefined, !ui);
+      return start(nginx, rendered.files, { configDir, runtimeDir }, port);
+    };
+    const std = await serve(true);
+    const { port } = await serve(false);
+    for (const method of ["GET", "HEAD"]) {
+      const r = await rawRequest(port, method, "/");
+      assert.equal(r.status, 404, `${method} /`);
+      assertApi(r, `${method} /`);
+      if (method === "GET") assertError(r, 404, "NOT_FOUND", "GET /");
+    }
+    const urls = [
+      "/v2/",
+      "/v2",
+      "/v2/library/alpine/manifests/3.19",
+      `/v2/library/alpine/manifests/${fx.alpine319.digest}`,
+      `/v2/library/alpine/blobs/${fx.alpine319.layer}`,
+      "/v2/library/alpine/tags/list?n=1",
+      "/v2/_catalog?n=2",
+      `/v2/multi/referrers/${fx.index.digest}`,
+      "/v2/no/such/manifests/latest",
+      "/v2/library/alpine/manifests/sha256:1234",
+      "/index.html",
+      "/v2/_static-container-registry/error",
+    ];
+    const comparable = (r: RawResponse) => {
+      const headers = { ...r.headers };
+      delete headers.date;
+      return { status: r.status, headers, body: r.body.toString("latin1") };
+    };
+    for (const url of urls) {
+      for (const method of ["GET", "HEAD"]) {
+        assert.deepEqual(
+          comparable(await rawRequest(port, method, url)),
+          comparable(await rawRequest(std.port, method, url)),
+          `${method} ${url}`,
+        );
+      }
+    }
+  });
+
   test("read-only root filesystem, non-root user", async (t) => {
     const nginx = requireTool(t, "nginx");
     if (!nginx) return;
@@ -154,8 +206,8 @@ describe("nginx serving the rendered config", () => {
     const rendered = renderStandalone(fx.inv, { listen: `127.0.0.1:${port}`, runtimeDir, configDir });
     assert.deepEqual(
       Object.keys(rendered.files).sort(),
-      ["nginx.conf", "static-container-registry.js"],
-      "a small tree is one config file (and the njs module)",
+      ["nginx.conf", "static-container-registry-ui.html", "static-container-registry.js"],
+      "a small tree is one config file (and the njs module, and the catalog page)",
     );
     const nobody = spawnSync("id", ["-u", "nobody"], { encoding: "utf8" }).stdout.trim();
     const nogroup = spawnSync("id", ["-g", "nobody"], { encoding: "utf8" }).stdout.trim();
@@ -191,6 +243,9 @@ describe("nginx serving the rendered config", () => {
     assert.equal(sha256(blob.body), fx.bigLayer.digest);
     const m = await get(port, "/v2/library/alpine/manifests/3.19");
     assert.ok(m.body.equals(fx.alpine319.bytes));
+    const page = await get(port, "/");
+    assert.equal(page.status, 200, "the workers (nobody) read the page from the config dir");
+    assert.equal(page.body.toString(), rendered.files[PAGE_FILE]);
     // The wrapper execs all the way down: the PID is nginx's master; its children are the workers.
     const workers = childPids(server.pid);
     assert.ok(workers.length > 0, "nginx has workers");
@@ -324,6 +379,10 @@ describe("nginx serving the rendered config", () => {
     );
     assert.ok(Object.keys(rendered.files).length > 1, "includes of quoted paths too");
     await start(nginx, rendered.files, { configDir, runtimeDir }, port);
+    // The page's location names the config dir too.
+    const page = await get(port, "/");
+    assert.equal(page.status, 200);
+    assert.equal(page.body.toString(), rendered.files[PAGE_FILE]);
     const m = await get(port, "/v2/library/alpine/manifests/Latest");
     assert.equal(m.status, 200);
     assert.ok(m.body.equals(fx.alpineUpper.bytes));
@@ -432,6 +491,25 @@ async function checkEverything(t: TestContext, fx: Fixture, { port, server, log 
     assert.equal(redirect.status, 301);
     assert.equal(redirect.headers.location, "/v2/");
     assertApi(redirect, "/v2");
+  });
+
+  await t.test("the catalog page at /: HTML with its CSP, GET, HEAD and conditional GET", async () => {
+    const r = await get(port, "/");
+    assert.equal(r.status, 200);
+    assert.equal(r.headers["content-type"], "text/html; charset=utf-8");
+    assert.match(r.headers["content-security-policy"] ?? "", /^default-src 'none'; script-src 'sha256-/);
+    assert.equal(r.headers["x-content-type-options"], "nosniff");
+    assert.equal(r.headers["cache-control"], "no-cache");
+    assert.match(r.body.toString(), /^<!doctype html>/);
+    const h = await rawRequest(port, "HEAD", "/");
+    assert.equal(h.status, 200);
+    assert.equal(h.body.length, 0);
+    assert.equal(h.headers["content-length"], String(r.body.length));
+    assert.equal(h.headers["content-security-policy"], r.headers["content-security-policy"]);
+    assert.ok(r.headers.etag, "an ETag");
+    const again = await rawRequest(port, "GET", "/", { "If-None-Match": r.headers.etag! });
+    assert.equal(again.status, 304);
+    assert.equal(again.body.length, 0);
   });
 
   await t.test("manifests by tag and by digest, GET and HEAD", async () => {
@@ -803,8 +881,10 @@ async function checkEverything(t: TestContext, fx: Fixture, { port, server, log 
       ["/v2/library/alpine/manifests/", 404, "NOT_FOUND"],
       ["/v2/library/alpine/", 404, "NOT_FOUND"],
       ["/v2/anything", 404, "NOT_FOUND"],
-      ["/", 404, "NOT_FOUND"],
       ["/index.html", 404, "NOT_FOUND"],
+      // The page is served at / only, not under its file's name.
+      [`/${PAGE_FILE}`, 404, "NOT_FOUND"],
+      ["/_static-container-registry/", 404, "NOT_FOUND"],
       ["/_static-container-registry/error", 404, "NOT_FOUND"],
     ];
     for (const [url, status, code] of cases) {
@@ -879,7 +959,6 @@ async function checkEverything(t: TestContext, fx: Fixture, { port, server, log 
       "/v2/layouts/multi/blobs/sha256/" + fx.index.digest.slice(7),
       "/v2/library/alpine/",
       "/v2/library/",
-      "/",
     ];
     for (const target of probes) {
       const r = await get(port, target);

@@ -1,10 +1,11 @@
 /**
  * What is rendered into the nginx config and how it is packed: the name
- * prefix of every repository served, nginx's worker count, and the size of
- * the ConfigMaps the rendered files are split into.
+ * prefix of every repository served, nginx's worker count, the catalog page,
+ * and the size of the ConfigMaps the rendered files are split into.
  */
 import { NAME } from "../../inventory/grammar";
 import { isInt, isOutputOrPromise, type ArgTable } from "./common";
+import { Workload } from "./workload";
 
 /** See {@link RenderingArgs.workerProcesses}. */
 export const DEFAULT_WORKER_PROCESSES = 2;
@@ -38,6 +39,17 @@ export interface RenderingArgs {
    * needs few workers. Plain: rendered into the nginx config.
    */
   workerProcesses?: number;
+  /**
+   * Serve the catalog page at `/`: the repositories with a search box, each
+   * tag's digest, platforms, sizes, labels, signatures and pull commands, read
+   * by the browser from the registry's own API (same origin only, a strict
+   * Content-Security-Policy, no external assets). Default true; false answers
+   * `/` with a 404 like any other path outside `/v2/`. Default false for
+   * workload `StaticPod`, whose config files travel inside the node step's
+   * script, which the node's shell takes as one argument of at most 128 KiB
+   * (the page alone is ~55 KB). Plain: rendered into the nginx config.
+   */
+  ui?: boolean;
 }
 
 export const NAME_PREFIX_ARGS: ArgTable<NamePrefixArgs> = {
@@ -47,18 +59,24 @@ export const NAME_PREFIX_ARGS: ArgTable<NamePrefixArgs> = {
 export const RENDERING_ARGS: ArgTable<RenderingArgs> = {
   maxConfigMapBytes: "it decides how the config is split into ConfigMaps",
   workerProcesses: "it is rendered into the nginx config",
+  ui: "it is rendered into the nginx config",
 };
 
 export interface ResolvedRendering {
   namePrefix: string;
   maxConfigMapBytes: number;
   workerProcesses: number;
+  ui: boolean;
 }
 
 const NAME_PREFIX_RE = new RegExp(`^(?:${NAME}/)?$`);
 
 /** Checks the rendering arguments, pushing every problem; the defaults filled in. */
-export function checkRendering(args: NamePrefixArgs & RenderingArgs, problems: string[]): ResolvedRendering {
+export function checkRendering(
+  args: NamePrefixArgs & RenderingArgs,
+  problems: string[],
+  workload: Workload = Workload.Deployment,
+): ResolvedRendering {
   const maxConfigMapBytes = args.maxConfigMapBytes ?? DEFAULT_MAX_CONFIGMAP_BYTES;
   if (
     !isOutputOrPromise(maxConfigMapBytes) &&
@@ -75,6 +93,9 @@ export function checkRendering(args: NamePrefixArgs & RenderingArgs, problems: s
   ) {
     problems.push(`workerProcesses must be a whole number >= 1, not ${args.workerProcesses}`);
   }
+  if (args.ui !== undefined && !isOutputOrPromise(args.ui) && typeof args.ui !== "boolean") {
+    problems.push(`ui must be true or false, not ${JSON.stringify(args.ui)}`);
+  }
   if (
     args.namePrefix !== undefined &&
     !isOutputOrPromise(args.namePrefix) &&
@@ -88,5 +109,6 @@ export function checkRendering(args: NamePrefixArgs & RenderingArgs, problems: s
     namePrefix: args.namePrefix ?? "",
     maxConfigMapBytes,
     workerProcesses: args.workerProcesses ?? DEFAULT_WORKER_PROCESSES,
+    ui: args.ui ?? workload !== Workload.StaticPod,
   };
 }
