@@ -21,6 +21,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 import { shWriteFiles, type NodeFile } from "../nodes/files";
 import { asRoot } from "../nodes/scripts";
+import { stdinScript } from "../nodes/nodeShell";
 import { SCRIPT_PRELUDE, shQuote } from "../shell";
 import type { ResolvedArgs } from "./args";
 import { commonLabels } from "./labels";
@@ -159,12 +160,14 @@ export function staticPod(o: StaticPodOptions): StaticPod {
 }
 
 /**
- * The node step's text: places the files (config first, manifest last, each
- * atomically), then removes this pod's older config dirs (a running pod
- * keeps its own mounted). Runs as root under sh, like every node step.
+ * The node step's script: places the files (config first, manifest last,
+ * each atomically), then removes this pod's older config dirs (a running pod
+ * keeps its own mounted). It travels on the step's standard input (see
+ * ROOT_SH_FROM_STDIN): the config files of a large inventory, with the
+ * catalog page, outgrow the 128 KiB a command text may have.
  */
 export function placeStaticPodScript(node: string, sp: StaticPod): string {
-  return asRoot(`${SCRIPT_PRELUDE}umask 022
+  return stdinScript(`${SCRIPT_PRELUDE}umask 022
 ${shWriteFiles(sp.files)}
 for d in ${shQuote(sp.configParent)}/*; do
   [ "$d" = ${shQuote(sp.configDir)} ] || rm -rf "$d"

@@ -71,7 +71,7 @@ export class StepRunner {
     return file;
   }
 
-  /** Runs the Command's `create` (or `delete`) exactly as registered. */
+  /** Runs the Command's `create` (or `delete`) exactly as registered, its `stdin` (if any) on standard input. */
   command(r: Registered, which: "create" | "delete" = "create"): StepResult {
     const conn = unsecret(r.inputs.connection);
     // A script that carries a secret (the CA, a credential) is one: the engine sends its plain text.
@@ -82,7 +82,9 @@ export class StepRunner {
       text,
     ]);
     const t0 = Date.now();
-    const x = runAny(argv[0], argv.slice(1));
+    // The provider sends the step's stdin with each of its commands, delete too.
+    const stdin = unsecret(r.inputs.stdin);
+    const x = runAny(argv[0], argv.slice(1), typeof stdin === "string" ? { input: stdin } : {});
     return {
       step: `${r.name} ${which}`,
       status: x.status,

@@ -23,8 +23,9 @@ import { installMocks, resourcesOf, settle } from "../kubernetes/mocks";
 import { containerEnv, containerRun, layoutVolumes } from "../kubernetes/podSim";
 import { nodeSimReady, startNodes, waitForNodeHttp, type NodeSim } from "../support/nodeSim";
 import { requireTool, startProcess, type Server } from "../support/tools";
+import { writeSyntheticTree } from "../kubernetes/synthetic";
 import { buildFixtures, scratch, stopAll } from "./harness";
-import { remoteSteps, StepRunner } from "./nodeSteps";
+import { remoteSteps, StepRunner, unsecret } from "./nodeSteps";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -133,6 +134,13 @@ describe("static pod on a simulated node", () => {
       s.proc.once("exit", () => resolve(s.output()));
     });
     assert.equal(raw, fs.readFileSync(images[0].manifestPath, "utf8"));
+    // The catalog page is there (on by default in every workload).
+    const page = sim.inLan(["curl", "-fsS", `http://${node.host}:${PORT}/`]);
+    const html = await new Promise<string>((resolve) => {
+      const s = startProcess(page[0], page.slice(1));
+      s.proc.once("exit", () => resolve(s.output()));
+    });
+    assert.match(html, /<!doctype html>/i);
 
     await nginx.stop();
     const unwatched = runner.command(keepWiredStep, "delete");
@@ -147,5 +155,62 @@ describe("static pod on a simulated node", () => {
     assert.ok(!fs.existsSync(node.path(MANIFEST)), "manifest removed");
     assert.ok(!fs.existsSync(node.path("/etc/static-container-registry/boot")), "config dirs removed");
     assert.ok(fs.existsSync(path.dirname(node.path(MANIFEST))), "the manifests dir itself stays");
+  });
+
+  // One command text reaches the node's shell as one argument, which Linux caps at 128 KiB (E2BIG);
+  // the maps of a few thousand tags (and the catalog page) are more than that.
+  test("a static pod whose config is far over 128 KiB is placed whole, each file byte for byte", async (t) => {
+    if (!nodeSimReady(t)) return;
+    sim ??= await startNodes([{}]);
+    const node = sim.nodes[0];
+    const imagesDir = path.join(scratch("static-pod-big"), "images");
+    writeSyntheticTree(imagesDir, {
+      repos: 3,
+      tagsPerRepo: 1500,
+      repoName: (i) => `registry.k8s.io/big${i}`,
+    });
+
+    await installMocks();
+    const kube = await import("../../src/kubernetes");
+    new kube.StaticContainerRegistry("big", {
+      imagesDir,
+      hostPath: { path: HOST_PATH },
+      workload: "StaticPod",
+      port: PORT + 1,
+      nodes: [
+        {
+          name: node.name,
+          connection: { host: node.host, port: node.port, user: node.user, privateKey: sim.privateKey },
+        },
+      ],
+    } as any);
+    await settle();
+    const step = remoteSteps(resourcesOf("big"), "big", node.name).find((r) =>
+      r.name.endsWith("-static-pod"),
+    )!;
+    const script: string = unsecret(step.inputs.stdin);
+    assert.ok(Buffer.byteLength(script) > 1024 * 1024, `the script is ${Buffer.byteLength(script)} bytes`);
+
+    const runner = new StepRunner(sim, scratch("static-pod-big-keys"));
+    const placed = runner.command(step);
+    assert.equal(placed.status, 0, placed.stderr);
+    assert.match(placed.stdout, /static pod \/etc\/kubernetes\/manifests\/big\.yaml placed/);
+    // Every file the step carries is on the node as it was rendered.
+    const pod: any = parse(fs.readFileSync(node.path("/etc/kubernetes/manifests/big.yaml"), "utf8"));
+    const configDir: string = pod.spec.volumes.find((v: any) => v.hostPath?.type === "Directory").hostPath
+      .path;
+    const onNode = fs.readdirSync(node.path(configDir)).sort();
+    assert.ok(onNode.length > 3, onNode.join(" "));
+    let bytes = 0;
+    for (const name of onNode) {
+      const text = fs.readFileSync(node.path(`${configDir}/${name}`), "utf8");
+      bytes += Buffer.byteLength(text);
+      assert.ok(script.includes(`\n${text}`), `${name} as rendered`);
+    }
+    assert.ok(bytes > 512 * 1024, `${bytes} bytes of config placed`);
+
+    const removed = runner.command(step, "delete");
+    assert.equal(removed.status, 0, removed.stderr);
+    assert.ok(!fs.existsSync(node.path("/etc/kubernetes/manifests/big.yaml")), "manifest removed");
   });
 });

@@ -73,13 +73,7 @@ describe("component with workload StaticPod", () => {
 
     const plan = await kube.planRegistry(
       "boot",
-      // ui: false is a static pod's default (its files travel in the node step's script).
-      kube.validateArgs("boot", {
-        imagesDir,
-        hostPath: { path: "/x", anyNode: true },
-        port: 5055,
-        ui: false,
-      }),
+      kube.validateArgs("boot", { imagesDir, hostPath: { path: "/x", anyNode: true }, port: 5055 }),
     );
     const { staticPod } = await import("../../src/kubernetes/staticPod");
     // The pods mount the set the delivery builds, not hostPath.path itself.
@@ -104,8 +98,11 @@ describe("component with workload StaticPod", () => {
         imagesPath: setPath,
         manifestsDir: "/var/lib/rancher/k3s/agent/pod-manifests",
       });
-      // Every file, manifest last, in the create script; the delete removes the manifest and the config dirs.
-      const create = asRootInner(step.inputs.create);
+      // Every file, manifest last, in the script on the step's stdin (the command runs it as root);
+      // the delete removes the manifest and the config dirs.
+      assert.match(step.inputs.create, /then exec sh -s; else exec sudo -n sh -s; fi/);
+      const create: string = step.inputs.stdin;
+      assert.ok(create.startsWith("{\n") && create.endsWith("} </dev/null\n"), "parsed whole before it runs");
       assert.equal(plan.contentHash, out.contentHash);
       let at = 0;
       for (const f of sp.files) {

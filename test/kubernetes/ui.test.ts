@@ -68,14 +68,6 @@ describe("the catalog page in the component", () => {
     assert.notEqual(off.contentHash, on.contentHash);
   });
 
-  test("off by default for a static pod (its files travel in one shell argument of at most 128 KiB), on when asked", async () => {
-    const { checkRendering, Workload } = await import("../../src/kubernetes/args");
-    assert.equal(checkRendering({}, []).ui, true);
-    assert.equal(checkRendering({}, [], Workload.DaemonSet).ui, true);
-    assert.equal(checkRendering({}, [], Workload.StaticPod).ui, false);
-    assert.equal(checkRendering({ ui: true }, [], Workload.StaticPod).ui, true);
-  });
-
   test("ui must be a boolean", () => {
     assert.throws(
       () => new kube.StaticContainerRegistry("ui-bad", { imagesDir: tree.root, ui: "yes" as never }),

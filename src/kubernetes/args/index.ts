@@ -168,7 +168,7 @@ export function validateArgs(name: string, args: StaticContainerRegistryArgs | u
   const pods = checkPods(args, nodeArgs.registryImage?.name, problems);
   const service = checkService(args, problems);
   const namespace = checkNamespace(args, problems);
-  const rendering = checkRendering(args, problems, pods.workload);
+  const rendering = checkRendering(args, problems);
   const tls = checkTls(args.tls, problems);
   // Nodes reach the registry on a node port or the host network: the policy must let them in.
   const nodesPull =

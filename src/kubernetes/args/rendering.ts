@@ -5,7 +5,6 @@
  */
 import { NAME } from "../../inventory/grammar";
 import { isInt, isOutputOrPromise, type ArgTable } from "./common";
-import { Workload } from "./workload";
 
 /** See {@link RenderingArgs.workerProcesses}. */
 export const DEFAULT_WORKER_PROCESSES = 2;
@@ -44,10 +43,8 @@ export interface RenderingArgs {
    * tag's digest, platforms, sizes, labels, signatures and pull commands, read
    * by the browser from the registry's own API (same origin only, a strict
    * Content-Security-Policy, no external assets). Default true; false answers
-   * `/` with a 404 like any other path outside `/v2/`. Default false for
-   * workload `StaticPod`, whose config files travel inside the node step's
-   * script, which the node's shell takes as one argument of at most 128 KiB
-   * (the page alone is ~55 KB). Plain: rendered into the nginx config.
+   * `/` with a 404 like any other path outside `/v2/`. Plain: rendered into
+   * the nginx config.
    */
   ui?: boolean;
 }
@@ -72,11 +69,7 @@ export interface ResolvedRendering {
 const NAME_PREFIX_RE = new RegExp(`^(?:${NAME}/)?$`);
 
 /** Checks the rendering arguments, pushing every problem; the defaults filled in. */
-export function checkRendering(
-  args: NamePrefixArgs & RenderingArgs,
-  problems: string[],
-  workload: Workload = Workload.Deployment,
-): ResolvedRendering {
+export function checkRendering(args: NamePrefixArgs & RenderingArgs, problems: string[]): ResolvedRendering {
   const maxConfigMapBytes = args.maxConfigMapBytes ?? DEFAULT_MAX_CONFIGMAP_BYTES;
   if (
     !isOutputOrPromise(maxConfigMapBytes) &&
@@ -109,6 +102,6 @@ export function checkRendering(
     namePrefix: args.namePrefix ?? "",
     maxConfigMapBytes,
     workerProcesses: args.workerProcesses ?? DEFAULT_WORKER_PROCESSES,
-    ui: args.ui ?? workload !== Workload.StaticPod,
+    ui: args.ui ?? true,
   };
 }

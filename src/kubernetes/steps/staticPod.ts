@@ -10,6 +10,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { formatHostPort } from "../../hostPort";
+import { drainingStdin, ROOT_SH_FROM_STDIN } from "../../nodes/nodeShell";
 import { placeStaticPodScript, removeStaticPodScript, staticPod } from "../staticPod";
 import { need, type BuildContext } from "./context";
 import { imagesPathOnNode } from "./nodes";
@@ -34,8 +35,10 @@ export function staticPodStep(ctx: BuildContext): void {
       `${name}-${node.name}-static-pod`,
       {
         connection: node.connection,
-        create: pod.apply((sp) => placeStaticPodScript(node.name, sp)),
-        delete: pod.apply((sp) => removeStaticPodScript(node.name, sp)),
+        // The files travel on stdin: a command text may not exceed 128 KiB on the node.
+        create: ROOT_SH_FROM_STDIN,
+        stdin: pod.apply((sp) => placeStaticPodScript(node.name, sp)),
+        delete: pod.apply((sp) => drainingStdin(removeStaticPodScript(node.name, sp))),
       },
       // After the images and the registry's image are on the nodes.
       { ...ctx.child, dependsOn: ctx.dependsOn },
