@@ -24,6 +24,8 @@ export interface Toggle {
 
 export const TOGGLES: Toggle[] = [
   { id: "ui", title: "the catalog page at / (`--no-ui`)", off: { ui: false } },
+  // The pull log: ours writes one JSON line per request (the default); off is `--access-log off`.
+  { id: "access-log", title: "the JSON pull log (`--access-log off`)", off: { accessLogFormat: "off" } },
   // The control: nothing switched off, the same config in a second nginx. What
   // two identical servers differ by in the same rounds is the noise floor the
   // other rows are read against.
