@@ -32,7 +32,7 @@ before(async () => {
   resource = schema.resources[TYPE];
 });
 
-/** Arguments that must be known at construction, and why (see ARGS in src/kubernetes/args.ts). */
+/** Arguments that must be known at construction, and why (see the `*_ARGS` tables of src/kubernetes/args/). */
 const PLAIN = [
   "imagesDir", // scanned at construction
   "images", // decides which mirror commands exist
