@@ -142,7 +142,8 @@ wire_once() {
     esac
     d=$certs/$host
     mkdir -p "$d"
-    filtered "$src/$file" >"$d/.hosts.toml.tmp.$$"
+    # A source gone mid-pass (the step's delete removes them) leaves no temp file behind.
+    filtered "$src/$file" >"$d/.hosts.toml.tmp.$$" || { rm -f "$d/.hosts.toml.tmp.$$"; say "cannot read $src/$file"; return 1; }
     place "$d/.hosts.toml.tmp.$$" "$d/hosts.toml" || return 1
   done <"$src/${WIRING_LIST}"
 }

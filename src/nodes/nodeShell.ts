@@ -5,10 +5,13 @@
  */
 import { shQuote } from "../shell";
 
-/** Wraps a script so that it runs under `sh` as root (see the header). */
+/**
+ * Wraps a script so that it runs under `sh` as root (see the header). The
+ * script is in the text once, in a variable both branches read: the whole
+ * text reaches the node's shell as one argument, which Linux caps at 128 KiB.
+ */
 export function asRoot(script: string): string {
-  const q = shQuote(script);
-  return `if [ "$(id -u)" -eq 0 ]; then sh -c ${q}; else sudo -n sh -c ${q}; fi\n`;
+  return `S=${shQuote(script)}\nif [ "$(id -u)" -eq 0 ]; then sh -c "$S"; else sudo -n sh -c "$S"; fi\n`;
 }
 
 /**

@@ -268,6 +268,8 @@ f="$d/hosts.toml"
 if [ -f "$f${BACKUP_SUFFIX}" ]; then mv -f "$f${BACKUP_SUFFIX}" "$f"
 elif [ -f "$f" ] && grep -qF ${shQuote(GENERATED_MARKER)} "$f"; then rm -f "$f"
 fi
+# Temp files of ours (a write or a wiring watcher's pass cut short) go too.
+rm -f "$f.tmp.scr" "$d"/.hosts.toml.tmp.*
 if [ -f "$d/.created-by-static-container-registry" ]; then
   rm -f "$d/.created-by-static-container-registry"
   rmdir "$d" 2>/dev/null || true

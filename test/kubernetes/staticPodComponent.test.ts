@@ -33,10 +33,10 @@ before(async () => {
   writeSyntheticTree(imagesDir, { repos: 2, tagsPerRepo: 1, repoName: (i) => `registry.k8s.io/app${i}` });
 });
 
-/** The script inside a node step's `asRoot` wrapper (`sh -c '<script>'`). */
+/** The script inside a node step's `asRoot` wrapper (`S='<script>'`, then `sh -c "$S"`). */
 function asRootInner(text: string): string {
-  const start = text.indexOf("sh -c '") + "sh -c '".length;
-  return text.slice(start, text.indexOf("'; else", start)).replace(/'\\''/g, "'");
+  const start = text.indexOf("S='") + "S='".length;
+  return text.slice(start, text.indexOf("'\nif [", start)).replace(/'\\''/g, "'");
 }
 
 describe("component with workload StaticPod", () => {

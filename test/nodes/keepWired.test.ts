@@ -135,6 +135,35 @@ for (const shell of scriptShells(APPLETS)) {
       assert.equal(fs.readFileSync(path.join(certs, "docker.io", "hosts.toml"), "utf8"), tomls["docker.io"]);
     });
 
+    test("a source file gone mid-pass (the watcher's delete removes them): the pass fails, naming it, and leaves no temp file", async (t) => {
+      const sh = shell.prepare(t);
+      if (!sh) return;
+      const tomls = containerdHostsTomls({
+        endpoint: "127.0.0.1:5000",
+        fallbacks: [],
+        repositories: ["docker.io/library/alpine", "quay.io/x/y"],
+      });
+      const src = tmpDir("keepwired-gone-src");
+      const files = wiringFiles(tomls, {});
+      for (const [k, v] of Object.entries(files)) fs.writeFileSync(path.join(src, k), v);
+      // The list still names quay.io's file; the file itself is gone.
+      const quay = Object.keys(files).filter((k) => k !== WIRING_SCRIPT && files[k] === tomls["quay.io"]);
+      assert.equal(quay.length, 1, Object.keys(files).join(" "));
+      fs.rmSync(path.join(src, quay[0]));
+      const certs = tmpDir("keepwired-gone-certs");
+      const r = await runScript(sh.sh, [path.join(src, WIRING_SCRIPT), certs, src], {
+        PATH: sh.path,
+        NODE_NAME: "node-a",
+      });
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, new RegExp(`node node-a: cannot read ${src}/${quay[0]}`));
+      const left = fs
+        .readdirSync(certs, { recursive: true })
+        .map(String)
+        .filter((f) => f.includes(".tmp."));
+      assert.deepEqual(left, [], "no temp file left in the certs dir");
+    });
+
     test("places the CA at $CA_FILE behind the marker, and never over a file of someone else's", async (t) => {
       const sh = shell.prepare(t);
       if (!sh) return;
