@@ -88,6 +88,48 @@ const DNS_LABEL_RE = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 const SAFE_DIR_RE = /^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/;
 const FILE_NAME_RE = /^[A-Za-z0-9._-]+$/;
 
+/**
+ * What every static pod of ours runs with, before the cluster exists: the
+ * node's network (no cluster network yet; the node's runtime pulls from
+ * 127.0.0.1), the node's resolv.conf (no cluster DNS either), evicted last
+ * (what kubeadm gives its own static pods), no service account or links.
+ */
+export const STATIC_POD_SPEC = {
+  hostNetwork: true,
+  dnsPolicy: "Default",
+  priorityClassName: "system-node-critical",
+  automountServiceAccountToken: false,
+  enableServiceLinks: false,
+} as const;
+
+/**
+ * A static pod's files in the order they are placed: its config files in
+ * `configDir` (sorted, each name checked), then its manifest last — the
+ * kubelet starts the pod as soon as the manifest lands, so what it refers to
+ * must be there first.
+ */
+export function staticPodFiles(o: {
+  configDir: string;
+  files: Record<string, string>;
+  manifestPath: string;
+  /** Comment lines heading the manifest (each ending in a newline). */
+  header: string;
+  pod: Record<string, unknown>;
+}): NodeFile[] {
+  const files: NodeFile[] = Object.keys(o.files)
+    .sort()
+    .map((name) => {
+      if (!FILE_NAME_RE.test(name)) throw new Error(`static pod: unexpected config file name "${name}"`);
+      return { path: `${o.configDir}/${name}`, content: o.files[name], mode: CONFIG_FILE_MODE };
+    });
+  files.push({
+    path: o.manifestPath,
+    content: o.header + stringify(o.pod, { lineWidth: 0 }),
+    mode: MANIFEST_MODE,
+  });
+  return files;
+}
+
 function checkDir(what: string, dir: string): string {
   if (!SAFE_DIR_RE.test(dir) || dir.split("/").includes(".."))
     throw new Error(`static pod: ${what} "${dir}" must be an absolute path of plain characters`);
@@ -121,14 +163,7 @@ export function staticPod(o: StaticPodOptions): StaticPod {
       annotations: { ...a.annotations, [CONTENT_HASH_ANNOTATION]: o.plan.contentHash },
     },
     spec: {
-      // The node's network: no cluster network exists yet, and the node's runtime pulls from 127.0.0.1.
-      hostNetwork: true,
-      // Cluster DNS does not exist yet either; nginx resolves nothing, but the pod gets a working resolv.conf.
-      dnsPolicy: "Default",
-      // What kubeadm gives its own static pods: evicted last.
-      priorityClassName: "system-node-critical",
-      automountServiceAccountToken: false,
-      enableServiceLinks: false,
+      ...STATIC_POD_SPEC,
       securityContext: podSecurityContext(a),
       initContainers,
       containers,
@@ -141,20 +176,15 @@ export function staticPod(o: StaticPodOptions): StaticPod {
     },
   };
 
-  const files: NodeFile[] = Object.keys(o.plan.files)
-    .sort()
-    .map((name) => {
-      if (!FILE_NAME_RE.test(name)) throw new Error(`static pod: unexpected config file name "${name}"`);
-      return { path: `${configDir}/${name}`, content: o.plan.files[name], mode: CONFIG_FILE_MODE };
-    });
   const manifestPath = `${manifestsDir}/${o.name}.yaml`;
-  files.push({
-    path: manifestPath,
-    content:
+  const files = staticPodFiles({
+    configDir,
+    files: o.plan.files,
+    manifestPath,
+    header:
       `# static-container-registry: kubelet static pod (generated; do not edit).\n` +
-      `# Config: ${configDir}; images: ${imagesPath}.\n` +
-      stringify(pod, { lineWidth: 0 }),
-    mode: MANIFEST_MODE,
+      `# Config: ${configDir}; images: ${imagesPath}.\n`,
+    pod,
   });
   return { pod, manifestPath, configParent, configDir, files };
 }

@@ -22,8 +22,7 @@
  * fallback list stands as written.
  */
 import { createHash } from "node:crypto";
-import { stringify } from "yaml";
-import { shWriteFiles, type NodeFile } from "../nodes/files";
+import { shWriteFiles } from "../nodes/files";
 import { PROBE_TIMEOUT_SECONDS } from "../nodes/keepWired";
 import { asRoot } from "../nodes/scripts";
 import { SCRIPT_PRELUDE, shQuote } from "../shell";
@@ -32,6 +31,8 @@ import {
   DEFAULT_CONFIG_ROOT,
   DEFAULT_MANIFESTS_DIR,
   DEFAULT_STATIC_POD_NAMESPACE,
+  STATIC_POD_SPEC,
+  staticPodFiles,
   type StaticPod,
 } from "./staticPod";
 import { wiringContainer, wiringVolumes } from "./wiringDaemonSet";
@@ -52,8 +53,6 @@ export interface StaticWiringPodOptions {
   namespace?: string;
   labels?: Record<string, string>;
 }
-
-const FILE_NAME_RE = /^[A-Za-z0-9._-]+$/;
 
 /** The watcher's static pod and its files, for one node. Pure and deterministic. */
 export function staticWiringPod(o: StaticWiringPodOptions): StaticPod {
@@ -76,30 +75,20 @@ export function staticWiringPod(o: StaticWiringPodOptions): StaticPod {
       annotations: { "static-container-registry/wiring-hash": contentHash },
     },
     spec: {
-      hostNetwork: true,
-      dnsPolicy: "Default",
-      priorityClassName: "system-node-critical",
-      automountServiceAccountToken: false,
-      enableServiceLinks: false,
+      ...STATIC_POD_SPEC,
       securityContext: { seccompProfile: { type: "RuntimeDefault" } },
       containers: [wiringContainer(w, "keep-wired", WATCH_INTERVAL)],
       volumes: wiringVolumes(w, { name: "wiring", hostPath: { path: configDir, type: "Directory" } }),
       terminationGracePeriodSeconds: 5,
     },
   };
-  const files: NodeFile[] = Object.keys(o.files)
-    .sort()
-    .map((f) => {
-      if (!FILE_NAME_RE.test(f)) throw new Error(`static pod: unexpected wiring file name "${f}"`);
-      return { path: `${configDir}/${f}`, content: o.files[f], mode: "0444" };
-    });
   const manifestPath = `${o.manifestsDir ?? DEFAULT_MANIFESTS_DIR}/${name}.yaml`;
-  files.push({
-    path: manifestPath,
-    content:
-      `# static-container-registry: the wiring watcher, a kubelet static pod (generated; do not edit).\n` +
-      stringify(pod, { lineWidth: 0 }),
-    mode: "0600",
+  const files = staticPodFiles({
+    configDir,
+    files: o.files,
+    manifestPath,
+    header: `# static-container-registry: the wiring watcher, a kubelet static pod (generated; do not edit).\n`,
+    pod,
   });
   return { pod, manifestPath, configParent, configDir, files };
 }

@@ -13,9 +13,9 @@
  * manifest's, or a kept referrer's); what referred to an image no longer
  * listed, or to an older digest of a tag, goes.
  */
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { sha256 } from "../inventory/manifest";
 import { hostOfRepository } from "./reference";
 
 /** The digest a tag refers to (a signature's, an SBOM's), or undefined for an image's own tag. */
@@ -44,12 +44,7 @@ export function mirroredTagPaths(root: string): string[] {
 function heldDigests(dir: string): string[] {
   const out: string[] = [];
   for (const name of fs.readdirSync(dir)) {
-    if (name === "manifest.json")
-      out.push(
-        `sha256:${createHash("sha256")
-          .update(fs.readFileSync(path.join(dir, name)))
-          .digest("hex")}`,
-      );
+    if (name === "manifest.json") out.push(sha256(fs.readFileSync(path.join(dir, name))));
     const m = /^([a-f0-9]{64})\.manifest\.json$/.exec(name);
     if (m) out.push(`sha256:${m[1]}`);
   }

@@ -40,6 +40,28 @@ export const PROBE_LIST = "probe.list";
 /** The CA certificate to place at $CA_FILE. */
 export const WIRING_CA = "ca.crt";
 
+/**
+ * The commands the script calls where curl is missing (busybox's applets, as
+ * in an alpine image): what an image must hold for it to run; the tests give
+ * busybox exactly these.
+ */
+export const WIRING_SCRIPT_COMMANDS: readonly string[] = [
+  "sh",
+  "awk",
+  "cat",
+  "cmp",
+  "cp",
+  "chmod",
+  "mkdir",
+  "mv",
+  "rm",
+  "grep",
+  "sleep",
+  "hostname",
+  "timeout",
+  "wget",
+];
+
 /** Seconds a probe may take before its peer counts as gone. */
 export const PROBE_TIMEOUT_SECONDS = 2;
 

@@ -38,9 +38,9 @@
  *    moves it), so a signature never lands after its image.
  */
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { sha256 } from "../inventory/manifest";
 import { errorLine } from "../mirror/exec";
 import { skopeoCopyArgv, skopeoInspectArgv, type SkopeoOptions } from "../mirror/skopeo";
 import { type VerifyKey } from "./keys";
@@ -103,8 +103,6 @@ const DIR_VERSION = "Directory Transport Version: 1.1\n";
 const PROBES_AT_ONCE = 8;
 /** What skopeo says when the tag is not there (registries word it differently). */
 const MISSING = /manifest unknown|not found|name unknown|MANIFEST_UNKNOWN|NOT_FOUND/i;
-
-const digestOf = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 interface Run {
   code: number;
@@ -206,7 +204,7 @@ export async function carryProvenance(o: CarryOptions): Promise<CarryResult> {
         }
         subjects.push(...children);
       }
-      found.push({ item, bytes, digest: digestOf(bytes), viaApi });
+      found.push({ item, bytes, digest: sha256(bytes), viaApi });
     });
   }
 
@@ -215,7 +213,7 @@ export async function carryProvenance(o: CarryOptions): Promise<CarryResult> {
     for (const f of found) {
       const dir = path.join(repoDir, f.item.tag);
       const have = readIfFile(path.join(dir, "manifest.json"));
-      if (have && digestOf(have) === f.digest) {
+      if (have && sha256(have) === f.digest) {
         f.dir = dir;
         continue;
       }
@@ -296,8 +294,8 @@ async function copyByDigest(o: CarryOptions, digest: string, dir: string): Promi
   const r = await run(skopeoCopyArgv(`${o.source}@${digest}`, dir, o.skopeo));
   if (r.code !== 0) throw new Error(`copying ${o.source}@${digest}: ${errorLine(r.stderr)}`);
   const bytes = fs.readFileSync(path.join(dir, "manifest.json"));
-  if (digestOf(bytes) !== digest)
-    throw new Error(`copying ${o.source}@${digest}: got a manifest of digest ${digestOf(bytes)}`);
+  if (sha256(bytes) !== digest)
+    throw new Error(`copying ${o.source}@${digest}: got a manifest of digest ${sha256(bytes)}`);
   return bytes;
 }
 
@@ -310,7 +308,7 @@ async function copyByDigest(o: CarryOptions, digest: string, dir: string): Promi
 function reuse(from: string, digest: string, dir: string): boolean {
   const name = `${digest.slice(7)}.manifest.json`;
   const bytes = readIfFile(path.join(from, name));
-  if (!bytes || digestOf(bytes) !== digest) return false;
+  if (!bytes || sha256(bytes) !== digest) return false;
   let doc: unknown;
   try {
     doc = JSON.parse(bytes.toString("utf8"));

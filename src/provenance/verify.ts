@@ -15,7 +15,7 @@
  * problem in a signature a trusted key did make beats "made by another key",
  * which beats a malformed layer; no `.sig` at all is "unsigned".
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "../inventory/manifest";
 import { checkPayload, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, type Identity } from "./payload";
 import { verifiesUnder, type VerifyKey } from "./keys";
 
@@ -90,7 +90,7 @@ export function verifySignatures(
       worse({ ok: false, reason: "malformed", message: `${where}: the signed payload blob is missing` });
       continue;
     }
-    if (`sha256:${createHash("sha256").update(payload).digest("hex")}` !== layer.digest) {
+    if (sha256(payload) !== layer.digest) {
       worse({ ok: false, reason: "malformed", message: `${where}: the payload does not hash to its digest` });
       continue;
     }

@@ -8,7 +8,6 @@
  * serves the change. Last, an http {} with map settings of its own.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
@@ -19,9 +18,9 @@ import { copyTag } from "../fixtures/variants";
 import { chmodReadable } from "../nginx/fixture";
 import { blob, configBlob, imageManifest, writeTagDir } from "../inventory/tree";
 import { errorCodes, rawRequest } from "../support/http";
-import { childPids, isAlive, procStat } from "../support/procs";
+import { childPids, isAlive, procStat, stopDaemon } from "../support/procs";
 import { assertSameImage, pullToDir } from "../support/skopeo";
-import { readmeBlocks, substitute } from "../support/readme";
+import { readmeBlocks, runReadmeShell, substitute } from "../support/readme";
 import { freePort, runAny, waitForPort, which } from "../support/tools";
 import { fileStates } from "../support/trees";
 import { CLI, buildFixtures, once, runClient, scratch, stopAll, tools } from "./harness";
@@ -29,36 +28,9 @@ import { CLI, buildFixtures, once, runClient, scratch, stopAll, tools } from "./
 /** nginx daemons the README's start line left running: stopped by the PIDs in their pid files. */
 const daemons: number[] = [];
 after(async () => {
-  for (const pid of daemons.splice(0)) await stopPid(pid);
+  for (const pid of daemons.splice(0)) await stopDaemon(pid);
   await stopAll();
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function stopPid(pid: number): Promise<void> {
-  if (!alive(pid)) return;
-  process.kill(pid, "SIGQUIT");
-  for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-  if (alive(pid)) process.kill(pid, "SIGKILL");
-}
-
-/** Runs shell text with sh -e, its output to a file (a daemon it starts must not hold a pipe of ours). */
-function sh(text: string, log: string, env: NodeJS.ProcessEnv): void {
-  const fd = fs.openSync(log, "a");
-  try {
-    const r = spawnSync("sh", ["-e", "-c", text], { env, stdio: ["ignore", fd, fd], timeout: 120_000 });
-    assert.equal(r.status, 0, `sh -e failed (${r.status}):\n${text}\n${fs.readFileSync(log, "utf8")}`);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 const env = once(async () => {
   const fx = await buildFixtures();
@@ -146,7 +118,7 @@ describe("several images roots in one server (README: two-roots)", () => {
     shellEnv = { ...process.env, PATH: `${path.dirname(nginx)}:${process.env.PATH ?? ""}` };
 
     const script = substitute(commands.text, paths);
-    sh(script, log, shellEnv);
+    runReadmeShell(script, log, shellEnv);
     rerun = script
       .split("\n")
       .filter((l) => l.includes(` ${extra} `))
@@ -164,7 +136,7 @@ describe("several images roots in one server (README: two-roots)", () => {
     chmodReadable(work);
     const [start, reloadLine] = nginxBlock[0].text.split("\n").filter((l) => l.trim() !== "");
     reload = substitute(reloadLine, [["/etc/registry", etc]]);
-    sh(substitute(start, [["/etc/registry", etc]]), log, shellEnv);
+    runReadmeShell(substitute(start, [["/etc/registry", etc]]), log, shellEnv);
     const pid = Number(fs.readFileSync(path.join(work, "run", "registry.pid"), "utf8"));
     daemons.push(pid);
     await waitForPort(port, 15000);
@@ -245,7 +217,7 @@ describe("several images roots in one server (README: two-roots)", () => {
     fs.rmSync(path.join(extra, "busybox"), { recursive: true });
     copyTag(path.join(extra, "library/alpine/3.19"), path.join(extra, "library/alpine/3.20"));
     chmodReadable(extra);
-    sh(rerun, log, shellEnv);
+    runReadmeShell(rerun, log, shellEnv);
     const now = fileStates(parts);
     const changed = [...now.keys()].filter((f) => now.get(f)!.ino !== before.get(f)?.ino).sort();
     assert.deepEqual(changed, ["catalog.lists", "roots/extra.json", "roots/extra.lists", "roots/extra.map"]);
@@ -257,7 +229,7 @@ describe("several images roots in one server (README: two-roots)", () => {
     // The old workers serve on until they see the reload; once they are gone, only the new config answers.
     const oldWorkers = childPids(daemons[0]).map((pid) => procStat(pid)!);
     assert.ok(oldWorkers.length > 0, "nginx has workers");
-    sh(reload, log, shellEnv);
+    runReadmeShell(reload, log, shellEnv);
     const deadline = Date.now() + 30000;
     while (oldWorkers.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(

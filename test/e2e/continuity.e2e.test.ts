@@ -29,12 +29,12 @@ import { parse } from "yaml";
 import { planDelivery, type DeliveryPlan } from "../../src/nodes/delivery";
 import { installMocks, resourcesOf, settle, type Registered } from "../kubernetes/mocks";
 import { containerEnv, containerRun, layoutVolumes } from "../kubernetes/podSim";
-import { nodeSimReady, startNodes, waitForNodeHttp, type NodeSim, type SimNode } from "../support/nodeSim";
+import { startNodes, waitForNodeHttp, type NodeSim, type SimNode } from "../support/nodeSim";
 import { childPids } from "../support/procs";
 import { startPullLoop, summarize, type PullLoop, type PullRecord } from "../support/pullLoop";
-import { inCI, requireTool, run, startProcess, type Server } from "../support/tools";
+import { inCI, run, startProcess, type Server } from "../support/tools";
 import { buildFixtures, scratch, stopAll, type Fixtures } from "./harness";
-import { remoteSteps, StepRunner } from "./nodeSteps";
+import { layoutImagesDir, nodeWorld, remoteSteps, StepRunner } from "./nodeSteps";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -72,24 +72,13 @@ let world: World | undefined;
 let setupError: unknown;
 const running: Server[] = [];
 
-function ready(t: TestContext): World | undefined {
-  if (!nodeSimReady(t)) return undefined;
-  for (const tool of ["skopeo", "nginx", "curl", "setpriv", "iptables"])
-    if (!requireTool(t, tool)) return undefined;
-  if (setupError) throw setupError;
-  if (!world) throw new Error("setup did not run");
-  return world;
-}
+const ready = (t: TestContext) => nodeWorld(t, world, setupError);
 
 before(async () => {
   if (process.getuid?.() !== 0 && !inCI) return;
   try {
     const fx = await buildFixtures();
-    const dir = path.join(scratch("continuity-images"), "images");
-    for (const [from, to] of Object.entries(LAYOUT)) {
-      fs.mkdirSync(path.dirname(path.join(dir, to)), { recursive: true });
-      run("cp", ["-a", path.join(fx.root, from), path.join(dir, to)]);
-    }
+    const dir = layoutImagesDir(fx.root, LAYOUT, "continuity-images");
     const archive = path.join(scratch("continuity-archive"), "registry-image.tar");
     run("skopeo", [
       "copy",

@@ -17,6 +17,7 @@ import {
   freePort,
   requireTool,
   runClient,
+  runClientAny,
   startProcess,
   tmpDir,
   waitForPort,
@@ -72,6 +73,27 @@ export function tools(t: TestContext, ...names: string[]): boolean {
 }
 
 export { CLIENT_TIMEOUT_MS, runClient, runClientAny } from "../support/tools";
+
+/**
+ * Writes a registries.conf that sends each made-up upstream name (`prefix`)
+ * to a local plain-HTTP registry (`location`, host:port), as the mirror tests
+ * point their upstreams at local registries; returns the file.
+ */
+export function writeRegistriesConf(file: string, routes: { prefix: string; location: string }[]): string {
+  const entry = (r: { prefix: string; location: string }) =>
+    [`[[registry]]`, `prefix = "${r.prefix}"`, `location = "${r.location}"`, `insecure = true`, ``].join(
+      "\n",
+    );
+  fs.writeFileSync(file, routes.map(entry).join("\n"));
+  return file;
+}
+
+/** The CLI with a registries.conf (through the environment variable the CLI honours), `env` added. */
+export function cliWithConf(conf: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runClientAny(process.execPath, [CLI, ...args], {
+    env: { ...process.env, CONTAINERS_REGISTRIES_CONF: conf, ...env },
+  });
+}
 
 // ---------------------------------------------------------------------------
 // Fixtures

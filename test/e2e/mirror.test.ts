@@ -36,6 +36,8 @@ import {
   startRegistry,
   stopAll,
   tools,
+  cliWithConf,
+  writeRegistriesConf,
 } from "./harness";
 
 after(stopAll);
@@ -123,34 +125,23 @@ const env = once(async () => {
   // Slower still: the large layer would take half a minute, for what must stop a copy.
   const crawl = await startThrottle(a.port, 256 * 1024);
   closeThrottles.push(throttle.close, crawl.close);
-  const conf = path.join(work, "registries.conf");
-  const registry = (prefix: string, port: number) =>
-    [`[[registry]]`, `prefix = "${prefix}"`, `location = "127.0.0.1:${port}"`, `insecure = true`, ``].join(
-      "\n",
-    );
-  fs.writeFileSync(
-    conf,
-    [
-      registry("upstream-a.invalid", a.port),
-      registry("upstream-b.invalid", b.port),
-      registry("docker.io", a.port),
-      registry("upstream-slow.invalid", throttle.port),
-      registry("upstream-crawl.invalid", crawl.port),
-      registry("upstream-dead.invalid", deadPort),
-    ].join("\n"),
-  );
+  const registry = (prefix: string, port: number) => ({ prefix, location: `127.0.0.1:${port}` });
+  const conf = writeRegistriesConf(path.join(work, "registries.conf"), [
+    registry("upstream-a.invalid", a.port),
+    registry("upstream-b.invalid", b.port),
+    registry("docker.io", a.port),
+    registry("upstream-slow.invalid", throttle.port),
+    registry("upstream-crawl.invalid", crawl.port),
+    registry("upstream-dead.invalid", deadPort),
+  ]);
   const listFile = path.join(work, "images.txt");
   fs.writeFileSync(listFile, ["# the cluster's images", "", ...list.map((l) => l.ref)].join("\n") + "\n");
   const root = path.join(work, "images");
   return { fx, a, b, list, conf, listFile, root, work };
 });
 
-/** The CLI with the test's registries.conf (through the environment variable the CLI honours). */
-function cli(conf: string, args: string[]) {
-  return runClientAny(process.execPath, [CLI, ...args], {
-    env: { ...process.env, CONTAINERS_REGISTRIES_CONF: conf },
-  });
-}
+/** The CLI with the test's registries.conf. */
+const cli = (conf: string, args: string[]) => cliWithConf(conf, args);
 
 /** `cli` without blocking the event loop (which serves the throttling proxy). */
 function cliAsync(

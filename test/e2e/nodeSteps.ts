@@ -12,10 +12,37 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseHave, stageMissing, type DeliveryPlan } from "../../src/nodes/delivery";
 import type { Registered } from "../kubernetes/mocks";
-import type { NodeSim } from "../support/nodeSim";
-import { runAny } from "../support/tools";
+import type { TestContext } from "node:test";
+import { nodeSimReady, type NodeSim } from "../support/nodeSim";
+import { requireTool, run, runAny } from "../support/tools";
+import { scratch } from "./harness";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
+
+/**
+ * The world a file's `before()` set up on simulated nodes, once this test may
+ * use it: undefined (the test stops: skipped outside CI, failed in it) when
+ * the node simulation or a tool its steps and pods use is missing; throws
+ * the setup's error, or when the setup did not run.
+ */
+export function nodeWorld<W>(t: TestContext, world: W | undefined, setupError: unknown): W | undefined {
+  if (!nodeSimReady(t)) return undefined;
+  for (const tool of ["skopeo", "nginx", "curl", "setpriv", "iptables"])
+    if (!requireTool(t, tool)) return undefined;
+  if (setupError) throw setupError;
+  if (!world) throw new Error("setup did not run");
+  return world;
+}
+
+/** A fresh images dir holding copies of tag directories of `fromRoot`, each `from` at `to` (paths under each root). */
+export function layoutImagesDir(fromRoot: string, layout: Record<string, string>, label: string): string {
+  const root = path.join(scratch(label), "images");
+  for (const [from, to] of Object.entries(layout)) {
+    fs.mkdirSync(path.dirname(path.join(root, to)), { recursive: true });
+    run("cp", ["-a", path.join(fromRoot, from), path.join(root, to)]);
+  }
+  return root;
+}
 
 /** The remote steps of `node` among `res`, in dependency order. */
 export function remoteSteps(res: Registered[], component: string, node: string): Registered[] {

@@ -21,10 +21,18 @@ import { planDelivery, type DeliveryPlan } from "../../src/nodes/delivery";
 import { buildFixtures, scratch, stopAll, type Fixtures } from "./harness";
 import { installMocks, one, resourcesOf, settle, type Registered } from "../kubernetes/mocks";
 import { configMapsOf, containerEnv, containerRun, layoutVolumes } from "../kubernetes/podSim";
-import { nodeSimReady, startNodes, waitForNodeHttp, type NodeSim, type SimNode } from "../support/nodeSim";
+import { startNodes, waitForNodeHttp, type NodeSim, type SimNode } from "../support/nodeSim";
 import { startServiceProxy } from "../support/serviceProxy";
-import { inCI, requireTool, run, runAny, startProcess, type Server } from "../support/tools";
-import { isSecretValue, plainOccurrences, remoteSteps, StepRunner, type StepResult } from "./nodeSteps";
+import { inCI, run, runAny, startProcess, type Server } from "../support/tools";
+import {
+  isSecretValue,
+  layoutImagesDir,
+  nodeWorld,
+  plainOccurrences,
+  remoteSteps,
+  StepRunner,
+  type StepResult,
+} from "./nodeSteps";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -68,23 +76,7 @@ let world: World | undefined;
 let setupError: unknown;
 const running: Server[] = [];
 
-function ready(t: TestContext): World | undefined {
-  if (!nodeSimReady(t)) return undefined;
-  for (const tool of ["skopeo", "nginx", "curl", "setpriv", "iptables"])
-    if (!requireTool(t, tool)) return undefined;
-  if (setupError) throw setupError;
-  if (!world) throw new Error("setup did not run");
-  return world;
-}
-
-function imagesDir(fx: Fixtures, layout: Record<string, string>, label: string): string {
-  const root = path.join(scratch(`nodes-${label}`), "images");
-  for (const [from, to] of Object.entries(layout)) {
-    fs.mkdirSync(path.dirname(path.join(root, to)), { recursive: true });
-    run("cp", ["-a", path.join(fx.root, from), path.join(root, to)]);
-  }
-  return root;
-}
+const ready = (t: TestContext) => nodeWorld(t, world, setupError);
 
 /** Everything a node's steps may touch, as text: to compare before and after. */
 function nodeState(n: SimNode): string {
@@ -159,7 +151,7 @@ before(async () => {
       },
     );
     const beforeState = new Map(sim.nodes.map((n) => [n.name, nodeState(n)]));
-    const v1 = await deploy("nodes", imagesDir(fx, V1, "v1"), sim);
+    const v1 = await deploy("nodes", layoutImagesDir(fx.root, V1, "nodes-v1"), sim);
     world = {
       sim,
       fx,
@@ -334,7 +326,7 @@ describe("nodes over SSH (simulated)", () => {
   test("a second delivery under pull load: no failed pull, the old set served until the roll, the new tag after it", async (t) => {
     const w = ready(t);
     if (!w) return;
-    const v2 = await deploy("nodes2", imagesDir(w.fx, V2, "v2"), w.sim);
+    const v2 = await deploy("nodes2", layoutImagesDir(w.fx.root, V2, "nodes-v2"), w.sim);
     const urls = pullUrls(w.v1.plan);
     const stopFile = path.join(scratch("nodes-load"), "stop");
     const loads = complete(w).map((n) => {

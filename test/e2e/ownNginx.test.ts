@@ -6,48 +6,21 @@
  * log the nginx.conf names gets one JSON line per request.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { DEFAULT_NJS_MODULE_PATH } from "../../src/nginx/standalone";
 import { chmodReadable } from "../nginx/fixture";
-import { readmeBlocks, substitute } from "../support/readme";
+import { stopDaemon } from "../support/procs";
+import { readmeBlocks, runReadmeShell, substitute } from "../support/readme";
 import { freePort, waitForPort, which } from "../support/tools";
 import { CLI, buildFixtures, request, runClient, scratch, stopAll, tools } from "./harness";
 
 let daemon: number | undefined;
 after(async () => {
-  if (daemon !== undefined) await stopPid(daemon);
+  if (daemon !== undefined) await stopDaemon(daemon);
   await stopAll();
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function stopPid(pid: number): Promise<void> {
-  if (!alive(pid)) return;
-  process.kill(pid, "SIGQUIT");
-  for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-  if (alive(pid)) process.kill(pid, "SIGKILL");
-}
-
-/** Runs shell text with sh -e, its output to a file (the daemon it starts must not hold a pipe of ours). */
-function sh(text: string, log: string, env: NodeJS.ProcessEnv): void {
-  const fd = fs.openSync(log, "a");
-  try {
-    const r = spawnSync("sh", ["-e", "-c", text], { env, stdio: ["ignore", fd, fd], timeout: 120_000 });
-    assert.equal(r.status, 0, `sh -e failed (${r.status}):\n${text}\n${fs.readFileSync(log, "utf8")}`);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 describe("README: run it with your own nginx", () => {
   test("the generate lines, the whole nginx.conf and the start line, as written", async (t) => {
@@ -73,7 +46,7 @@ describe("README: run it with your own nginx", () => {
     assert.equal(run.length, 1, "the README's start and reload lines");
     const env = { ...process.env, PATH: `${path.dirname(which("nginx")!)}:${process.env.PATH ?? ""}` };
 
-    sh(
+    runReadmeShell(
       substitute(commands.text, [
         ["npx static-container-registry", `"${process.execPath}" "${CLI}"`],
         ["/etc/registry", etc],
@@ -94,7 +67,7 @@ describe("README: run it with your own nginx", () => {
     // As root, nginx's workers run as nobody: they read the images and nothing else.
     chmodReadable(fx.root);
     const [start] = run[0].text.split("\n").filter((l) => l.trim() !== "");
-    sh(substitute(start, [["/etc/registry", etc]]), log, env);
+    runReadmeShell(substitute(start, [["/etc/registry", etc]]), log, env);
     daemon = Number(fs.readFileSync(pidFile, "utf8"));
     await waitForPort(port, 15000);
 
@@ -120,7 +93,7 @@ describe("README: run it with your own nginx", () => {
     assert.match(missing.body.toString(), /"code":"MANIFEST_UNKNOWN"/);
 
     // The pull log the nginx.conf names: one JSON object per request.
-    await stopPid(daemon);
+    await stopDaemon(daemon);
     daemon = undefined;
     const lines = fs
       .readFileSync(pullLog, "utf8")

@@ -26,7 +26,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { sha256 } from "../../src/inventory/manifest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
@@ -62,13 +62,14 @@ import {
   startRegistry,
   stopAll,
   tools,
+  cliWithConf,
+  writeRegistriesConf,
 } from "./harness";
 
 after(stopAll);
 
 const TOOLS = ["nginx", "skopeo", "docker-registry", "openssl"];
 const HOST = "upstream-p.invalid";
-const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 interface Key {
   name: string;
@@ -249,21 +250,13 @@ const env = once(async () => {
   const swapped = at("plain/swapped");
   await sign(swapped.repo, swapped.fx.digest, `${HOST}/plain/swapped`, ecdsa, e.fx.digest);
 
-  const conf = path.join(work, "registries.conf");
-  fs.writeFileSync(
-    conf,
-    [`[[registry]]`, `prefix = "${HOST}"`, `location = "${up.host}"`, `insecure = true`, ``].join("\n"),
-  );
+  const conf = writeRegistriesConf(path.join(work, "registries.conf"), [{ prefix: HOST, location: up.host }]);
   const list = path.join(work, "images.txt");
   fs.writeFileSync(list, images.map((i) => i.ref).join("\n") + "\n");
   return { up, base, work, conf, list, images, carried, trusted, root: path.join(work, "images") };
 });
 
-function cli(conf: string, args: string[]) {
-  return runClientAny(process.execPath, [CLI, ...args], {
-    env: { ...process.env, CONTAINERS_REGISTRIES_CONF: conf },
-  });
-}
+const cli = (conf: string, args: string[]) => cliWithConf(conf, args);
 
 const fileDigest = (file: string) => sha256(fs.readFileSync(file));
 const keyArgs = (keys: Key[]) => keys.flatMap((k) => ["--verify-key", k.pub]);

@@ -25,7 +25,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { sha256 } from "../../src/inventory/manifest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
@@ -51,6 +51,8 @@ import {
   stopAll,
   tools,
   type Registry,
+  cliWithConf,
+  writeRegistriesConf,
 } from "./harness";
 
 after(stopAll);
@@ -58,7 +60,6 @@ after(stopAll);
 const TOOLS = ["nginx", "skopeo"];
 const HOST = "referrers.invalid";
 const TOKEN_FRONT = path.join(__dirname, "..", "support", "tokenRegistry.js");
-const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 const hex = (d: string) => d.slice(7);
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 /** serve's nginx flushes its access log at least every second: a quiet this long means every line is in. */
@@ -172,11 +173,7 @@ const env = once(async () => {
   });
 
   const up = await startRegistry(upRoot);
-  const conf = path.join(work, "registries.conf");
-  fs.writeFileSync(
-    conf,
-    [`[[registry]]`, `prefix = "${HOST}"`, `location = "${up.host}"`, `insecure = true`, ``].join("\n"),
-  );
+  const conf = writeRegistriesConf(path.join(work, "registries.conf"), [{ prefix: HOST, location: up.host }]);
   const list = path.join(work, "images.txt");
   fs.writeFileSync(list, images.map((i) => i.ref).join("\n") + "\n");
   // A home of its own and an empty auth file: no credentials of this machine's user take part.
@@ -201,14 +198,7 @@ const env = once(async () => {
 
 function cli(conf: string, args: string[], authFile?: string) {
   return env().then(({ home, noAuth }) =>
-    runClientAny(process.execPath, [CLI, ...args], {
-      env: {
-        ...process.env,
-        HOME: home,
-        CONTAINERS_REGISTRIES_CONF: conf,
-        REGISTRY_AUTH_FILE: authFile ?? noAuth,
-      },
-    }),
+    cliWithConf(conf, args, { HOME: home, REGISTRY_AUTH_FILE: authFile ?? noAuth }),
   );
 }
 

@@ -15,6 +15,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test, type TestContext } from "node:test";
+import { WIRING_SCRIPT_COMMANDS } from "../../src/nodes/keepWired";
 import { containerdHostsTomls } from "../../src/nodes/wiring";
 import {
   WIRING_LIST,
@@ -44,25 +45,7 @@ function sourceDir(files: Record<string, string>): string {
   return dir;
 }
 
-/** What the wiring script may call (busybox gets exactly these; wget and timeout for its probes). */
-const WIRING_TOOLS = [
-  "sh",
-  "awk",
-  "cat",
-  "cmp",
-  "cp",
-  "chmod",
-  "mkdir",
-  "mv",
-  "rm",
-  "grep",
-  "sleep",
-  "hostname",
-  "timeout",
-  "wget",
-];
-
-for (const shell of scriptShells(WIRING_TOOLS)) {
+for (const shell of scriptShells(WIRING_SCRIPT_COMMANDS)) {
   describe(`wiring script under ${shell.name}`, () => {
     const files = wiringFiles(TOMLS);
     /** The script under this shell, for test `t`; undefined when the shell is missing (skipped, or failed in CI). */

@@ -14,7 +14,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { WIRING_SCRIPT, wiringFiles } from "../../src/nodes/keepWired";
+import { WIRING_SCRIPT, WIRING_SCRIPT_COMMANDS, wiringFiles } from "../../src/nodes/keepWired";
 import { containerdHostsTomls } from "../../src/nodes/wiring";
 import { spawn } from "node:child_process";
 import { scriptShells } from "../support/scriptShells";
@@ -29,24 +29,6 @@ function runScript(sh: string, args: string[], env: NodeJS.ProcessEnv) {
     p.once("close", (status) => resolve({ status, stderr }));
   });
 }
-
-/** What the wiring script calls when it probes (busybox gets exactly these). */
-const APPLETS = [
-  "sh",
-  "awk",
-  "cat",
-  "cmp",
-  "cp",
-  "chmod",
-  "mkdir",
-  "mv",
-  "rm",
-  "grep",
-  "sleep",
-  "hostname",
-  "timeout",
-  "wget",
-];
 
 const servers: net.Server[] = [];
 after(() => servers.forEach((s) => s.close()));
@@ -70,7 +52,7 @@ async function peer(): Promise<{ port: number; setAnswering: (on: boolean) => vo
   };
 }
 
-for (const shell of scriptShells(APPLETS)) {
+for (const shell of scriptShells(WIRING_SCRIPT_COMMANDS)) {
   describe(`wiring script's health filter under ${shell.name}`, () => {
     test("peers that do not answer are left out of hosts.toml, and come back when they answer", async (t) => {
       const sh = shell.prepare(t);

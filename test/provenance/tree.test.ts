@@ -12,7 +12,7 @@ import { pruneTree } from "../../src/mirror/prune";
 import { parsePublicKey } from "../../src/provenance/keys";
 import { provenanceTag, subjectOfTag } from "../../src/provenance/tags";
 import { repositoryIdentity, verifyTree } from "../../src/provenance/tree";
-import { nodeSign, payload, sha256, signatureImage } from "../support/cosign";
+import { nodeSign, payload, referrersIndex, sha256, signatureImage } from "../support/cosign";
 import { tmpDir } from "../support/tools";
 
 const dirs: string[] = [];
@@ -158,19 +158,9 @@ test("--prune keeps the provenance of the images it keeps, and drops that of rem
   signTag(root, "up.invalid/b", gone.digest, "up.invalid/b");
   // A referrer of the kept image, and a signature of that referrer.
   const referrer = image("sbom");
-  const index = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.index.v1+json",
-      manifests: [
-        {
-          mediaType: "application/vnd.oci.image.manifest.v1+json",
-          digest: referrer.digest,
-          size: referrer.manifest.length,
-        },
-      ],
-    }),
-  );
+  const index = referrersIndex([
+    { digest: referrer.digest, size: referrer.manifest.length, artifactType: "application/spdx+json" },
+  ]);
   const refDir = `up.invalid/a/${provenanceTag("referrers", kept.digest)}`;
   writeTag(root, refDir, index, referrer.blobs);
   fs.writeFileSync(path.join(root, refDir, `${referrer.digest.slice(7)}.manifest.json`), referrer.manifest);

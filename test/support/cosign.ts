@@ -10,7 +10,8 @@
  * disabled").
  */
 import { spawnSync } from "node:child_process";
-import { createHash, sign, type KeyObject } from "node:crypto";
+import { sign, type KeyObject } from "node:crypto";
+import { sha256 } from "../../src/inventory/manifest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -19,7 +20,7 @@ export const SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature";
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
 
-export const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+export { sha256 };
 
 /** The payload cosign signs for `digest`, naming `reference` (as cosign marshals it: Go struct order). */
 export function payload(

@@ -82,3 +82,24 @@ export function uidsOf(pid: number): number[] {
   if (!m) throw new Error(`/proc/${pid}/status has no Uid line`);
   return m.slice(1).map(Number);
 }
+
+/** Whether a process with this PID exists (signal 0), for daemons known only by a pid file. */
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops a daemon a test started through a README line (nginx, known by its
+ * pid file): SIGQUIT (nginx's graceful stop), up to 10 s, then SIGKILL.
+ */
+export async function stopDaemon(pid: number): Promise<void> {
+  if (!pidExists(pid)) return;
+  process.kill(pid, "SIGQUIT");
+  for (let i = 0; i < 200 && pidExists(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  if (pidExists(pid)) process.kill(pid, "SIGKILL");
+}

@@ -5,6 +5,7 @@
  * fails the test instead of passing it unexamined.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -25,4 +26,15 @@ export function substitute(text: string, pairs: [string, string][]): string {
     out = out.split(from).join(to);
   }
   return out;
+}
+
+/** Runs a README example's shell text with sh -e, its output to `log` (a daemon it starts must not hold a pipe of ours). */
+export function runReadmeShell(text: string, log: string, env: NodeJS.ProcessEnv): void {
+  const fd = fs.openSync(log, "a");
+  try {
+    const r = spawnSync("sh", ["-e", "-c", text], { env, stdio: ["ignore", fd, fd], timeout: 120_000 });
+    assert.equal(r.status, 0, `sh -e failed (${r.status}):\n${text}\n${fs.readFileSync(log, "utf8")}`);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -5,9 +5,7 @@
  * artifacts with a `subject`, and referrers indexes. The bytes arrive as
  * given, so their digests are the ones the test computed.
  */
-import { createHash } from "node:crypto";
-
-const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+import { sha256 } from "../../src/inventory/manifest";
 
 export interface Pushed {
   mediaType: string;

@@ -29,26 +29,15 @@ function must(n: SimNode, argv: string[]) {
 
 /** A cluster IP (routed out of each node's eth0, as a default route would) for `port` on `nodes`. */
 export function startServiceProxy(nodes: readonly SimNode[], clusterIP: string, port: number): ServiceProxy {
+  // Both tables: nat for the DNAT to a Ready endpoint, filter for the reset when there is none.
+  const tables = [["-t", "nat"], []];
+  const hook = ["OUTPUT", "-d", clusterIP, "-p", "tcp", "--dport", String(port), "-j", CHAIN];
   for (const n of nodes) {
     must(n, ["ip", "route", "replace", `${clusterIP}/32`, "dev", "eth0"]);
-    must(n, ["iptables", "-t", "nat", "-N", CHAIN]);
-    must(n, [
-      "iptables",
-      "-t",
-      "nat",
-      "-A",
-      "OUTPUT",
-      "-d",
-      clusterIP,
-      "-p",
-      "tcp",
-      "--dport",
-      String(port),
-      "-j",
-      CHAIN,
-    ]);
-    must(n, ["iptables", "-N", CHAIN]);
-    must(n, ["iptables", "-A", "OUTPUT", "-d", clusterIP, "-p", "tcp", "--dport", String(port), "-j", CHAIN]);
+    for (const t of tables) {
+      must(n, ["iptables", ...t, "-N", CHAIN]);
+      must(n, ["iptables", ...t, "-A", ...hook]);
+    }
   }
   const setReady = (endpoints: readonly string[]) => {
     for (const n of nodes) {
@@ -86,38 +75,11 @@ export function startServiceProxy(nodes: readonly SimNode[], clusterIP: string, 
     setReady,
     stop: () => {
       for (const n of nodes) {
-        n.exec([
-          "iptables",
-          "-t",
-          "nat",
-          "-D",
-          "OUTPUT",
-          "-d",
-          clusterIP,
-          "-p",
-          "tcp",
-          "--dport",
-          String(port),
-          "-j",
-          CHAIN,
-        ]);
-        n.exec(["iptables", "-t", "nat", "-F", CHAIN]);
-        n.exec(["iptables", "-t", "nat", "-X", CHAIN]);
-        n.exec([
-          "iptables",
-          "-D",
-          "OUTPUT",
-          "-d",
-          clusterIP,
-          "-p",
-          "tcp",
-          "--dport",
-          String(port),
-          "-j",
-          CHAIN,
-        ]);
-        n.exec(["iptables", "-F", CHAIN]);
-        n.exec(["iptables", "-X", CHAIN]);
+        for (const t of tables) {
+          n.exec(["iptables", ...t, "-D", ...hook]);
+          n.exec(["iptables", ...t, "-F", CHAIN]);
+          n.exec(["iptables", ...t, "-X", CHAIN]);
+        }
         n.exec(["ip", "route", "del", `${clusterIP}/32`, "dev", "eth0"]);
       }
     },
