@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { blob, configBlob, hex, imageManifest, writeTagDir } from "../inventory/tree";
-import { requireTool, tmpDir } from "../support/tools";
+import { asOtherUser, requireTool, tmpDir } from "../support/tools";
 
 const BIN = path.resolve(__dirname, "../../../bin/static-container-registry.js");
 const NOBODY = 65534;
@@ -20,12 +20,8 @@ const NOBODY = 65534;
 /** Runs the CLI; as root, as uid/gid 65534 so that file modes matter. Killed after `timeoutMs`. */
 function cliAsUser(args: string[], timeoutMs = 20000) {
   const argv = [process.execPath, BIN, ...args];
-  const asRoot = process.getuid?.() === 0;
-  const cmd = asRoot ? "setpriv" : argv[0];
-  const full = asRoot
-    ? [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", ...argv]
-    : argv.slice(1);
-  return spawnSync(cmd, full, { encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" });
+  const full = process.getuid?.() === 0 ? asOtherUser(NOBODY, argv) : argv;
+  return spawnSync(full[0], full.slice(1), { encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" });
 }
 
 /** A tree others may traverse (mkdtemp makes 0700 dirs), with one image. */

@@ -16,7 +16,7 @@ import { hostsTomlFor, upstreamRoutes } from "../../src/nodes/wiring";
 import { privatePodman } from "../support/podman";
 import { assertSameImage, pullToDir } from "../support/skopeo";
 import { makeTestCa } from "../support/tls";
-import { requireRoot, runAny } from "../support/tools";
+import { asOtherUser, requireRoot, runAny } from "../support/tools";
 import {
   CLI,
   buildFixtures,
@@ -195,25 +195,18 @@ describe("TLS flags", () => {
     // Unreadable for the user running it (root reads everything: run as nobody).
     fs.chmodSync(a.serverKey, 0o600);
     for (const d of [path.dirname(a.dir), a.dir, root]) fs.chmodSync(d, 0o755);
-    const r = spawnSync(
-      "setpriv",
-      [
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "--",
-        process.execPath,
-        CLI,
-        "generate",
-        root,
-        "--standalone",
-        "--tls-cert",
-        a.serverCert,
-        "--tls-key",
-        a.serverKey,
-      ],
-      { encoding: "utf8" },
-    );
+    const argv = asOtherUser(65534, [
+      process.execPath,
+      CLI,
+      "generate",
+      root,
+      "--standalone",
+      "--tls-cert",
+      a.serverCert,
+      "--tls-key",
+      a.serverKey,
+    ]);
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8" });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--tls-key .*server\.key cannot be read by uid 65534 \(permission denied\)/);
   });

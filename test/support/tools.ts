@@ -225,6 +225,33 @@ export function inPrivateMounts(script: string, args: string[] = []): string[] {
   return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", ...args];
 }
 
+const REPO = path.resolve(__dirname, "..", "..", "..");
+let publicRepo: string | undefined;
+
+/**
+ * argv that runs `argv` as uid and gid `uid` with no supplementary groups
+ * (setpriv; needs root), so that file modes matter. This checkout may sit
+ * below a 0700 directory (CI clones into `mktemp -d`) that the other user
+ * cannot traverse to load the CLI: in a private mount namespace it is bind-
+ * mounted at a path any user can reach, and argv's paths into it point there.
+ */
+export function asOtherUser(uid: number, argv: string[]): string[] {
+  if (publicRepo === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scr-repo-"));
+    fs.chmodSync(dir, 0o755);
+    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    publicRepo = dir;
+  }
+  const at = publicRepo;
+  const mapped = argv.map((a) =>
+    a === REPO || a.startsWith(REPO + path.sep) ? at + a.slice(REPO.length) : a,
+  );
+  return inPrivateMounts(
+    `mount --bind "$1" "$2" && shift 2 && exec setpriv --reuid=${uid} --regid=${uid} --clear-groups -- "$@"`,
+    [REPO, at, ...mapped],
+  );
+}
+
 /** How long one client command may take before it is killed (a hung pull must fail, not hang the suite). */
 export const CLIENT_TIMEOUT_MS = 120_000;
 
