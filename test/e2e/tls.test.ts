@@ -194,7 +194,9 @@ describe("TLS flags", () => {
     const root = scratch("tls-unreadable-root");
     // Unreadable for the user running it (root reads everything: run as nobody).
     fs.chmodSync(a.serverKey, 0o600);
-    for (const d of [path.dirname(a.dir), a.dir, root]) fs.chmodSync(d, 0o755);
+    // Only the test's own dirs: their parent is the machine's temp dir (chmod 0755 on it took /tmp's sticky and
+    // write bits away from every other user of this machine).
+    for (const d of [a.dir, root]) fs.chmodSync(d, 0o755);
     const argv = asOtherUser(65534, [
       process.execPath,
       CLI,
